@@ -1,0 +1,84 @@
+# Predictor Service: every task a developer or CI runs is one target here.
+# `make help` lists them. `make run` and `make test` bootstrap everything on first use.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules --warn-undefined-variables
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS_DIR := .tools
+UV := $(TOOLS_DIR)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+BUILD := build
+# The service card (api/service.json) is the one source of the port; HOST stays loopback by default.
+HOST ?= 127.0.0.1
+PORT ?= $(shell $(PYTHON) -c 'import json; print(json.load(open("api/service.json"))["port"])')
+
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+# cdk8s's jsii runtime warns on every start when Node.js is past end of life; the warning is not ours to fix.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- bootstrap
+# uv is pinned and installed into .tools/ from PyPI, so a fresh machine needs only Python and make.
+$(UV):
+	$(PYTHON) -m venv $(TOOLS_DIR)
+	$(TOOLS_DIR)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Runtime only: what the image carries. --inexact keeps dev tools already installed by `make test`.
+$(VENV)/.runtime: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --inexact --no-default-groups --quiet
+	@touch $@
+
+$(VENV)/.all: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --all-groups --quiet
+	@touch $@ $(VENV)/.runtime
+
+.PHONY: bootstrap
+bootstrap: $(VENV)/.all ## Install the pinned uv and every locked dependency group
+
+# ---------------------------------------------------------------- service
+.PHONY: run
+run: $(VENV)/.runtime ## Serve the API in the foreground on HOST:PORT (default 127.0.0.1:8000), production settings
+	PREDICTOR_HOST=$(HOST) PREDICTOR_PORT=$(PORT) exec $(PY) -m api
+
+.PHONY: bench
+bench: $(VENV)/.all ## Benchmark the service against floor and FastAPI baselines with wrk (writes build/bench.json)
+	$(PY) -m tests.load.bench --output $(BUILD)/bench.json
+
+# ---------------------------------------------------------------- quality
+.PHONY: lint
+lint: $(VENV)/.all ## ruff (lint + format check) and mypy strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: fmt
+fmt: $(VENV)/.all ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# ---------------------------------------------------------------- manifests (issue 4)
+
+# ---------------------------------------------------------------- image (issue 3)
+
+# ---------------------------------------------------------------- infra (issue 5)
+
+# ---------------------------------------------------------------- policy (issue 6)
+
+# ---------------------------------------------------------------- tests
+.PHONY: test
+test: $(VENV)/.all ## Run every test that can run on this machine (unit, HTTP, system)
+	$(PY) -m pytest
+
+.PHONY: clean
+clean: ## Remove build output and caches (keeps .tools and .venv)
+	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache
