@@ -1,0 +1,28 @@
+"""``python -m api``: read the settings, load the model, serve. Bad configuration exits 2 with the reason."""
+
+from __future__ import annotations
+
+import sys
+
+from api.model import ModelError
+from api.settings import SettingsError, load_settings
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"predictor: configuration error: {error}", file=sys.stderr)  # noqa: T201 - before logging exists
+        return 2
+    from api.server import serve  # noqa: PLC0415 - a configuration error should not pay for the web stack
+
+    try:
+        serve(settings)
+    except ModelError as error:
+        print(f"predictor: model error: {error}", file=sys.stderr)  # noqa: T201 - before logging exists
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

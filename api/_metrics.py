@@ -1,0 +1,71 @@
+"""Prometheus metrics for one app instance, in their own registry (no process-global state)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, disable_created_metrics
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+from api.lifecycle import Lifecycle
+from api.model import LogisticModel
+
+__all__ = ["CONTENT_TYPE", "Metrics"]
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The service answers in well under a millisecond; buckets resolve that and the ALB's view up to seconds.
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class Metrics:
+    __slots__ = ("_children", "_latency", "_requests", "registry")
+
+    def __init__(self, model: LogisticModel, lifecycle: Lifecycle) -> None:
+        # `*_created` series double the exposition for a timestamp that process_start already implies.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
+        self.registry = CollectorRegistry(auto_describe=False)
+        self._requests = Counter(
+            "predictor_http_requests",
+            "HTTP requests answered, by route template, method and status code.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self._latency = Histogram(
+            "predictor_http_request_duration_seconds",
+            "Time from receiving a request to sending the last byte of its response.",
+            ["route", "method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        Gauge(
+            "predictor_http_requests_in_flight",
+            "Requests being handled now.",
+            registry=self.registry,
+        ).set_function(lambda: lifecycle.in_flight)
+        Gauge(
+            "predictor_ready",
+            "1 while the service accepts traffic, 0 while it drains.",
+            registry=self.registry,
+        ).set_function(lambda: 0 if lifecycle.draining else 1)
+        Info("predictor_model", "The model being served.", registry=self.registry).info(
+            {"name": model.name, "version": model.version}
+        )
+        # Label lookups take a lock and build tuples; caching the children keeps the hot path to two calls.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        # Methods are client-chosen: folding unknown ones keeps the label set (and this cache) bounded.
+        method = method if method in _KNOWN_METHODS else "OTHER"
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self._requests.labels(route=route, method=method, status=str(status)),
+                self._latency.labels(route=route, method=method),
+            )
+            self._children[key] = children
+        counter, histogram = children
+        counter.inc()
+        histogram.observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

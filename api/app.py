@@ -1,0 +1,94 @@
+"""The app factory: the one place the service is wired together. No work happens at import time."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from litestar import Litestar
+from litestar.datastructures import ResponseHeader
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from api._logs import JsonLineWriter
+from api._metrics import Metrics
+from api._observability import ObservabilityMiddleware
+from api.errors import exception_handlers
+from api.lifecycle import Lifecycle
+from api.model import load_model
+from api.routes import metrics_handler, predict_handlers, probe_handlers
+from api.service_card import ServiceCard, load_service_card
+from api.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def _openapi_config(card: ServiceCard, model_version: str) -> OpenAPIConfig:
+    document = PurePosixPath(card.paths.openapi)
+    if document.name != "openapi.json":
+        msg = f"service card paths.openapi must end in /openapi.json, got {card.paths.openapi}"
+        raise ValueError(msg)
+    return OpenAPIConfig(
+        title=f"{card.name} API",
+        version=model_version,
+        description="Scores requests with a bundled, versioned logistic-regression model.",
+        path=str(document.parent),
+        # The JSON document only: the UI plugins load scripts from public CDNs.
+        render_plugins=[JsonRenderPlugin()],
+    )
+
+
+def create_app(
+    settings: Settings, *, lifecycle: Lifecycle | None = None, card: ServiceCard | None = None
+) -> Litestar:
+    """Build the service. Loads and validates the model (raising ModelError) before anything serves."""
+    card = card or load_service_card()
+    lifecycle = lifecycle or Lifecycle()
+    model = load_model(settings.model_path)
+    metrics = Metrics(model, lifecycle) if settings.metrics_enabled else None
+
+    handlers = [
+        *probe_handlers(
+            liveness_path=card.paths.liveness,
+            readiness_path=card.paths.readiness,
+            model=model,
+            lifecycle=lifecycle,
+        ),
+        *predict_handlers(
+            path=card.paths.predict,
+            model=model,
+            max_batch_size=settings.max_batch_size,
+            body_timeout_seconds=settings.body_timeout_seconds,
+        ),
+    ]
+    if metrics is not None:
+        handlers.append(metrics_handler(path=card.paths.metrics, metrics=metrics))
+
+    app = Litestar(
+        route_handlers=handlers,
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        openapi_config=_openapi_config(card, model.version),
+        request_max_body_size=settings.max_body_bytes,
+        response_headers=[
+            ResponseHeader(
+                name="X-Request-ID",
+                description="Echo of the client's id, or a new one.",
+                documentation_only=True,
+            ),
+            ResponseHeader(
+                name="X-Model-Version",
+                description="Version of the model that answered.",
+                documentation_only=True,
+            ),
+        ],
+        # Logging is configured by the server (JSON lines); Litestar must not install its own handlers.
+        logging_config=None,
+        debug=False,
+    )
+    app.asgi_handler = ObservabilityMiddleware(
+        app.asgi_handler,
+        model_version=model.version,
+        lifecycle=lifecycle,
+        metrics=metrics,
+        log=JsonLineWriter() if settings.log_requests else None,
+    )
+    return app

@@ -1,0 +1,83 @@
+"""Every error the API returns has one JSON shape, naming the offending field when there is one."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+
+__all__ = ["ErrorBody", "RequestError", "exception_handlers"]
+
+_log = logging.getLogger("api.errors")
+
+# Litestar raises these itself (routing, body limit); clients get a stable code for each.
+_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    500: "internal_error",
+}
+
+
+class ErrorBody(msgspec.Struct, omit_defaults=True):
+    status: int
+    error: str
+    detail: str
+    field: str | None = None
+
+
+class RequestError(Exception):
+    """A client error detected by our own validation."""
+
+    def __init__(
+        self, status: int, detail: str, *, field: str | None = None, error: str | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.field = field
+        self.error = error or _CODES.get(status, "client_error")
+
+
+def _response(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> Response[ErrorBody]:
+    return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def _close_if_body_unread(status: int) -> dict[str, str] | None:
+    # After a 408 or 413 the rest of the body may still be on the wire; the connection can't be reused.
+    return {"connection": "close"} if status in {408, 413} else None
+
+
+def _on_request_error(_: Request[Any, Any, Any], exc: RequestError) -> Response[ErrorBody]:
+    body = ErrorBody(status=exc.status, error=exc.error, detail=exc.detail, field=exc.field)
+    return _response(exc.status, body, _close_if_body_unread(exc.status))
+
+
+def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+    status = exc.status_code
+    field = "body" if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE else None
+    body = ErrorBody(status=status, error=_CODES.get(status, "http_error"), detail=exc.detail, field=field)
+    return _response(status, body, {**(exc.headers or {}), **(_close_if_body_unread(status) or {})})
+
+
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    _log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    body = ErrorBody(
+        status=500, error=_CODES[500], detail="internal error; the request id identifies it in the logs"
+    )
+    return _response(500, body)
+
+
+exception_handlers = {
+    RequestError: _on_request_error,
+    HTTPException: _on_http_exception,
+    Exception: _on_unexpected,
+}
