@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, disable_created_metrics
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from api.lifecycle import Lifecycle
 from api.model import LogisticModel
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# generate_latest writes the classic 0.0.4 text format, which every scraper (Prometheus 2 and 3, the
+# CloudWatch agent) reads; the library's "latest" content type announces 1.0.0 instead.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 # The service answers in well under a millisecond; buckets resolve that and the ALB's view up to seconds.
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

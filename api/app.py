@@ -65,7 +65,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=handlers,
-        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        exception_handlers=exception_handlers(max_body_bytes=settings.max_body_bytes),
         openapi_config=_openapi_config(card, model.version),
         request_max_body_size=settings.max_body_bytes,
         response_headers=[

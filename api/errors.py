@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
+from litestar.types import ExceptionHandlersMap
 
 __all__ = ["ErrorBody", "RequestError", "exception_handlers"]
 
@@ -61,11 +63,20 @@ def _on_request_error(_: Request[Any, Any, Any], exc: RequestError) -> Response[
     return _response(exc.status, body, _close_if_body_unread(exc.status))
 
 
-def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
-    status = exc.status_code
-    field = "body" if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE else None
-    body = ErrorBody(status=status, error=_CODES.get(status, "http_error"), detail=exc.detail, field=field)
-    return _response(status, body, {**(exc.headers or {}), **(_close_if_body_unread(status) or {})})
+def _on_http_exception_factory(
+    max_body_bytes: int,
+) -> Callable[[Request[Any, Any, Any], HTTPException], Response[ErrorBody]]:
+    too_large = f"request body exceeds the {max_body_bytes}-byte limit"
+
+    def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+        status = exc.status_code
+        field, detail = (None, exc.detail)
+        if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+            field, detail = ("body", too_large)
+        body = ErrorBody(status=status, error=_CODES.get(status, "http_error"), detail=detail, field=field)
+        return _response(status, body, {**(exc.headers or {}), **(_close_if_body_unread(status) or {})})
+
+    return on_http_exception
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
@@ -76,8 +87,9 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return _response(500, body)
 
 
-exception_handlers = {
-    RequestError: _on_request_error,
-    HTTPException: _on_http_exception,
-    Exception: _on_unexpected,
-}
+def exception_handlers(*, max_body_bytes: int) -> ExceptionHandlersMap:
+    return {
+        RequestError: _on_request_error,
+        HTTPException: _on_http_exception_factory(max_body_bytes),
+        Exception: _on_unexpected,
+    }

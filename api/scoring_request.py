@@ -24,6 +24,8 @@ __all__ = ["ParsedRequest", "RequestParser"]
 _ERROR_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `(?P<name>[^`]+)`$")
 _JSON_MEDIA_TYPES = frozenset({"application/json"})
+_NOT_FINITE = "not a finite number in float range (NaN and Infinity are not JSON)"
+_MAX_FLOAT_DIGITS = 309
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +91,8 @@ def _from_validation_error(error: msgspec.ValidationError) -> RequestError:
     named = _NAMED_FIELD.match(message)
     if named:
         path = f"{path}.{named['name']}"
-    if message == "Number out of range":
-        message = "not a finite number"
+    if message in {"Number out of range", "Integer value out of range"}:
+        message = _NOT_FINITE
     return RequestError(422, message, field=path.removeprefix(".") or "body")
 
 
@@ -100,16 +102,17 @@ def _diagnose(body: bytes) -> RequestError:
     except UnicodeDecodeError as error:
         return RequestError(400, f"body is not valid UTF-8 (byte {error.start})", field="body")
     try:
-        document = json.loads(text, parse_constant=_NonFinite, parse_float=_parse_float)
+        document = json.loads(text, parse_constant=_NonFinite, parse_float=_parse_float, parse_int=_parse_int)
     except json.JSONDecodeError as error:
-        return RequestError(
-            400, f"malformed JSON: {error.msg} (line {error.lineno}, column {error.colno})", field="body"
-        )
+        where = f"line {error.lineno}, column {error.colno}"
+        return RequestError(400, f"malformed JSON: {error.msg} ({where})", field="body")
     except RecursionError:
         return RequestError(400, "malformed JSON: nesting too deep", field="body")
+    except ValueError as error:
+        return RequestError(400, f"malformed JSON: {error}", field="body")
     path = _first_non_finite(document, "")
     if path is not None:
-        return RequestError(422, "not a finite number (NaN and Infinity are not JSON)", field=path or "body")
+        return RequestError(422, _NOT_FINITE, field=path or "body")
     # msgspec refused what Python's json accepts for another reason (e.g. a number msgspec can't hold).
     return RequestError(400, "malformed JSON", field="body")
 
@@ -117,6 +120,13 @@ def _diagnose(body: bytes) -> RequestError:
 def _parse_float(literal: str) -> float:
     value = float(literal)
     return value if math.isfinite(value) else _NonFinite(value)
+
+
+def _parse_int(literal: str) -> int | float:
+    # Past 309 digits no float can hold it; converting would also hit Python's digit limit.
+    if len(literal.lstrip("-")) > _MAX_FLOAT_DIGITS:
+        return _NonFinite("inf")
+    return int(literal)
 
 
 def _first_non_finite(document: Any, path: str) -> str | None:  # noqa: ANN401 - any decoded JSON value

@@ -25,6 +25,6 @@ def metrics_handler(*, path: str, metrics: Metrics) -> HTTPRouteHandler:
         },
     )
     async def prometheus_metrics() -> Response[bytes]:
-        return Response(metrics.render(), media_type=CONTENT_TYPE)
+        return Response(metrics.render(), headers={"content-type": CONTENT_TYPE})
 
     return prometheus_metrics
