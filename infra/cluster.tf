@@ -1,0 +1,19 @@
+module "eks" {
+  source = "./modules/eks"
+
+  name                 = local.name
+  kubernetes_version   = var.kubernetes_version
+  vpc_id               = module.network.vpc_id
+  subnet_ids           = module.network.private_subnet_ids
+  public_access_cidrs  = var.eks_public_access_cidrs
+  admin_principal_arns = var.eks_admin_principal_arns
+  node_instance_types  = var.node_instance_types
+  node_scaling         = var.node_scaling
+
+  load_balancer_controller = {
+    target_group_arns = [local.target_group_arn_glob]
+  }
+
+  # Launch template instance tags are not covered by the provider's default_tags.
+  tags = local.tags
+}

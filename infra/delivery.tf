@@ -1,0 +1,15 @@
+# GitHub Actions: the deploy role (main branch or production environment) and the read-only plan role.
+module "github_oidc" {
+  source = "./modules/github_oidc"
+
+  repository           = var.github_repository
+  deploy_subject       = var.github_deploy_subject
+  create_oidc_provider = var.create_github_oidc_provider
+  deploy_role_name     = "${local.name}-github-deploy"
+  plan_role_name       = "${local.name}-github-plan"
+  ecr_repository_arn   = local.ecr_repository_arn
+  cluster_name         = module.eks.cluster_name
+  cluster_arn          = local.cluster_arn
+  namespace            = local.service.namespace
+  state_kms_key_arn    = var.state_kms_key_arn
+}

@@ -1,0 +1,27 @@
+# The root configuration composes the local modules. Everything the service itself defines (port,
+# health path, timings, names) comes from the service card, never retyped here.
+data "aws_partition" "current" {}
+
+locals {
+  service = jsondecode(file("${path.module}/../api/service.json"))
+
+  name      = "${local.service.name}-${var.environment}"
+  partition = data.aws_partition.current.partition
+
+  tags = merge(var.tags, {
+    Service     = local.service.name
+    Environment = var.environment
+    ManagedBy   = "terraform"
+    Repository  = var.github_repository
+  })
+
+  # ARNs composed from account, region and names, so that every policy that mentions them is known
+  # at plan time and readable by the policy gates in the plan JSON.
+  arn_prefix             = "arn:${local.partition}"
+  target_group_name      = local.name
+  target_group_arn_glob  = "${local.arn_prefix}:elasticloadbalancing:${var.region}:${var.account_id}:targetgroup/${local.target_group_name}/*"
+  ecr_repository_arn     = "${local.arn_prefix}:ecr:${var.region}:${var.account_id}:repository/${module.ecr.repository_name}"
+  cluster_arn            = "${local.arn_prefix}:eks:${var.region}:${var.account_id}:cluster/${module.eks.cluster_name}"
+  config_secret_name     = "${local.service.name}/${var.environment}/config"
+  load_balancer_settings = local.service.load_balancer
+}

@@ -1,0 +1,111 @@
+variable "name" {
+  description = "Name of the load balancer (prefix of its security group, bucket and web ACL)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9-]{1,26}$", var.name))
+    error_message = "name must be 1-26 letters, digits or hyphens (it prefixes names AWS limits to 32 characters)."
+  }
+}
+
+variable "vpc_id" {
+  description = "ID of the VPC."
+  type        = string
+}
+
+variable "public_subnet_ids" {
+  description = "Public subnets (one per zone) the internet-facing ALB lives in."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.public_subnet_ids) >= 2
+    error_message = "An ALB needs subnets in at least two zones."
+  }
+}
+
+variable "node_security_group_id" {
+  description = "Security group of the nodes (and so of the pods) the ALB forwards to."
+  type        = string
+}
+
+variable "ingress_cidrs" {
+  description = "Client CIDRs allowed to reach the ALB on 80 and 443."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+}
+
+variable "domain_name" {
+  description = "Domain the service answers on; the ACM certificate is issued for it."
+  type        = string
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone of domain_name. When given, certificate validation records and an alias record are created in it; when null, add the validation records shown in the certificate_validation_records output yourself (apply waits for them)."
+  type        = string
+  default     = null
+}
+
+variable "ssl_policy" {
+  description = "TLS security policy of the HTTPS listener; must be one of the ELBSecurityPolicy-TLS13-* policies."
+  type        = string
+  default     = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+
+  validation {
+    condition     = startswith(var.ssl_policy, "ELBSecurityPolicy-TLS13-")
+    error_message = "ssl_policy must be a TLS 1.3 policy (ELBSecurityPolicy-TLS13-*)."
+  }
+}
+
+variable "target" {
+  description = "The service behind the ALB: its port, health check and draining, from the service card."
+  type = object({
+    name                          = string
+    port                          = number
+    health_check_path             = string
+    health_check_interval_seconds = number
+    health_check_timeout_seconds  = number
+    healthy_threshold             = number
+    unhealthy_threshold           = number
+    deregistration_delay_seconds  = number
+  })
+
+  validation {
+    condition     = var.target.health_check_timeout_seconds < var.target.health_check_interval_seconds
+    error_message = "target.health_check_timeout_seconds must be shorter than the interval."
+  }
+}
+
+variable "idle_timeout_seconds" {
+  description = "ALB idle timeout; the service's keep-alive timeout must exceed it."
+  type        = number
+}
+
+variable "deletion_protection" {
+  description = "Protect the ALB from deletion (turn off only to tear an environment down)."
+  type        = bool
+  default     = true
+}
+
+variable "access_log_retention_days" {
+  description = "Days the access logs are kept in the log bucket."
+  type        = number
+  default     = 365
+}
+
+variable "waf_rate_limit" {
+  description = "Requests per 5 minutes from one client IP above which the web ACL blocks it."
+  type        = number
+  default     = 2000
+}
+
+variable "log_retention_days" {
+  description = "Retention of the WAF logs in CloudWatch Logs, in days."
+  type        = number
+  default     = 365
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,19 @@
+output "repository_url" {
+  description = "URL of the repository (<account>.dkr.ecr.<region>.amazonaws.com/<name>), the image reference prefix."
+  value       = aws_ecr_repository.this.repository_url
+}
+
+output "repository_arn" {
+  description = "ARN of the repository."
+  value       = aws_ecr_repository.this.arn
+}
+
+output "repository_name" {
+  description = "Name of the repository."
+  value       = aws_ecr_repository.this.name
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key encrypting the images."
+  value       = module.key.arn
+}

@@ -1,0 +1,64 @@
+output "cluster_name" {
+  description = "Name of the cluster."
+  value       = aws_eks_cluster.this.name
+}
+
+output "cluster_arn" {
+  description = "ARN of the cluster."
+  value       = aws_eks_cluster.this.arn
+}
+
+output "cluster_endpoint" {
+  description = "Endpoint of the Kubernetes API."
+  value       = aws_eks_cluster.this.endpoint
+}
+
+output "cluster_certificate_authority_data" {
+  description = "Base64 CA certificate of the Kubernetes API."
+  value       = aws_eks_cluster.this.certificate_authority[0].data
+}
+
+output "cluster_version" {
+  description = "Kubernetes version of the control plane."
+  value       = aws_eks_cluster.this.version
+}
+
+output "cluster_security_group_id" {
+  description = "Cluster security group EKS creates; managed nodes (and so the pods, with the VPC CNI) carry it."
+  value       = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
+}
+
+output "oidc_provider_arn" {
+  description = "ARN of the IAM OIDC provider, the trust anchor of IRSA roles."
+  value       = aws_iam_openid_connect_provider.this.arn
+}
+
+output "oidc_issuer" {
+  description = "OIDC issuer host and path without https://, the prefix of IRSA condition keys."
+  value       = local.oidc_issuer
+}
+
+output "node_role_arn" {
+  description = "ARN of the managed node group's IAM role."
+  value       = aws_iam_role.node.arn
+}
+
+output "node_role_name" {
+  description = "Name of the managed node group's IAM role."
+  value       = aws_iam_role.node.name
+}
+
+output "secrets_kms_key_arn" {
+  description = "ARN of the KMS key that envelope-encrypts Kubernetes secrets."
+  value       = module.secrets_key.arn
+}
+
+output "load_balancer_controller_role_arn" {
+  description = "IRSA role of the AWS Load Balancer Controller (annotate its service account with it)."
+  value       = module.load_balancer_controller_role.arn
+}
+
+output "cloudwatch_agent_role_arn" {
+  description = "IRSA role of the Container Insights agent."
+  value       = module.cloudwatch_agent_role.arn
+}

@@ -1,0 +1,68 @@
+variable "repository" {
+  description = "GitHub repository allowed to assume the roles, as OWNER/REPO."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$", var.repository))
+    error_message = "repository must be OWNER/REPO exactly (no wildcards)."
+  }
+}
+
+variable "deploy_subject" {
+  description = "What may deploy: the main branch (\"ref:refs/heads/main\") or the production environment (\"environment:production\"). Becomes the exact OIDC sub claim repo:OWNER/REPO:<this>."
+  type        = string
+  default     = "ref:refs/heads/main"
+
+  validation {
+    condition     = contains(["ref:refs/heads/main", "environment:production"], var.deploy_subject)
+    error_message = "deploy_subject must be \"ref:refs/heads/main\" or \"environment:production\"."
+  }
+}
+
+variable "create_oidc_provider" {
+  description = "Create the account's GitHub OIDC provider. An account has at most one per URL: set false when it already exists."
+  type        = bool
+  default     = true
+}
+
+variable "deploy_role_name" {
+  description = "Name of the role the deploy workflow assumes."
+  type        = string
+}
+
+variable "plan_role_name" {
+  description = "Name of the read-only role pull-request workflows assume for terraform plan."
+  type        = string
+}
+
+variable "ecr_repository_arn" {
+  description = "ARN of the one ECR repository the deploy role may push to and pull from."
+  type        = string
+}
+
+variable "cluster_name" {
+  description = "Name of the one EKS cluster the deploy role may describe and deploy into."
+  type        = string
+}
+
+variable "cluster_arn" {
+  description = "ARN of that EKS cluster."
+  type        = string
+}
+
+variable "namespace" {
+  description = "Kubernetes namespace the deploy role may edit (EKS access policy scope)."
+  type        = string
+}
+
+variable "state_kms_key_arn" {
+  description = "KMS key encrypting the Terraform state bucket; the plan role may decrypt with it (through S3 only). Null when the state is not KMS-encrypted."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,24 @@
+output "secret_arn" {
+  description = "ARN of the configuration secret."
+  value       = aws_secretsmanager_secret.this.arn
+}
+
+output "secret_name" {
+  description = "Name of the configuration secret."
+  value       = aws_secretsmanager_secret.this.name
+}
+
+output "role_arn" {
+  description = "IRSA role of the service's pods (annotate the service account with it)."
+  value       = module.reader_role.arn
+}
+
+output "read_policy" {
+  description = "Permission policy (JSON) of the reader role."
+  value       = local.read_policy
+}
+
+output "kms_key_arn" {
+  description = "ARN of the key encrypting the secret."
+  value       = module.key.arn
+}

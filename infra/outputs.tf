@@ -1,0 +1,89 @@
+output "account_id" {
+  description = "AWS account of the infrastructure."
+  value       = var.account_id
+}
+
+output "region" {
+  description = "AWS region of the infrastructure."
+  value       = var.region
+}
+
+output "cluster_name" {
+  description = "EKS cluster name (aws eks update-kubeconfig --name ...)."
+  value       = module.eks.cluster_name
+}
+
+output "vpc_id" {
+  description = "VPC of the cluster (the Load Balancer Controller's --aws-vpc-id, since pods cannot reach IMDS)."
+  value       = module.network.vpc_id
+}
+
+output "ecr_repository_url" {
+  description = "ECR repository URL, the prefix of the image reference the pipeline pushes."
+  value       = module.ecr.repository_url
+}
+
+output "target_group_arn" {
+  description = "Target group the manifests' TargetGroupBinding binds the service to."
+  value       = module.alb.target_group_arn
+}
+
+output "certificate_arn" {
+  description = "ACM certificate served by the HTTPS listener (also for an Ingress-based exposure)."
+  value       = module.alb.certificate_arn
+}
+
+output "certificate_validation_records" {
+  description = "DNS records to publish when route53_zone_id is null."
+  value       = module.alb.certificate_validation_records
+}
+
+output "alb_dns_name" {
+  description = "DNS name of the ALB."
+  value       = module.alb.alb_dns_name
+}
+
+output "alb_security_group_id" {
+  description = "Security group of the ALB."
+  value       = module.alb.security_group_id
+}
+
+output "deploy_role_arn" {
+  description = "Role the deploy workflow assumes."
+  value       = module.github_oidc.deploy_role_arn
+}
+
+output "plan_role_arn" {
+  description = "Read-only role pull-request workflows assume for terraform plan."
+  value       = module.github_oidc.plan_role_arn
+}
+
+output "app_role_arn" {
+  description = "IRSA role of the service (annotation eks.amazonaws.com/role-arn on its service account)."
+  value       = module.secrets.role_arn
+}
+
+output "config_secret_name" {
+  description = "Secrets Manager secret holding the service's configuration."
+  value       = module.secrets.secret_name
+}
+
+output "load_balancer_controller_role_arn" {
+  description = "IRSA role of the AWS Load Balancer Controller."
+  value       = module.eks.load_balancer_controller_role_arn
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify."
+  value       = module.observability.topic_arn
+}
+
+output "namespace" {
+  description = "Kubernetes namespace of the service (from the service card)."
+  value       = local.service.namespace
+}
+
+output "service_account" {
+  description = "Kubernetes service account of the service (from the service card)."
+  value       = local.service.service_account
+}

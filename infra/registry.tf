@@ -1,0 +1,5 @@
+module "ecr" {
+  source = "./modules/ecr"
+
+  name = local.service.name
+}

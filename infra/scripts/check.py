@@ -1,0 +1,102 @@
+"""Static checks of every Terraform configuration: fmt, init, validate, and the module tests.
+
+    python3 infra/scripts/check.py            # everything
+    python3 infra/scripts/check.py --only eks # one module (or infra, infra/bootstrap)
+
+Exits non-zero on the first failing step and says which configuration and which command failed.
+"""
+# ruff: noqa: INP001 -- a script directory, not a package
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tfenv  # noqa: E402 -- the script directory is put on the path just above
+
+
+class CheckFailedError(RuntimeError):
+    """A terraform command failed; the message names the configuration and the command."""
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    command = [tfenv.terraform_binary(), *args]
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        where = cwd.relative_to(tfenv.REPO_ROOT)
+        msg = f"{where}: terraform {' '.join(args)} failed ({result.returncode})\n{result.stdout}{result.stderr}"
+        raise CheckFailedError(msg)
+    return result.stdout
+
+
+def fmt_check() -> None:
+    run(["fmt", "-check", "-recursive", "-diff"], tfenv.INFRA_DIR, tfenv.terraform_env())
+
+
+def init(config_dir: Path, env: dict[str, str]) -> None:
+    args = ["init", "-backend=false", "-no-color"]
+    if tfenv.is_root_config(config_dir):
+        # The committed lock file is the truth: a provider that does not match it fails here.
+        args.append("-lockfile=readonly")
+    run(args, config_dir, env)
+
+
+def validate(config_dir: Path) -> None:
+    env = tfenv.terraform_env(tfenv.data_dir_for(config_dir))
+    init(config_dir, env)
+    run(["validate", "-no-color"], config_dir, env)
+
+
+def has_tests(config_dir: Path) -> bool:
+    return any((config_dir / "tests").glob("*.tftest.hcl"))
+
+
+def test(config_dir: Path) -> str:
+    env = tfenv.terraform_env(tfenv.data_dir_for(config_dir))
+    init(config_dir, env)
+    return run(["test", "-no-color"], config_dir, env)
+
+
+def select(only: str | None) -> list[Path]:
+    dirs = tfenv.config_dirs()
+    if only is None:
+        return dirs
+    chosen = [d for d in dirs if only in {d.name, str(d.relative_to(tfenv.REPO_ROOT))}]
+    if not chosen:
+        names = ", ".join(str(d.relative_to(tfenv.REPO_ROOT)) for d in dirs)
+        msg = f"--only {only}: no such configuration (one of: {names})"
+        raise CheckFailedError(msg)
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="one configuration: a module name, infra or infra/bootstrap")
+    args = parser.parse_args(argv)
+    try:
+        source = tfenv.provider_source()
+        print(f"hashicorp/aws from {source.kind}: {source.detail}", flush=True)
+        started = time.monotonic()
+        fmt_check()
+        print("ok   terraform fmt -check -recursive infra", flush=True)
+        for config_dir in select(args.only):
+            name = config_dir.relative_to(tfenv.REPO_ROOT)
+            validate(config_dir)
+            print(f"ok   init + validate  {name}", flush=True)
+            if has_tests(config_dir):
+                summary = test(config_dir).strip().splitlines()[-1]
+                print(f"ok   terraform test   {name}: {summary}", flush=True)
+        print(f"infra checks passed in {time.monotonic() - started:.0f}s")
+    except (tfenv.TerraformEnvError, CheckFailedError) as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+variable "account_id" {
+  description = "AWS account the infrastructure lives in; the provider refuses any other, and policy ARNs are composed from it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "region" {
+  description = "AWS region, e.g. eu-west-1."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must look like eu-west-1."
+  }
+}
+
+variable "environment" {
+  description = "Environment name; with the service name it prefixes every resource name."
+  type        = string
+  default     = "production"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,14}$", var.environment))
+    error_message = "environment must be 2-15 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "github_repository" {
+  description = "GitHub repository (OWNER/REPO) whose workflows may assume the deploy and plan roles."
+  type        = string
+}
+
+variable "github_deploy_subject" {
+  description = "What may deploy: \"ref:refs/heads/main\" or \"environment:production\"."
+  type        = string
+  default     = "ref:refs/heads/main"
+}
+
+variable "create_github_oidc_provider" {
+  description = "Create the account's GitHub OIDC provider (false when the account already has one)."
+  type        = bool
+  default     = true
+}
+
+variable "domain_name" {
+  description = "Domain the service is served on (the ACM certificate's name)."
+  type        = string
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 zone of domain_name for DNS validation and the alias record; null to publish the records yourself."
+  type        = string
+  default     = null
+}
+
+variable "alarm_email" {
+  description = "Email subscribed to the alarm topic; null for none."
+  type        = string
+  default     = null
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds (see the observability module): pod CPU/memory % of limit, target 5xx % of requests, tolerated unhealthy targets."
+  type = object({
+    pod_cpu_percent          = optional(number, 80)
+    pod_memory_percent       = optional(number, 80)
+    target_5xx_rate_percent  = optional(number, 5)
+    unhealthy_hosts_tolerate = optional(number, 0)
+  })
+  default = {}
+}
+
+variable "eks_admin_principal_arns" {
+  description = "IAM roles or users given cluster admin through EKS access entries."
+  type        = list(string)
+}
+
+variable "eks_public_access_cidrs" {
+  description = "CIDRs allowed to reach the public Kubernetes API endpoint; empty keeps the endpoint private."
+  type        = list(string)
+  default     = []
+}
+
+variable "kubernetes_version" {
+  description = "Kubernetes minor version of the cluster."
+  type        = string
+  default     = "1.33"
+}
+
+variable "node_instance_types" {
+  description = "Instance types of the managed node group."
+  type        = list(string)
+  default     = ["m6i.large"]
+}
+
+variable "node_scaling" {
+  description = "Minimum, maximum and initial size of the managed node group."
+  type = object({
+    min_size     = number
+    max_size     = number
+    desired_size = number
+  })
+  default = {
+    min_size     = 3
+    max_size     = 6
+    desired_size = 3
+  }
+}
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR block of the VPC."
+  type        = string
+  default     = "10.0.0.0/16"
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway instead of one per zone (cheaper, loses zone independence)."
+  type        = bool
+  default     = false
+}
+
+variable "alb_ingress_cidrs" {
+  description = "Client CIDRs allowed to reach the ALB."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+}
+
+variable "alb_deletion_protection" {
+  description = "Deletion protection of the ALB."
+  type        = bool
+  default     = true
+}
+
+variable "state_kms_key_arn" {
+  description = "KMS key of the Terraform state bucket (bootstrap output state_kms_key_arn); the plan role may decrypt the state with it."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Extra tags for every resource (Service, Environment, ManagedBy and Repository are always set)."
+  type        = map(string)
+  default     = {}
+}
