@@ -67,6 +67,22 @@ fmt: $(VENV)/.all ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 # ---------------------------------------------------------------- manifests (issue 4)
+# IMAGE deploys that image reference instead of the configured one (CI: the pushed REPO@sha256:...);
+# ENVIRONMENT synthesizes only that environment's folders (IMAGE must be in its repository).
+IMAGE ?=
+ENVIRONMENT ?=
+SYNTH_CHECK_DIR := $(BUILD)/synth-check
+
+.PHONY: synth
+synth: $(VENV)/.all ## Synthesize dist/ from manifests_py (validated; IMAGE=REPO@sha256:... ENVIRONMENT=prod for a deploy)
+	$(PY) -m manifests_py --out dist $(if $(ENVIRONMENT),--environment '$(ENVIRONMENT)') $(if $(IMAGE),--image '$(IMAGE)')
+
+.PHONY: synth-check
+synth-check: $(VENV)/.all ## Fail if dist/ is not exactly what `make synth` writes (drift)
+	rm -rf $(SYNTH_CHECK_DIR)
+	$(PY) -m manifests_py --quiet --out $(SYNTH_CHECK_DIR)/dist
+	@diff -ru dist $(SYNTH_CHECK_DIR)/dist || { echo "dist/ is stale: run 'make synth' and commit dist/" >&2; exit 1; }
+	@echo "dist/ matches a fresh synthesis"
 
 # ---------------------------------------------------------------- image (issue 3)
 

@@ -1,0 +1,394 @@
+"""The ``eks`` target: plain Kubernetes objects for EKS behind an ALB.
+
+cdk8s-plus-28 builds what it has constructs for (Namespace, ServiceAccount, Deployment, Service,
+HorizontalPodAutoscaler, NetworkPolicy, Ingress); the generated L1 class builds the PodDisruptionBudget,
+and ``manifests_py.crds`` the TargetGroupBinding. Where cdk8s-plus has no property for a field we need,
+a JSON patch on the synthesized object adds it, with the reason next to it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import cdk8s
+import cdk8s_plus_28 as kplus
+from cdk8s_plus_28 import k8s
+from constructs import Construct
+
+from manifests_py import _pod
+from manifests_py.crds import ServiceReference, TargetGroupBinding, TargetGroupBindingSpec
+from manifests_py.portability import PortabilityWarning
+from manifests_py.props import (
+    IngressExposure,
+    Probe,
+    ScalingRules,
+    ServiceProps,
+    Target,
+    TargetGroupBindingExposure,
+)
+
+__all__ = ["NAMESPACE_LABELS_EKS", "PSS_LABELS", "checkov_skips", "render_eks"]
+
+# Pod Security Admission: enforce "restricted" at the version the manifests are written for, and
+# warn/audit at "latest" so a stricter future policy shows up before it blocks anything.
+PSS_LABELS = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "v1.28",
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/audit-version": "latest",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/warn-version": "latest",
+}
+# The AWS Load Balancer Controller injects a readiness gate into pods behind a TargetGroupBinding or
+# Ingress in this namespace: a new pod counts as ready only once the target group reports it healthy,
+# so a rollout never removes an old pod before its replacement takes traffic.
+READINESS_GATE_LABEL = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
+NAMESPACE_LABELS_EKS = {**PSS_LABELS, **READINESS_GATE_LABEL}
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+CHECKOV_DIGEST_CHECK = "CKV_K8S_43"
+ZONE_KEY = "topology.kubernetes.io/zone"
+HOSTNAME_KEY = "kubernetes.io/hostname"
+
+
+def _metadata(props: ServiceProps, *, namespaced: bool = True, **extra: object) -> cdk8s.ApiObjectMetadata:
+    return cdk8s.ApiObjectMetadata(
+        name=props.name,
+        namespace=props.namespace if namespaced else None,
+        labels=_pod.common_labels(props),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _probe(path: str, probe: Probe, port: int) -> kplus.Probe:
+    return kplus.Probe.from_http_get(
+        path,
+        port=port,
+        scheme=kplus.ConnectionScheme.HTTP,
+        period_seconds=cdk8s.Duration.seconds(probe.period_seconds),
+        timeout_seconds=cdk8s.Duration.seconds(probe.timeout_seconds),
+        failure_threshold=probe.failure_threshold,
+        success_threshold=1,
+    )
+
+
+def _scaling_rules(rules: ScalingRules) -> kplus.ScalingRules:
+    policies = [
+        kplus.ScalingPolicy(
+            replicas=kplus.Replicas.percent(p.value)
+            if p.kind == "Percent"
+            else kplus.Replicas.absolute(p.value),
+            duration=cdk8s.Duration.seconds(p.period_seconds),
+        )
+        for p in rules.policies
+    ]
+    return kplus.ScalingRules(
+        stabilization_window=cdk8s.Duration.seconds(rules.stabilization_window_seconds),
+        strategy=kplus.ScalingStrategy.MAX_CHANGE,
+        policies=policies,
+    )
+
+
+def _pod_annotations(props: ServiceProps) -> dict[str, str]:
+    if props.metrics_path is None:
+        return {}
+    return {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(props.port),
+        "prometheus.io/path": props.metrics_path,
+    }
+
+
+def checkov_skips(props: ServiceProps) -> dict[str, str]:
+    """checkov skip annotations for a workload, each with its reason; none once the image has a digest."""
+    if props.image.pinned_by_digest:
+        return {}
+    # "Image should use a digest": the committed manifests name the release tag because the digest exists
+    # only after CI pushes the image; CI synthesizes with the pushed digest, and then this skip is gone.
+    reason = "committed manifests pin the release tag; CI deploys the pushed digest"
+    return {"checkov.io/skip1": f"{CHECKOV_DIGEST_CHECK}={reason}"}
+
+
+def _container(scope: Construct, props: ServiceProps) -> kplus.ContainerProps:
+    security = _pod.container_security_context(props)
+    resources = props.resources
+    tmp = kplus.Volume.from_empty_dir(
+        scope, "tmp-volume", _pod.TMP_VOLUME, size_limit=cdk8s.Size.mebibytes(props.tmp_size_limit_mebibytes)
+    )
+    env: dict[str, kplus.EnvValue] = {
+        name: kplus.EnvValue.from_value(value) for name, value in props.environment.items()
+    }
+    for name, ref in props.secret_environment.items():
+        secret = kplus.Secret.from_secret_name(scope, f"secret-{ref.secret}-{name}", ref.secret)
+        env[name] = kplus.EnvValue.from_secret_value(kplus.SecretValue(secret=secret, key=ref.key))
+    return kplus.ContainerProps(
+        name=props.name,
+        image=str(props.image),
+        image_pull_policy=kplus.ImagePullPolicy.ALWAYS,
+        ports=[kplus.ContainerPort(number=props.port, name=_pod.PORT_NAME, protocol=kplus.Protocol.TCP)],
+        env_variables=dict(sorted(env.items())),
+        resources=kplus.ContainerResources(
+            cpu=kplus.CpuResources(
+                request=kplus.Cpu.millis(resources.cpu_request_millicores),
+                limit=kplus.Cpu.millis(resources.cpu_limit_millicores),
+            ),
+            memory=kplus.MemoryResources(
+                request=cdk8s.Size.mebibytes(resources.memory_request_mebibytes),
+                limit=cdk8s.Size.mebibytes(resources.memory_limit_mebibytes),
+            ),
+        ),
+        startup=_probe(props.health.startup, props.probes.startup, props.port),
+        readiness=_probe(props.health.readiness, props.probes.readiness, props.port),
+        liveness=_probe(props.health.liveness, props.probes.liveness, props.port),
+        lifecycle=kplus.ContainerLifecycle(
+            pre_stop=kplus.Handler.from_command(["sleep", str(props.shutdown.pre_stop_sleep_seconds)])
+        ),
+        security_context=kplus.ContainerSecurityContextProps(
+            ensure_non_root=security["runAsNonRoot"],
+            user=security["runAsUser"],
+            group=security["runAsGroup"],
+            privileged=security["privileged"],
+            allow_privilege_escalation=security["allowPrivilegeEscalation"],
+            read_only_root_filesystem=security["readOnlyRootFilesystem"],
+            capabilities=kplus.ContainerSecutiryContextCapabilities(drop=[kplus.Capability.ALL]),
+            seccomp_profile=kplus.SeccompProfile(type=kplus.SeccompProfileType.RUNTIME_DEFAULT),
+        ),
+        volume_mounts=[kplus.VolumeMount(path=_pod.TMP_MOUNT_PATH, volume=tmp)],
+    )
+
+
+def _spread_constraints(props: ServiceProps) -> list[dict[str, object]]:
+    selector = {"matchLabels": _pod.selector_labels(props)}
+    # Zones are a hard constraint (an AZ outage must not take most pods); hosts are best effort.
+    # matchLabelKeys keeps each ReplicaSet balanced on its own during a rollout.
+    return [
+        {
+            "labelSelector": selector,
+            "matchLabelKeys": ["pod-template-hash"],
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": when,
+        }
+        for key, when in ((ZONE_KEY, "DoNotSchedule"), (HOSTNAME_KEY, "ScheduleAnyway"))
+    ]
+
+
+def _deployment(
+    scope: Construct, props: ServiceProps, service_account: kplus.ServiceAccount
+) -> kplus.Deployment:
+    deployment = kplus.Deployment(
+        scope,
+        "deployment",
+        metadata=_metadata(props, annotations=checkov_skips(props)),
+        pod_metadata=cdk8s.ApiObjectMetadata(
+            labels=_pod.common_labels(props), annotations=_pod_annotations(props)
+        ),
+        containers=[_container(scope, props)],
+        select=False,
+        service_account=service_account,
+        automount_service_account_token=False,
+        security_context=kplus.PodSecurityContextProps(
+            ensure_non_root=True,
+            user=props.run_as_user,
+            group=props.run_as_user,
+            fs_group=props.run_as_user,
+            fs_group_change_policy=kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH,
+        ),
+        termination_grace_period=cdk8s.Duration.seconds(props.shutdown.termination_grace_period_seconds),
+        # Never below the desired count during a rollout: surge first, retire old pods after.
+        strategy=kplus.DeploymentStrategy.rolling_update(
+            max_surge=kplus.PercentOrAbsolute.percent(props.max_surge_percent),
+            max_unavailable=kplus.PercentOrAbsolute.absolute(0),
+        ),
+    )
+    deployment.select(kplus.LabelSelector.of(labels=_pod.selector_labels(props)))
+    pod_spec = "/spec/template/spec"
+    patches = [
+        # cdk8s-plus labels pods with their construct path; the path is not the app's identity, and a
+        # template label that changes with it would restart every pod for nothing.
+        cdk8s.JsonPatch.remove("/spec/template/metadata/labels/cdk8s.io~1metadata.addr"),
+        # Service links would inject PREDICTOR_SERVICE_HOST and friends for a Service named like the app,
+        # and the app refuses unknown PREDICTOR_* variables at start-up.
+        cdk8s.JsonPatch.add(f"{pod_spec}/enableServiceLinks", value=False),
+        # cdk8s-plus sets seccomp per container only; the pod-level default covers any container added later.
+        cdk8s.JsonPatch.add(f"{pod_spec}/securityContext/seccompProfile", value={"type": "RuntimeDefault"}),
+    ]
+    if props.spread_across_zones:
+        # cdk8s-plus spreads with pod anti-affinity only; topology spread constraints keep zones balanced
+        # as the HPA scales, and node autoscalers provision into the zone they point at.
+        patches.append(
+            cdk8s.JsonPatch.add(f"{pod_spec}/topologySpreadConstraints", value=_spread_constraints(props))
+        )
+    cdk8s.ApiObject.of(deployment).add_json_patch(*patches)
+    return deployment
+
+
+def _network_policy(scope: Construct, props: ServiceProps, pods: kplus.Pods) -> None:
+    anywhere = [
+        kplus.NetworkPolicyIpBlock.any_ipv4(scope, "any-ipv4"),
+        kplus.NetworkPolicyIpBlock.any_ipv6(scope, "any-ipv6"),
+    ]
+    app_port = [kplus.NetworkPolicyPort.tcp(props.port)]
+    dns = [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)]
+    https = [kplus.NetworkPolicyPort.tcp(443)]
+    kplus.NetworkPolicy(
+        scope,
+        "network-policy",
+        metadata=_metadata(props),
+        selector=pods,
+        # In: the app port only (ALB targets, metrics scrapes). Out: DNS, and HTTPS for AWS APIs via IRSA.
+        ingress=kplus.NetworkPolicyTraffic(
+            default=kplus.NetworkPolicyTrafficDefault.DENY,
+            rules=[kplus.NetworkPolicyRule(peer=peer, ports=app_port) for peer in anywhere],
+        ),
+        egress=kplus.NetworkPolicyTraffic(
+            default=kplus.NetworkPolicyTrafficDefault.DENY,
+            rules=[kplus.NetworkPolicyRule(peer=peer, ports=dns + https) for peer in anywhere],
+        ),
+    )
+
+
+def _disruption_budget(scope: Construct, props: ServiceProps) -> None:
+    k8s.KubePodDisruptionBudget(
+        scope,
+        "disruption-budget",
+        metadata=k8s.ObjectMeta(name=props.name, namespace=props.namespace, labels=_pod.common_labels(props)),
+        spec=k8s.PodDisruptionBudgetSpec(
+            max_unavailable=k8s.IntOrString.from_number(props.max_unavailable),
+            selector=k8s.LabelSelector(match_labels=_pod.selector_labels(props)),
+            # A crash-looping pod must not block node drains.
+            unhealthy_pod_eviction_policy="AlwaysAllow",
+        ),
+    )
+
+
+def _ingress_annotations(exposure: IngressExposure) -> dict[str, str]:
+    check = exposure.health_check
+    prefix = "alb.ingress.kubernetes.io"
+    return {
+        f"{prefix}/scheme": exposure.scheme,
+        f"{prefix}/target-type": "ip",
+        f"{prefix}/backend-protocol": "HTTP",
+        # HTTPS only: 443 serves with the certificate and a TLS 1.3 policy; 80 only redirects to 443.
+        f"{prefix}/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}], separators=(",", ":")),
+        f"{prefix}/ssl-redirect": "443",
+        f"{prefix}/certificate-arn": exposure.certificate_arn,
+        f"{prefix}/ssl-policy": exposure.ssl_policy,
+        f"{prefix}/healthcheck-path": check.path,
+        f"{prefix}/healthcheck-port": "traffic-port",
+        f"{prefix}/healthcheck-interval-seconds": str(check.interval_seconds),
+        f"{prefix}/healthcheck-timeout-seconds": str(check.timeout_seconds),
+        f"{prefix}/healthy-threshold-count": str(check.healthy_threshold),
+        f"{prefix}/unhealthy-threshold-count": str(check.unhealthy_threshold),
+        f"{prefix}/success-codes": "200",
+        f"{prefix}/target-group-attributes": (
+            f"deregistration_delay.timeout_seconds={exposure.deregistration_delay_seconds}"
+        ),
+        f"{prefix}/load-balancer-attributes": (
+            f"idle_timeout.timeout_seconds={exposure.idle_timeout_seconds},"
+            "routing.http.drop_invalid_header_fields.enabled=true"
+        ),
+    }
+
+
+def _expose(scope: Construct, props: ServiceProps, service: kplus.Service) -> None:
+    exposure = props.exposure
+    if isinstance(exposure, TargetGroupBindingExposure):
+        TargetGroupBinding(
+            scope,
+            "target-group-binding",
+            metadata=_metadata(props),
+            spec=TargetGroupBindingSpec(
+                service_ref=ServiceReference(name=service.name, port=props.port),
+                target_group_arn=exposure.target_group_arn,
+                target_type="ip",
+            ),
+        )
+    elif isinstance(exposure, IngressExposure):
+        kplus.Ingress(
+            scope,
+            "ingress",
+            metadata=_metadata(props, annotations=_ingress_annotations(exposure)),
+            class_name="alb",
+            default_backend=kplus.IngressBackend.from_service(service, port=props.port),
+        )
+
+
+def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
+    warnings: list[PortabilityWarning] = []
+    scale = props.autoscaling
+
+    def warn(setting: str, detail: str) -> None:
+        warnings.append(PortabilityWarning(target=Target.EKS, setting=setting, detail=detail))
+
+    if scale.min_scale == 0:
+        warn("min_scale=0", "scale to zero needs Knative's activator; the HPA keeps minReplicas at 1")
+    if scale.concurrency_target is not None:
+        warn(
+            f"concurrency_target={scale.concurrency_target}",
+            "the HPA has no request-concurrency metric; "
+            f"it scales on CPU at {scale.cpu_target_percent}% of the request",
+        )
+    if scale.container_concurrency:
+        warn(
+            f"container_concurrency={scale.container_concurrency}",
+            "nothing caps concurrent requests per pod without Knative's queue-proxy",
+        )
+    if props.request_timeout_seconds is not None:
+        warn(
+            f"request_timeout_seconds={props.request_timeout_seconds}",
+            "no per-request timeout on plain EKS; the ALB idle timeout bounds idle requests",
+        )
+    return warnings
+
+
+def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning]:
+    kplus.Namespace(
+        scope,
+        "namespace",
+        metadata=cdk8s.ApiObjectMetadata(
+            name=props.namespace, labels={**_pod.common_labels(props), **NAMESPACE_LABELS_EKS}
+        ),
+    )
+    annotations = {IRSA_ANNOTATION: props.role_arn} if props.role_arn else {}
+    service_account = kplus.ServiceAccount(
+        scope,
+        "service-account",
+        metadata=cdk8s.ApiObjectMetadata(
+            name=props.service_account,
+            namespace=props.namespace,
+            labels=_pod.common_labels(props),
+            annotations=annotations,
+        ),
+        # IRSA credentials arrive through their own projected token; the pod never talks to the API server.
+        automount_token=False,
+    )
+    deployment = _deployment(scope, props, service_account)
+    pods = kplus.Pods.select(scope, "pods", labels=_pod.selector_labels(props))
+    service = kplus.Service(
+        scope,
+        "service",
+        metadata=_metadata(props),
+        type=kplus.ServiceType.CLUSTER_IP,
+        selector=pods,
+        ports=[
+            kplus.ServicePort(
+                name=_pod.PORT_NAME, port=props.port, target_port=props.port, protocol=kplus.Protocol.TCP
+            )
+        ],
+    )
+    _network_policy(scope, props, pods)
+    _disruption_budget(scope, props)
+    scale = props.autoscaling
+    kplus.HorizontalPodAutoscaler(
+        scope,
+        "autoscaler",
+        metadata=_metadata(props),
+        target=deployment,
+        min_replicas=max(scale.min_scale, 1),
+        max_replicas=scale.max_scale,
+        metrics=[kplus.Metric.resource_cpu(kplus.MetricTarget.average_utilization(scale.cpu_target_percent))],
+        scale_up=_scaling_rules(scale.scale_up),
+        scale_down=_scaling_rules(scale.scale_down),
+    )
+    _expose(scope, props, service)
+    return _not_carried(props)

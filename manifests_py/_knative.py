@@ -1,0 +1,150 @@
+"""The ``knative`` target: a ``serving.knative.dev/v1`` Service, with its Namespace and ServiceAccount.
+
+Knative owns the Deployment, the autoscaler, routing and draining (its queue-proxy sidecar holds the
+pod until in-flight requests finish), so the EKS-only objects are not rendered; each difference that
+a setting would notice is reported as a warning.
+"""
+
+from __future__ import annotations
+
+import cdk8s
+import cdk8s_plus_28 as kplus
+from constructs import Construct
+
+from manifests_py import _pod
+from manifests_py._eks import IRSA_ANNOTATION, PSS_LABELS
+from manifests_py.crds import (
+    KnativeContainer,
+    KnativeRevisionSpec,
+    KnativeRevisionTemplate,
+    KnativeService,
+    KnativeServiceSpec,
+)
+from manifests_py.portability import PortabilityWarning
+from manifests_py.props import IngressExposure, ServiceProps, Target, TargetGroupBindingExposure
+
+__all__ = ["render_knative"]
+
+_AUTOSCALING = "autoscaling.knative.dev"
+# Knative names the port by protocol: http1 (HTTP/1.1) or h2c.
+_KNATIVE_PORT_NAME = "http1"
+
+
+def _autoscaling_annotations(props: ServiceProps) -> dict[str, str]:
+    scale = props.autoscaling
+    if scale.concurrency_target is not None:
+        klass, metric, target = "kpa", "concurrency", scale.concurrency_target
+        min_scale = scale.min_scale
+    else:
+        # CPU needs the HPA class, which cannot scale to zero.
+        klass, metric, target = "hpa", "cpu", scale.cpu_target_percent
+        min_scale = max(scale.min_scale, 1)
+    return {
+        f"{_AUTOSCALING}/class": f"{klass}.{_AUTOSCALING}",
+        f"{_AUTOSCALING}/metric": metric,
+        f"{_AUTOSCALING}/target": str(target),
+        f"{_AUTOSCALING}/min-scale": str(min_scale),
+        f"{_AUTOSCALING}/max-scale": str(scale.max_scale),
+    }
+
+
+def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
+    warnings: list[PortabilityWarning] = []
+
+    def warn(setting: str, detail: str) -> None:
+        warnings.append(PortabilityWarning(target=Target.KNATIVE, setting=setting, detail=detail))
+
+    scale = props.autoscaling
+    if scale.concurrency_target is not None:
+        warn(
+            f"cpu_target_percent={scale.cpu_target_percent}",
+            f"Knative's autoscaler scales on concurrency_target={scale.concurrency_target} instead",
+        )
+    elif scale.min_scale == 0:
+        warn(
+            "min_scale=0",
+            "scaling on CPU uses Knative's HPA class, which cannot scale to zero; min-scale is 1",
+        )
+    if isinstance(props.exposure, TargetGroupBindingExposure):
+        warn(
+            "exposure=TargetGroupBinding",
+            "Knative routes through its own ingress layer; no binding is rendered",
+        )
+    elif isinstance(props.exposure, IngressExposure):
+        warn("exposure=Ingress", "Knative routes through its own ingress layer; no Ingress is rendered")
+    if props.spread_across_zones:
+        warn(
+            "spread_across_zones",
+            "topologySpreadConstraints need Knative's kubernetes.podspec-topologyspreadconstraints flag; "
+            "not rendered",
+        )
+    warn(
+        f"preStop sleep {props.shutdown.pre_stop_sleep_seconds}s",
+        "Knative forbids lifecycle hooks; its queue-proxy drains in-flight requests instead",
+    )
+    warn(
+        f"terminationGracePeriodSeconds={props.shutdown.termination_grace_period_seconds}",
+        "Knative derives the grace period from timeoutSeconds",
+    )
+    warn(
+        f"max_unavailable={props.max_unavailable}", "no PodDisruptionBudget: Knative owns the revision's pods"
+    )
+    warn(
+        "NetworkPolicy",
+        "not rendered: traffic reaches the pod through Knative's queue-proxy port, not the app port",
+    )
+    return warnings
+
+
+def render_knative(scope: Construct, props: ServiceProps) -> list[PortabilityWarning]:
+    labels = _pod.common_labels(props)
+    kplus.Namespace(
+        scope,
+        "namespace",
+        metadata=cdk8s.ApiObjectMetadata(name=props.namespace, labels={**labels, **PSS_LABELS}),
+    )
+    kplus.ServiceAccount(
+        scope,
+        "service-account",
+        metadata=cdk8s.ApiObjectMetadata(
+            name=props.service_account,
+            namespace=props.namespace,
+            labels=labels,
+            annotations={IRSA_ANNOTATION: props.role_arn} if props.role_arn else {},
+        ),
+        automount_token=False,
+    )
+    probes = props.probes
+    container = KnativeContainer(
+        name=props.name,
+        image=str(props.image),
+        ports=[{"containerPort": props.port, "name": _KNATIVE_PORT_NAME, "protocol": "TCP"}],
+        env=_pod.environment(props),
+        resources=_pod.resources(props),
+        # Knative probes the port it routes to; naming a port here is rejected unless it matches.
+        startup_probe=_pod.http_probe(props.health.startup, probes.startup, port=None),
+        readiness_probe=_pod.http_probe(props.health.readiness, probes.readiness, port=None),
+        liveness_probe=_pod.http_probe(props.health.liveness, probes.liveness, port=None),
+        security_context=_pod.container_security_context(props),
+        volume_mounts=[_pod.tmp_volume_mount()],
+    )
+    KnativeService(
+        scope,
+        "knative-service",
+        metadata=cdk8s.ApiObjectMetadata(name=props.name, namespace=props.namespace, labels=labels),
+        spec=KnativeServiceSpec(
+            template=KnativeRevisionTemplate(
+                labels=labels,
+                annotations=_autoscaling_annotations(props),
+                spec=KnativeRevisionSpec(
+                    containers=[container],
+                    container_concurrency=props.autoscaling.container_concurrency,
+                    timeout_seconds=props.request_timeout_seconds,
+                    service_account_name=props.service_account,
+                    enable_service_links=False,
+                    volumes=[_pod.tmp_volume(props)],
+                ),
+            )
+        ),
+    )
+    return _not_carried(props)

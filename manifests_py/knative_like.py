@@ -1,0 +1,25 @@
+"""The Knative-like service construct: describe the service once, synthesize it for ``eks`` or ``knative``."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from manifests_py._eks import render_eks
+from manifests_py._knative import render_knative
+from manifests_py.portability import PortabilityWarning
+from manifests_py.props import ServiceProps, Target
+
+__all__ = ["KnativeLikeService"]
+
+
+class KnativeLikeService(Construct):
+    """Every Kubernetes object the service needs on ``props.target``.
+
+    ``warnings`` lists the settings the target cannot honour; callers report them at synth time.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, props: ServiceProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        renderer = render_eks if props.target is Target.EKS else render_knative
+        self.warnings: tuple[PortabilityWarning, ...] = tuple(renderer(self, props))

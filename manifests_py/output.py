@@ -1,0 +1,127 @@
+"""Deterministic YAML files, one per object, in apply order, published without ever leaving a partial dist/.
+
+``kubectl apply -f dist/<folder>/`` reads a directory's files in name order, so each file name starts with
+the rank of its kind: the Namespace first, the objects that bind to others last.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]
+
+__all__ = ["UnorderedKindError", "file_name", "publish", "render_yaml", "staging_directory", "write_folder"]
+
+# (apiVersion, kind) -> (apply rank, file slug). A kind missing here stops synthesis: decide its place.
+APPLY_ORDER: dict[tuple[str, str], tuple[int, str]] = {
+    ("v1", "Namespace"): (0, "namespace"),
+    ("v1", "ServiceAccount"): (10, "serviceaccount"),
+    ("networking.k8s.io/v1", "NetworkPolicy"): (20, "networkpolicy"),
+    ("v1", "Service"): (30, "service"),
+    ("apps/v1", "Deployment"): (40, "deployment"),
+    ("serving.knative.dev/v1", "Service"): (40, "knative-service"),
+    ("policy/v1", "PodDisruptionBudget"): (50, "poddisruptionbudget"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): (60, "horizontalpodautoscaler"),
+    ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): (70, "targetgroupbinding"),
+    ("networking.k8s.io/v1", "Ingress"): (70, "ingress"),
+}
+_TOP_LEVEL = ("apiVersion", "kind", "metadata")
+
+
+class UnorderedKindError(KeyError):
+    """A synthesized object whose kind has no place in APPLY_ORDER."""
+
+
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc]
+    """Block style with indented sequences, the layout kubectl and cdk8s print."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:  # noqa: FBT001, FBT002, ARG002 - PyYAML's signature
+        super().increase_indent(flow, indentless=False)
+
+
+def _ordered(value: object) -> object:
+    if isinstance(value, Mapping):
+        return {key: _ordered(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_ordered(item) for item in value]
+    return value
+
+
+def render_yaml(document: Mapping[str, Any], *, header: str) -> str:
+    ordered = {key: _ordered(document[key]) for key in _TOP_LEVEL if key in document}
+    ordered |= {key: _ordered(document[key]) for key in sorted(document) if key not in _TOP_LEVEL}
+    body = yaml.dump(
+        ordered, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True
+    )
+    comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
+    return f"{comment}{body}"
+
+
+def _placement(document: Mapping[str, Any]) -> tuple[int, str]:
+    key = (str(document.get("apiVersion")), str(document.get("kind")))
+    if key not in APPLY_ORDER:
+        msg = f"{key[0]} {key[1]} has no place in manifests_py.output.APPLY_ORDER"
+        raise UnorderedKindError(msg)
+    return APPLY_ORDER[key]
+
+
+def file_name(document: Mapping[str, Any]) -> str:
+    rank, slug = _placement(document)
+    return f"{rank:02d}-{slug}-{document['metadata']['name']}.yaml"
+
+
+def write_folder(folder: Path, documents: Iterable[Mapping[str, Any]], *, header: str) -> list[Path]:
+    folder.mkdir(parents=True)
+    ordered = sorted(documents, key=lambda d: (*_placement(d), d["metadata"]["name"]))
+    written = []
+    for document in ordered:
+        path = folder / file_name(document)
+        if path.exists():
+            msg = f"two objects would both be written to {path.name}"
+            raise FileExistsError(msg)
+        path.write_text(render_yaml(document, header=header), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+@contextmanager
+def staging_directory(out_dir: Path) -> Iterator[Path]:
+    """A scratch directory beside ``out_dir`` (same filesystem, so publishing is a rename), always removed."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; it becomes dist/ itself when published whole
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap(new: Path, target: Path) -> None:
+    """Put ``new`` at ``target`` by renames only; the old tree is removed after the swap."""
+    if not target.exists():
+        new.replace(target)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    retired.rmdir()
+    target.replace(retired)
+    try:
+        new.replace(target)
+    except OSError:
+        retired.replace(target)
+        raise
+    shutil.rmtree(retired)
+
+
+def publish(staging: Path, out_dir: Path, folders: Sequence[str], *, whole: bool) -> None:
+    """Replace all of ``out_dir`` (``whole``) or just ``folders`` inside it with the staged tree."""
+    if whole:
+        _swap(staging, out_dir)
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for folder in folders:
+        _swap(staging / folder, out_dir / folder)

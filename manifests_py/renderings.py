@@ -1,0 +1,128 @@
+"""What ``dist/`` holds: one folder per environment on EKS, plus the Knative rendering.
+
+This module is where the service card and an environment's config become the construct's props; the
+construct itself knows neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from manifests_py.config import APP_SETTING_VARIABLES, EnvironmentConfig, ExposureKind, ServerConfig
+from manifests_py.image import ImageReference
+from manifests_py.props import (
+    Autoscaling,
+    Exposure,
+    HealthPaths,
+    IngressExposure,
+    LoadBalancerHealthCheck,
+    Resources,
+    SecretEnv,
+    ServiceProps,
+    Target,
+    TargetGroupBindingExposure,
+)
+from manifests_py.service_card import ServiceCard
+from manifests_py.shutdown import ShutdownTimings
+
+__all__ = ["RENDERINGS", "Rendering", "app_environment", "service_props"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rendering:
+    folder: str
+    environment: str
+    target: Target
+
+
+RENDERINGS: tuple[Rendering, ...] = (
+    Rendering(folder="dev", environment="dev", target=Target.EKS),
+    Rendering(folder="prod", environment="prod", target=Target.EKS),
+    # dev is where scale to zero makes sense, so it is the environment shown on Knative.
+    Rendering(folder="knative", environment="dev", target=Target.KNATIVE),
+)
+
+
+def _setting(value: str | int | bool) -> str:  # noqa: FBT001 - a value, not a flag
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def app_environment(card: ServiceCard, server: ServerConfig) -> dict[str, str]:
+    """The PREDICTOR_* variables: card facts the pod timings depend on, plus what the environment sets.
+
+    PREDICTOR_HOST is left to the image, which listens on all interfaces.
+    """
+    environment = {
+        "PREDICTOR_PORT": str(card.port),
+        "PREDICTOR_DRAIN_SECONDS": str(card.drain_seconds),
+        "PREDICTOR_KEEP_ALIVE_SECONDS": str(card.keep_alive_timeout_seconds),
+    }
+    for field, variable in APP_SETTING_VARIABLES.items():
+        value = getattr(server, field)
+        if value is not None:
+            environment[variable] = _setting(value)
+    return environment
+
+
+def _exposure(card: ServiceCard, config: EnvironmentConfig) -> Exposure:
+    if config.exposure is ExposureKind.TARGET_GROUP_BINDING and config.target_group_arn:
+        return TargetGroupBindingExposure(target_group_arn=config.target_group_arn)
+    if config.exposure is ExposureKind.INGRESS and config.certificate_arn:
+        return IngressExposure(
+            certificate_arn=config.certificate_arn,
+            idle_timeout_seconds=card.idle_timeout_seconds,
+            deregistration_delay_seconds=card.deregistration_delay_seconds,
+            health_check=LoadBalancerHealthCheck(
+                path=card.readiness_path,
+                interval_seconds=card.health_check_interval_seconds,
+                timeout_seconds=card.health_check_timeout_seconds,
+                healthy_threshold=card.healthy_threshold,
+                unhealthy_threshold=card.unhealthy_threshold,
+            ),
+        )
+    return None
+
+
+def service_props(
+    card: ServiceCard, config: EnvironmentConfig, *, target: Target, image: ImageReference | None = None
+) -> ServiceProps:
+    scale, resources = config.scale, config.resources
+    metrics_enabled = config.server.metrics_enabled is not False
+    return ServiceProps(
+        name=card.name,
+        namespace=card.namespace,
+        service_account=card.service_account,
+        image=image or config.image,
+        port=card.port,
+        run_as_user=card.uid,
+        shutdown=ShutdownTimings.for_card(card),
+        # Startup waits for the model (readiness); liveness asks only whether the process answers.
+        health=HealthPaths(
+            startup=card.readiness_path, readiness=card.readiness_path, liveness=card.liveness_path
+        ),
+        target=target,
+        autoscaling=Autoscaling(
+            min_scale=scale.min,
+            max_scale=scale.max,
+            cpu_target_percent=scale.cpu_target_percent,
+            concurrency_target=scale.concurrency_target,
+            container_concurrency=scale.container_concurrency,
+        ),
+        resources=Resources(
+            cpu_request_millicores=resources.cpu_request_millicores,
+            cpu_limit_millicores=resources.cpu_limit_millicores,
+            memory_request_mebibytes=resources.memory_request_mebibytes,
+            memory_limit_mebibytes=resources.memory_limit_mebibytes,
+        ),
+        environment=app_environment(card, config.server),
+        secret_environment={
+            name: SecretEnv(secret=ref.secret, key=ref.key) for name, ref in config.secrets.items()
+        },
+        exposure=_exposure(card, config),
+        role_arn=config.app_role_arn,
+        metrics_path=card.metrics_path if metrics_enabled else None,
+        # Knative's request timeout: the same bound the ALB's idle timeout puts on EKS.
+        request_timeout_seconds=card.idle_timeout_seconds if target is Target.KNATIVE else None,
+    )

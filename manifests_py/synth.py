@@ -1,0 +1,160 @@
+"""Synthesis end to end: config -> construct -> objects -> strict validation -> staged files -> dist/.
+
+Nothing reaches the output directory unless every step succeeded; a failure leaves it untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cdk8s
+
+from manifests_py.config import ConfigError, EnvironmentConfig, load_environment, project_version
+from manifests_py.image import ImageReference, ImageReferenceError, parse_image_reference
+from manifests_py.knative_like import KnativeLikeService
+from manifests_py.output import publish, staging_directory, write_folder
+from manifests_py.portability import PortabilityWarning
+from manifests_py.renderings import RENDERINGS, Rendering, service_props
+from manifests_py.service_card import REPO_ROOT, ServiceCard, ServiceCardError, load_service_card
+from manifests_py.validation import (
+    CrdSchemaMissingError,
+    ObjectProblem,
+    crd_schema_dir,
+    kubernetes_versions,
+    validate_objects,
+)
+
+__all__ = ["RenderedFolder", "SynthesisError", "render", "select_renderings", "synthesize"]
+
+
+class SynthesisError(ValueError):
+    """Synthesis refused to write; ``problems`` says why, one line each."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenderedFolder:
+    rendering: Rendering
+    config: EnvironmentConfig
+    objects: list[dict[str, Any]]
+    warnings: tuple[PortabilityWarning, ...]
+
+    @property
+    def header(self) -> str:
+        source = (
+            self.config.source.relative_to(REPO_ROOT)
+            if self.config.source.is_relative_to(REPO_ROOT)
+            else self.config.source
+        )
+        return (
+            f"Synthesized by manifests_py for target {self.rendering.target.value} from {source}.\n"
+            "Do not edit: change the config or the construct, then run `make synth`."
+        )
+
+
+def select_renderings(environments: Sequence[str] | None) -> tuple[Rendering, ...]:
+    if not environments:
+        return RENDERINGS
+    known = {r.environment for r in RENDERINGS}
+    unknown = sorted(set(environments) - known)
+    if unknown:
+        msg = f"environment {', '.join(unknown)}: not rendered (known: {', '.join(sorted(known))})"
+        raise SynthesisError([msg])
+    return tuple(r for r in RENDERINGS if r.environment in environments)
+
+
+def _override(image: str | None, config: EnvironmentConfig) -> ImageReference | None:
+    if image is None:
+        return None
+    reference = parse_image_reference(image, field="IMAGE")
+    if reference.repository != config.image.repository:
+        msg = (
+            f"IMAGE: repository {reference.repository!r} is not environment {config.name}'s "
+            f"{config.image.repository!r} ({config.source.name}: terraform_outputs.ecr_repository_url); "
+            "synthesize that environment alone (ENVIRONMENT=...)"
+        )
+        raise ImageReferenceError(msg)
+    return reference
+
+
+def render(
+    renderings: Sequence[Rendering],
+    *,
+    card: ServiceCard,
+    configs: dict[str, EnvironmentConfig],
+    image: str | None = None,
+) -> list[RenderedFolder]:
+    app = cdk8s.App()
+    rendered = []
+    for rendering in renderings:
+        config = configs[rendering.environment]
+        props = service_props(card, config, target=rendering.target, image=_override(image, config))
+        chart = cdk8s.Chart(app, rendering.folder, disable_resource_name_hashes=True)
+        service = KnativeLikeService(chart, card.name, props=props)
+        rendered.append(
+            RenderedFolder(
+                rendering=rendering, config=config, objects=list(chart.to_json()), warnings=service.warnings
+            )
+        )
+    return rendered
+
+
+def _load_configs(names: Iterable[str], default_tag: str) -> dict[str, EnvironmentConfig]:
+    """Every environment's config, or one ConfigError listing every problem in all of them."""
+    configs: dict[str, EnvironmentConfig] = {}
+    problems: list[str] = []
+    for name in names:
+        try:
+            configs[name] = load_environment(name, default_tag=default_tag)
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigError(problems)
+    return configs
+
+
+def _validate(
+    rendered: Sequence[RenderedFolder], schema_dir: Path, notice: Callable[[str], None]
+) -> list[ObjectProblem]:
+    versions = kubernetes_versions()
+    problems: list[ObjectProblem] = []
+    for folder in rendered:
+        try:
+            problems.extend(validate_objects(folder.objects, versions=versions, schema_dir=schema_dir))
+        except CrdSchemaMissingError as missing:
+            notice(f"{folder.rendering.folder}: custom resources not schema-checked: {missing}")
+            builtins = [o for o in folder.objects if "." not in str(o.get("apiVersion")).split("/")[0]]
+            problems.extend(validate_objects(builtins, versions=versions, schema_dir=schema_dir))
+    return problems
+
+
+def synthesize(
+    out_dir: Path,
+    *,
+    environments: Sequence[str] | None = None,
+    image: str | None = None,
+    schema_dir: Path | None = None,
+    notice: Callable[[str], None] = print,
+) -> list[RenderedFolder]:
+    """Render, validate and publish; raises SynthesisError (dist/ untouched) on any problem."""
+    renderings = select_renderings(environments)
+    try:
+        card = load_service_card()
+        configs = _load_configs(dict.fromkeys(r.environment for r in renderings), project_version())
+        rendered = render(renderings, card=card, configs=configs, image=image)
+    except (ConfigError, ServiceCardError, ImageReferenceError) as error:
+        raise SynthesisError(getattr(error, "problems", None) or [str(error)]) from error
+    problems = _validate(rendered, schema_dir or crd_schema_dir(), notice)
+    if problems:
+        raise SynthesisError([f"invalid object {problem}" for problem in problems])
+    with staging_directory(out_dir) as staging:
+        for folder in rendered:
+            write_folder(staging / folder.rendering.folder, folder.objects, header=folder.header)
+        publish(staging, out_dir, [r.folder for r in renderings], whole=renderings == RENDERINGS)
+    return rendered

@@ -1,0 +1,191 @@
+"""Strict schema validation of synthesized objects: unknown fields fail, like ``kubectl --validate=strict``.
+
+Built-in kinds are checked with kubernetes-validate's strict schemas for every Kubernetes minor it bundles
+from 1.28 (the cdk8s-plus-28 line) up, which includes the newest release EKS runs. Custom resources are
+checked against their upstream CRD schemas (``../shared/schemas`` beside the repository), made strict the
+way the API server treats a structural schema: an object that lists its properties accepts no others,
+unless it says ``x-kubernetes-preserve-unknown-fields``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+import jsonschema  # type: ignore[import-untyped]
+import kubernetes_validate  # type: ignore[import-untyped]
+import yaml  # type: ignore[import-untyped]
+from kubernetes_validate.utils import all_versions  # type: ignore[import-untyped]
+
+from manifests_py.service_card import REPO_ROOT
+
+__all__ = [
+    "CRD_SCHEMA_FILES",
+    "MINIMUM_KUBERNETES",
+    "CrdSchemaMissingError",
+    "ObjectProblem",
+    "crd_schema_dir",
+    "kubernetes_versions",
+    "validate_against_crd",
+    "validate_builtin",
+    "validate_objects",
+]
+
+MINIMUM_KUBERNETES = "1.28"
+CRD_SCHEMA_ENV = "MANIFESTS_CRD_SCHEMA_DIR"
+# (apiVersion, kind) -> the upstream CRD file that defines it.
+CRD_SCHEMA_FILES: dict[tuple[str, str], str] = {
+    ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): "elbv2-targetgroupbinding-crd.yaml",
+    ("serving.knative.dev/v1", "Service"): "knative-serving-service-crd.yaml",
+    ("karpenter.sh/v1", "NodePool"): "karpenter-nodepool-crd.yaml",
+    ("karpenter.k8s.aws/v1", "EC2NodeClass"): "karpenter-ec2nodeclass-crd.yaml",
+}
+_PRESERVE = "x-kubernetes-preserve-unknown-fields"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class CrdSchemaMissingError(FileNotFoundError):
+    """A custom resource's CRD schema file is not where the schemas are expected."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectProblem:
+    object_id: str
+    against: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.object_id} ({self.against}) at {self.path or '<root>'}: {self.message}"
+
+
+def kubernetes_versions() -> tuple[str, ...]:
+    """Every minor kubernetes-validate bundles from MINIMUM_KUBERNETES up, oldest first."""
+
+    def key(version: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in version.split(".")[:2])
+
+    minors = sorted({".".join(v.split(".")[:2]) for v in all_versions()}, key=key)
+    return tuple(v for v in minors if key(v) >= key(MINIMUM_KUBERNETES))
+
+
+def crd_schema_dir() -> Path:
+    configured = os.environ.get(CRD_SCHEMA_ENV)
+    return Path(configured) if configured else REPO_ROOT.parent / "shared" / "schemas"
+
+
+def _object_id(document: Mapping[str, Any]) -> str:
+    metadata = document.get("metadata") or {}
+    kind = f"{document.get('apiVersion')}/{document.get('kind')}"
+    return f"{kind} {metadata.get('namespace', '-')}/{metadata.get('name')}"
+
+
+def _strict(schema: object) -> object:
+    if isinstance(schema, dict):
+        schema = {key: _strict(value) for key, value in schema.items()}
+        if "properties" in schema and "additionalProperties" not in schema and not schema.get(_PRESERVE):
+            schema["additionalProperties"] = False
+        return schema
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    return schema
+
+
+def _strict_object(schema: dict[str, Any]) -> dict[str, Any]:
+    return cast("dict[str, Any]", _strict(schema))
+
+
+@cache
+def _object_meta_schema() -> dict[str, Any]:
+    """Strict ObjectMeta from kubernetes-validate, for the metadata a CRD schema leaves open."""
+    package = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    newest = kubernetes_versions()[-1]
+    definitions_file = next(package.glob(f"v{newest}.*-local-strict")) / "_definitions.json"
+    definitions = json.loads(definitions_file.read_text(encoding="utf-8"))["$defs"]
+    meta: dict[str, Any] = copy.deepcopy(definitions["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"])
+    # Fields that refer to other definitions (timestamps, owner references, managed fields) are set by
+    # the API server, never by a manifest: leaving them out makes them unknown, hence rejected.
+    meta["properties"] = {
+        key: value for key, value in meta["properties"].items() if "$ref" not in json.dumps(value)
+    }
+    return meta
+
+
+@cache
+def _crd_validator(schema_dir: Path, file_name: str, api_version: str) -> jsonschema.Draft7Validator:
+    path = schema_dir / file_name
+    if not path.is_file():
+        msg = f"CRD schema {path} not found (set {CRD_SCHEMA_ENV} or place ../shared/schemas beside the repo)"
+        raise CrdSchemaMissingError(msg)
+    crd = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+    version = api_version.rsplit("/", 1)[1]
+    schemas = [v["schema"]["openAPIV3Schema"] for v in crd["spec"]["versions"] if v["name"] == version]
+    if not schemas:
+        msg = f"{path}: defines no version {version!r}"
+        raise CrdSchemaMissingError(msg)
+    schema: dict[str, Any] = {**schemas[0], "properties": dict(schemas[0]["properties"])}
+    schema["properties"]["metadata"] = _object_meta_schema()
+    schema = _strict_object(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def validate_against_crd(document: Mapping[str, Any], schema_dir: Path) -> list[ObjectProblem]:
+    key = (str(document.get("apiVersion")), str(document.get("kind")))
+    file_name = CRD_SCHEMA_FILES[key]
+    validator = _crd_validator(schema_dir, file_name, key[0])
+    return [
+        ObjectProblem(
+            object_id=_object_id(document),
+            against=file_name,
+            path=".".join(str(part) for part in error.absolute_path),
+            message=error.message,
+        )
+        for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
+def validate_builtin(document: Mapping[str, Any], version: str) -> list[ObjectProblem]:
+    try:
+        kubernetes_validate.validate(dict(document), version, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        path = ".".join(str(part) for part in error.path)
+        return [
+            ObjectProblem(
+                object_id=_object_id(document),
+                against=f"Kubernetes {version}",
+                path=path,
+                message=error.message,
+            )
+        ]
+    except kubernetes_validate.SchemaNotFoundError as error:
+        # An unknown kind is a failure, never a pass.
+        return [
+            ObjectProblem(
+                object_id=_object_id(document),
+                against=f"Kubernetes {version}",
+                path="",
+                message=error.message,
+            )
+        ]
+    return []
+
+
+def validate_objects(
+    documents: Iterable[Mapping[str, Any]], *, versions: Iterable[str], schema_dir: Path
+) -> list[ObjectProblem]:
+    """Every problem in every object; raises CrdSchemaMissingError if a custom resource's schema is absent."""
+    problems: list[ObjectProblem] = []
+    versions = tuple(versions)
+    for document in documents:
+        if (document.get("apiVersion"), document.get("kind")) in CRD_SCHEMA_FILES:
+            problems.extend(validate_against_crd(document, schema_dir))
+            continue
+        for version in versions:
+            problems.extend(validate_builtin(document, version))
+    return problems
