@@ -12,6 +12,10 @@ TOOLS_DIR := .tools
 UV := $(TOOLS_DIR)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
+# `make run` uses an environment holding the runtime set only, exactly what the image carries, so what
+# it imports, its cold start and its memory are production's (Litestar loads plugins for whatever
+# libraries it finds installed, and the dev environment has many).
+RUN_VENV := .venv-run
 BUILD := build
 # The service card (api/service.json) is the one source of the port; HOST stays loopback by default.
 HOST ?= 127.0.0.1
@@ -33,25 +37,24 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS_DIR)
 	$(TOOLS_DIR)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-# Runtime only: what the image carries. --inexact keeps dev tools already installed by `make test`.
-$(VENV)/.runtime: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --inexact --no-default-groups --quiet
+$(RUN_VENV)/.synced: $(UV) pyproject.toml uv.lock
+	UV_PROJECT_ENVIRONMENT=$(RUN_VENV) $(UV) sync --frozen --no-default-groups --quiet
 	@touch $@
 
 $(VENV)/.all: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --all-groups --quiet
-	@touch $@ $(VENV)/.runtime
+	@touch $@
 
 .PHONY: bootstrap
-bootstrap: $(VENV)/.all ## Install the pinned uv and every locked dependency group
+bootstrap: $(VENV)/.all $(RUN_VENV)/.synced ## Install the pinned uv, the dev environment and the runtime one
 
 # ---------------------------------------------------------------- service
 .PHONY: run
-run: $(VENV)/.runtime ## Serve the API in the foreground on HOST:PORT (default 127.0.0.1:8000), production settings
-	PREDICTOR_HOST=$(HOST) PREDICTOR_PORT=$(PORT) exec $(PY) -m api
+run: $(RUN_VENV)/.synced ## Serve the API in the foreground on HOST:PORT (default 127.0.0.1:8000), production settings
+	PREDICTOR_HOST=$(HOST) PREDICTOR_PORT=$(PORT) exec $(RUN_VENV)/bin/python -m api
 
 .PHONY: bench
-bench: $(VENV)/.all ## Benchmark the service against floor and FastAPI baselines with wrk (writes build/bench.json)
+bench: $(VENV)/.all $(RUN_VENV)/.synced ## Benchmark the service against floor and FastAPI baselines with wrk (writes build/bench.json)
 	$(PY) -m tests.load.bench --output $(BUILD)/bench.json
 
 # ---------------------------------------------------------------- quality

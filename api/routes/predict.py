@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response, get, post
+from litestar import MediaType, Request, get, post
 from litestar.exceptions import InternalServerException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType as MediaTypeSpec
 from litestar.openapi.spec import Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
+from litestar.types import ASGIApp
 
+from api._responses import JsonBytes
 from api.errors import ErrorBody, RequestError
 from api.model import LogisticModel
 from api.scoring_request import RequestParser
@@ -94,7 +96,7 @@ def _request_body_operation(model: LogisticModel, max_batch_size: int) -> type[O
 def predict_handlers(
     *, path: str, model: LogisticModel, max_batch_size: int, body_timeout_seconds: float
 ) -> list[HTTPRouteHandler]:
-    baseline = msgspec.json.encode(BaselinePrediction(score=model.score(model.baseline)))
+    baseline = JsonBytes(msgspec.json.encode(BaselinePrediction(score=model.score(model.baseline))))
     parser = RequestParser(model, max_batch_size=max_batch_size)
     version = model.version
 
@@ -108,8 +110,8 @@ def predict_handlers(
             200: ResponseSpec(BaselinePrediction, description="Baseline score", generate_examples=False)
         },
     )
-    async def predict_baseline() -> Response[bytes]:
-        return Response(baseline)
+    async def predict_baseline() -> ASGIApp:
+        return baseline
 
     @post(
         path,
@@ -124,7 +126,7 @@ def predict_handlers(
             **_ERROR_RESPONSES,
         },
     )
-    async def predict(request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def predict(request: Request[Any, Any, Any]) -> ASGIApp:
         parser.check_content_type(request.headers.get("content-type"))
         try:
             async with asyncio.timeout(body_timeout_seconds):
@@ -139,7 +141,7 @@ def predict_handlers(
         parsed = parser.parse(body)
         scores = [model.score(row) for row in parsed.rows]
         if parsed.batch:
-            return Response(msgspec.json.encode(BatchPrediction(scores=scores, model_version=version)))
-        return Response(msgspec.json.encode(Prediction(score=scores[0], model_version=version)))
+            return JsonBytes(msgspec.json.encode(BatchPrediction(scores=scores, model_version=version)))
+        return JsonBytes(msgspec.json.encode(Prediction(score=scores[0], model_version=version)))
 
     return [predict_baseline, predict]

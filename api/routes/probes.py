@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import msgspec
-from litestar import MediaType, Response, get
+from litestar import MediaType, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import ASGIApp
 
+from api._responses import JsonBytes
 from api.lifecycle import Lifecycle
 from api.model import LogisticModel
 
@@ -31,11 +33,14 @@ class Readiness(msgspec.Struct, omit_defaults=True):
 def probe_handlers(
     *, liveness_path: str, readiness_path: str, model: LogisticModel, lifecycle: Lifecycle
 ) -> list[HTTPRouteHandler]:
-    healthy = msgspec.json.encode(Health(status="ok"))
+    healthy = JsonBytes(msgspec.json.encode(Health(status="ok")))
     info = ModelInfo(name=model.name, version=model.version)
-    ready = msgspec.json.encode(Readiness(status="ready", model=info))
-    draining = msgspec.json.encode(
-        Readiness(status="draining", model=info, reason="shutting down: finishing in-flight requests")
+    ready = JsonBytes(msgspec.json.encode(Readiness(status="ready", model=info)))
+    draining = JsonBytes(
+        msgspec.json.encode(
+            Readiness(status="draining", model=info, reason="shutting down: finishing in-flight requests")
+        ),
+        status=503,
     )
 
     @get(
@@ -46,8 +51,8 @@ def probe_handlers(
         media_type=MediaType.JSON,
         responses={200: ResponseSpec(Health, description="Alive", generate_examples=False)},
     )
-    async def health() -> Response[bytes]:
-        return Response(healthy)
+    async def health() -> ASGIApp:
+        return healthy
 
     @get(
         readiness_path,
@@ -60,9 +65,7 @@ def probe_handlers(
             503: ResponseSpec(Readiness, description="Draining: take this instance out of rotation"),
         },
     )
-    async def readiness() -> Response[bytes]:
-        if lifecycle.draining:
-            return Response(draining, status_code=503)
-        return Response(ready)
+    async def readiness() -> ASGIApp:
+        return draining if lifecycle.draining else ready
 
     return [health, readiness]
