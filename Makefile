@@ -93,6 +93,12 @@ synth-check: $(VENV)/.all ## Fail if dist/ is not exactly what `make synth` writ
 
 # ---------------------------------------------------------------- policy (issue 6)
 
+# ---------------------------------------------------------------- pipeline (issue 7)
+
+# ---------------------------------------------------------------- proofs (issue 8)
+
+# ---------------------------------------------------------------- capacity (issue 9)
+
 # ---------------------------------------------------------------- tests
 .PHONY: test
 test: $(VENV)/.all ## Run every test that can run on this machine (unit, HTTP, system)
