@@ -1,6 +1,6 @@
 output "state_bucket" {
   description = "Name of the state bucket (backend.hcl bucket)."
-  value       = aws_s3_bucket.state.id
+  value       = aws_s3_bucket.state.bucket
 }
 
 output "state_bucket_arn" {
@@ -21,7 +21,7 @@ output "state_key" {
 output "backend_config" {
   description = "Content for the root configuration's backend.hcl."
   value       = <<-EOT
-    bucket     = "${aws_s3_bucket.state.id}"
+    bucket     = "${aws_s3_bucket.state.bucket}"
     key        = "${local.state_key}"
     region     = "${var.region}"
     kms_key_id = "${module.key.arn}"

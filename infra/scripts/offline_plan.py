@@ -1,0 +1,172 @@
+"""`terraform plan` of the whole root configuration against a moto server, saved as plan JSON.
+
+    python infra/scripts/offline_plan.py [--out build/infra/plan.json]
+
+1. start moto on loopback over HTTPS (emulator.py);
+2. plan infra/bootstrap (saved as --bootstrap-out) and create the state bucket it names, with a KMS
+   key, in the emulator;
+3. init the root with its real S3 backend pointed at that bucket (endpoints and path-style addressing
+   live in a generated file under build/, never in the configuration), native lock file included;
+4. plan with infra/terraform.tfvars.example and write `terraform show -json` of the saved plan to
+   --out, through a temporary file, so a failed run never leaves a partial plan behind.
+"""
+# ruff: noqa: INP001 -- a script directory, not a package
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import emulator  # noqa: E402 -- the script directory is put on the path just above
+import tfenv  # noqa: E402
+
+ROOT = tfenv.INFRA_DIR
+BOOTSTRAP = tfenv.INFRA_DIR / "bootstrap"
+WORKDIR = tfenv.BUILD_DIR / "offline-plan"
+DEFAULT_OUT = tfenv.BUILD_DIR / "plan.json"
+DEFAULT_BOOTSTRAP_OUT = tfenv.BUILD_DIR / "bootstrap-plan.json"
+
+
+class PlanFailedError(RuntimeError):
+    """A step of the offline plan failed; the message names it and carries Terraform's output."""
+
+
+def terraform(args: list[str], cwd: Path, env: dict[str, str], step: str) -> str:
+    command = [tfenv.terraform_binary(), *args]
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        msg = f"{step}: terraform {args[0]} failed ({result.returncode})\n{result.stdout}{result.stderr}"
+        raise PlanFailedError(msg)
+    return result.stdout
+
+
+def plan_config(config_dir: Path, env: dict[str, str], init_args: list[str], step: str) -> dict[str, Any]:
+    """init + plan + show -json of one root configuration with its terraform.tfvars.example."""
+    plan_file = WORKDIR / f"{step}.tfplan"
+    terraform(["init", "-lockfile=readonly", "-no-color", *init_args], config_dir, env, f"{step} init")
+    terraform(
+        ["plan", "-no-color", "-var-file=terraform.tfvars.example", f"-out={plan_file}"],
+        config_dir,
+        env,
+        f"{step} plan",
+    )
+    plan: dict[str, Any] = json.loads(terraform(["show", "-json", str(plan_file)], config_dir, env, f"{step} show"))
+    if not plan.get("resource_changes"):
+        msg = f"{step} plan: the plan JSON has no resource_changes"
+        raise PlanFailedError(msg)
+    return plan
+
+
+def planned_output(plan: dict[str, Any], name: str) -> str:
+    try:
+        value = plan["planned_values"]["outputs"][name]["value"]
+    except KeyError:
+        value = None
+    if not isinstance(value, str):
+        msg = f"bootstrap plan: output {name} is not known at plan time"
+        raise PlanFailedError(msg)
+    return value
+
+
+def create_state_bucket(aws: emulator.Emulator, bucket: str, region: str) -> str:
+    """Stand in for an applied bootstrap: the bucket (versioned) and its KMS key, in the emulator.
+
+    Applying infra/bootstrap itself into moto works, but costs a minute of the provider's propagation
+    waits, and moto then evaluates the bucket policy's conditional Deny (aws:SecureTransport) as an
+    unconditional one, locking the backend out. The bootstrap is planned above instead.
+    """
+    import boto3  # noqa: PLC0415 -- moto's dependency, only needed with the emulator
+
+    session = boto3.session.Session(
+        aws_access_key_id=aws.env()["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=aws.env()["AWS_SECRET_ACCESS_KEY"],
+        region_name=region,
+    )
+    options = {"endpoint_url": aws.endpoint, "verify": str(aws.ca_bundle)}
+    s3 = session.client("s3", **options)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    key_arn: str = session.client("kms", **options).create_key(Description=f"state of {bucket}")["KeyMetadata"]["Arn"]
+    return key_arn
+
+
+def backend_config(bucket: str, key: str, region: str, kms_key_arn: str, endpoint: str) -> Path:
+    """The environment-specific half of the partial S3 backend, pointed at the emulator."""
+    path = WORKDIR / "backend.hcl"
+    path.write_text(
+        f"bucket         = {json.dumps(bucket)}\n"
+        f"key            = {json.dumps(key)}\n"
+        f"region         = {json.dumps(region)}\n"
+        f"kms_key_id     = {json.dumps(kms_key_arn)}\n"
+        "use_path_style = true\n"
+        f"endpoints      = {{ s3 = {json.dumps(endpoint)}, sts = {json.dumps(endpoint)} }}\n"
+    )
+    return path
+
+
+def tfvar(config_dir: Path, name: str) -> str:
+    for line in (config_dir / "terraform.tfvars.example").read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == name:
+            return value.strip().strip('"')
+    msg = f"{config_dir.relative_to(tfenv.REPO_ROOT)}/terraform.tfvars.example has no {name}"
+    raise PlanFailedError(msg)
+
+
+def write_atomic(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
+        json.dump(document, handle, indent=1, sort_keys=True)
+    Path(handle.name).replace(path)
+
+
+def offline_plan(out: Path, bootstrap_out: Path) -> dict[str, Any]:
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+    WORKDIR.mkdir(parents=True)
+    with emulator.running(WORKDIR) as aws:
+        env = tfenv.terraform_env(extra=aws.env())
+        bootstrap_env = {**env, "TF_DATA_DIR": str(WORKDIR / "bootstrap" / ".terraform")}
+        bootstrap_plan = plan_config(BOOTSTRAP, bootstrap_env, ["-backend=false"], "bootstrap")
+        region = tfvar(BOOTSTRAP, "region")
+        bucket = planned_output(bootstrap_plan, "state_bucket")
+        kms_key_arn = create_state_bucket(aws, bucket, region)
+        backend = backend_config(bucket, planned_output(bootstrap_plan, "state_key"), region, kms_key_arn, aws.endpoint)
+        root_env = {**env, "TF_DATA_DIR": str(WORKDIR / "root" / ".terraform")}
+        plan = plan_config(ROOT, root_env, ["-reconfigure", f"-backend-config={backend}"], "root")
+    write_atomic(bootstrap_out, bootstrap_plan)
+    write_atomic(out, plan)
+    return plan
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"root plan JSON (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--bootstrap-out",
+        type=Path,
+        default=DEFAULT_BOOTSTRAP_OUT,
+        help=f"bootstrap plan JSON (default {DEFAULT_BOOTSTRAP_OUT})",
+    )
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        plan = offline_plan(args.out.resolve(), args.bootstrap_out.resolve())
+    except (tfenv.TerraformEnvError, emulator.EmulatorError, PlanFailedError) as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
+    changes = plan["resource_changes"]
+    print(f"planned {len(changes)} resource changes in {time.monotonic() - started:.0f}s -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
