@@ -5,8 +5,10 @@ data "aws_partition" "current" {}
 locals {
   service = jsondecode(file("${path.module}/../api/service.json"))
 
-  name      = "${local.service.name}-${var.environment}"
-  partition = data.aws_partition.current.partition
+  name = "${local.service.name}-${var.environment}"
+  # Three zones: the issue's spread, and what zone-spread pod scheduling assumes.
+  availability_zones = var.availability_zones != null ? var.availability_zones : [for suffix in ["a", "b", "c"] : "${var.region}${suffix}"]
+  partition          = data.aws_partition.current.partition
 
   tags = merge(var.tags, {
     Service     = local.service.name

@@ -3,6 +3,6 @@ module "network" {
 
   name               = local.name
   cidr_block         = var.vpc_cidr
-  az_count           = 3
+  availability_zones = local.availability_zones
   single_nat_gateway = var.single_nat_gateway
 }

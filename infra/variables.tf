@@ -111,6 +111,17 @@ variable "node_scaling" {
   }
 }
 
+variable "availability_zones" {
+  description = "Three availability zones (names) for the subnets; null means <region>a, <region>b and <region>c."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.availability_zones == null || length(coalesce(var.availability_zones, [])) == 3
+    error_message = "availability_zones must list exactly three zones."
+  }
+}
+
 variable "vpc_cidr" {
   description = "IPv4 CIDR block of the VPC."
   type        = string

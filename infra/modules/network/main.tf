@@ -1,18 +1,27 @@
-data "aws_availability_zones" "available" {
+# Looked up only to prove, at plan time, that every requested zone exists and is available.
+data "aws_availability_zones" "requested" {
   state = "available"
 
   filter {
-    name   = "opt-in-status"
-    values = ["opt-in-not-required"]
+    name   = "zone-name"
+    values = var.availability_zones
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = length(self.names) == length(var.availability_zones)
+      error_message = "Some of availability_zones are not available in this region: ${join(", ", setsubtract(var.availability_zones, self.names))}."
+    }
   }
 }
 
 locals {
-  azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+  az_count = length(var.availability_zones)
+  azs      = var.availability_zones
   # /16 -> /20 subnets: private ones first (nodes and pods need the addresses), public ones after.
-  private_cidrs = [for i in range(var.az_count) : cidrsubnet(var.cidr_block, 4, i)]
-  public_cidrs  = [for i in range(var.az_count) : cidrsubnet(var.cidr_block, 4, i + var.az_count)]
-  nat_count     = var.single_nat_gateway ? 1 : var.az_count
+  private_cidrs = [for i in range(local.az_count) : cidrsubnet(var.cidr_block, 4, i)]
+  public_cidrs  = [for i in range(local.az_count) : cidrsubnet(var.cidr_block, 4, i + local.az_count)]
+  nat_count     = var.single_nat_gateway ? 1 : local.az_count
 }
 
 resource "aws_vpc" "this" {
@@ -30,7 +39,7 @@ resource "aws_default_security_group" "this" {
 }
 
 resource "aws_subnet" "public" {
-  count = var.az_count
+  count = local.az_count
 
   vpc_id                  = aws_vpc.this.id
   cidr_block              = local.public_cidrs[count.index]
@@ -44,7 +53,7 @@ resource "aws_subnet" "public" {
 }
 
 resource "aws_subnet" "private" {
-  count = var.az_count
+  count = local.az_count
 
   vpc_id            = aws_vpc.this.id
   cidr_block        = local.private_cidrs[count.index]

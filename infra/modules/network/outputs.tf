@@ -10,7 +10,7 @@ output "vpc_cidr_block" {
 
 output "availability_zones" {
   description = "Availability zones the subnets span, in subnet order."
-  value       = local.azs
+  value       = data.aws_availability_zones.requested.names
 }
 
 output "public_subnet_ids" {

@@ -14,14 +14,13 @@ variable "cidr_block" {
   }
 }
 
-variable "az_count" {
-  description = "Number of availability zones to spread the subnets and NAT gateways across."
-  type        = number
-  default     = 3
+variable "availability_zones" {
+  description = "Availability zones (names) to spread the subnets and NAT gateways across, one subnet of each kind per zone. An explicit list keeps the network from growing when AWS adds a zone."
+  type        = list(string)
 
   validation {
-    condition     = var.az_count >= 2 && var.az_count <= 6
-    error_message = "az_count must be between 2 and 6."
+    condition     = length(var.availability_zones) >= 2 && length(var.availability_zones) <= 6 && length(distinct(var.availability_zones)) == length(var.availability_zones)
+    error_message = "availability_zones must list 2 to 6 distinct zones."
   }
 }
 
