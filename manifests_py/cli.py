@@ -13,7 +13,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from manifests_py.synth import SynthesisError, synthesize
+from manifests_py.config import ENVIRONMENTS_DIR
+from manifests_py.synth import Sources, SynthesisError, synthesize
 
 __all__ = ["main"]
 
@@ -39,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
         "--image",
         help="deploy this image instead of the configured one: REPO@sha256:... (CI passes the pushed digest)",
     )
+    parser.add_argument(
+        "--environments-dir",
+        type=Path,
+        default=ENVIRONMENTS_DIR,
+        help="directory of <environment>.toml files (default: manifests_py/environments)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print errors only (no warnings, no summary)")
     return parser
 
@@ -58,7 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         rendered = synthesize(
-            args.out, environments=args.environments, image=args.image or None, notice=notice
+            args.out,
+            environments=args.environments,
+            image=args.image or None,
+            sources=Sources(environments_dir=args.environments_dir),
+            notice=notice,
         )
     except SynthesisError as error:
         for problem in error.problems:

@@ -310,10 +310,9 @@ def load_environment(
 
     problems: list[str] = []
     root = Fields(document, path="", problems=problems)
-    aws = root.table("aws")
-    account = aws.text("account_id", pattern=_ACCOUNT, hint="a 12-digit AWS account ID")
-    region = aws.text("region", pattern=_REGION, hint="an AWS region such as eu-west-1")
     outputs = root.table("terraform_outputs")
+    account = outputs.text("account_id", pattern=_ACCOUNT, hint="a 12-digit AWS account ID")
+    region = outputs.text("region", pattern=_REGION, hint="an AWS region such as eu-west-1")
     image_fields = root.table("image", required=False)
     repository, tag, digest = _read_image(image_fields, outputs, default_tag or project_version())
     exposure_fields = root.table("exposure")
@@ -348,7 +347,6 @@ def load_environment(
     secrets_fields = root.table("secrets", required=False)
     secrets = _read_secrets(secrets_fields)
     for fields in (
-        aws,
         outputs,
         image_fields,
         exposure_fields,

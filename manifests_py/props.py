@@ -154,8 +154,9 @@ class IngressExposure:
     idle_timeout_seconds: int
     deregistration_delay_seconds: int
     health_check: LoadBalancerHealthCheck
-    # TLS 1.3 with TLS 1.2 fallback for older clients; ELBSecurityPolicy-TLS13-1-3-2021-06 refuses TLS 1.2.
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    # TLS 1.3, with TLS 1.2 restricted to forward-secret AEAD ciphers for older clients; the same policy
+    # as the Terraform-owned HTTPS listener (infra/modules/alb).
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
     scheme: str = "internet-facing"
 
 

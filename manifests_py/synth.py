@@ -12,7 +12,13 @@ from typing import Any
 
 import cdk8s
 
-from manifests_py.config import ConfigError, EnvironmentConfig, load_environment, project_version
+from manifests_py.config import (
+    ENVIRONMENTS_DIR,
+    ConfigError,
+    EnvironmentConfig,
+    load_environment,
+    project_version,
+)
 from manifests_py.image import ImageReference, ImageReferenceError, parse_image_reference
 from manifests_py.knative_like import KnativeLikeService
 from manifests_py.output import publish, staging_directory, write_folder
@@ -27,7 +33,7 @@ from manifests_py.validation import (
     validate_objects,
 )
 
-__all__ = ["RenderedFolder", "SynthesisError", "render", "select_renderings", "synthesize"]
+__all__ = ["RenderedFolder", "Sources", "SynthesisError", "render", "select_renderings", "synthesize"]
 
 
 class SynthesisError(ValueError):
@@ -36,6 +42,15 @@ class SynthesisError(ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sources:
+    """Where synthesis reads its inputs besides the service card."""
+
+    environments_dir: Path = ENVIRONMENTS_DIR
+    # None: $MANIFESTS_CRD_SCHEMA_DIR, else ../shared/schemas beside the repository.
+    schema_dir: Path | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,13 +120,13 @@ def render(
     return rendered
 
 
-def _load_configs(names: Iterable[str], default_tag: str) -> dict[str, EnvironmentConfig]:
+def _load_configs(names: Iterable[str], default_tag: str, directory: Path) -> dict[str, EnvironmentConfig]:
     """Every environment's config, or one ConfigError listing every problem in all of them."""
     configs: dict[str, EnvironmentConfig] = {}
     problems: list[str] = []
     for name in names:
         try:
-            configs[name] = load_environment(name, default_tag=default_tag)
+            configs[name] = load_environment(name, directory=directory, default_tag=default_tag)
         except ConfigError as error:
             problems.extend(error.problems)
     if problems:
@@ -139,18 +154,20 @@ def synthesize(
     *,
     environments: Sequence[str] | None = None,
     image: str | None = None,
-    schema_dir: Path | None = None,
+    sources: Sources | None = None,
     notice: Callable[[str], None] = print,
 ) -> list[RenderedFolder]:
     """Render, validate and publish; raises SynthesisError (dist/ untouched) on any problem."""
+    sources = sources or Sources()
     renderings = select_renderings(environments)
     try:
         card = load_service_card()
-        configs = _load_configs(dict.fromkeys(r.environment for r in renderings), project_version())
+        names = dict.fromkeys(r.environment for r in renderings)
+        configs = _load_configs(names, project_version(), sources.environments_dir)
         rendered = render(renderings, card=card, configs=configs, image=image)
     except (ConfigError, ServiceCardError, ImageReferenceError) as error:
         raise SynthesisError(getattr(error, "problems", None) or [str(error)]) from error
-    problems = _validate(rendered, schema_dir or crd_schema_dir(), notice)
+    problems = _validate(rendered, sources.schema_dir or crd_schema_dir(), notice)
     if problems:
         raise SynthesisError([f"invalid object {problem}" for problem in problems])
     with staging_directory(out_dir) as staging:
