@@ -23,9 +23,6 @@ PORT ?= $(shell $(PYTHON) -c 'import json; print(json.load(open("api/service.jso
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
-# cdk8s's jsii runtime warns on every start when Node.js is past end of life; the warning is not ours to fix.
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 
 .PHONY: help
 help: ## List the targets
