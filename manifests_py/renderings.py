@@ -56,8 +56,8 @@ def app_environment(card: ServiceCard, server: ServerConfig) -> dict[str, str]:
     """
     environment = {
         "PREDICTOR_PORT": str(card.port),
-        "PREDICTOR_DRAIN_SECONDS": str(card.drain_seconds),
-        "PREDICTOR_KEEP_ALIVE_SECONDS": str(card.keep_alive_timeout_seconds),
+        "PREDICTOR_DRAIN_SECONDS": str(card.server.drain_seconds),
+        "PREDICTOR_KEEP_ALIVE_SECONDS": str(card.server.keep_alive_timeout_seconds),
     }
     for field, variable in APP_SETTING_VARIABLES.items():
         value = getattr(server, field)
@@ -72,14 +72,14 @@ def _exposure(card: ServiceCard, config: EnvironmentConfig) -> Exposure:
     if config.exposure is ExposureKind.INGRESS and config.certificate_arn:
         return IngressExposure(
             certificate_arn=config.certificate_arn,
-            idle_timeout_seconds=card.idle_timeout_seconds,
-            deregistration_delay_seconds=card.deregistration_delay_seconds,
+            idle_timeout_seconds=card.load_balancer.idle_timeout_seconds,
+            deregistration_delay_seconds=card.load_balancer.deregistration_delay_seconds,
             health_check=LoadBalancerHealthCheck(
-                path=card.readiness_path,
-                interval_seconds=card.health_check_interval_seconds,
-                timeout_seconds=card.health_check_timeout_seconds,
-                healthy_threshold=card.healthy_threshold,
-                unhealthy_threshold=card.unhealthy_threshold,
+                path=card.paths.readiness,
+                interval_seconds=card.load_balancer.health_check.interval_seconds,
+                timeout_seconds=card.load_balancer.health_check.timeout_seconds,
+                healthy_threshold=card.load_balancer.health_check.healthy_threshold,
+                unhealthy_threshold=card.load_balancer.health_check.unhealthy_threshold,
             ),
         )
     return None
@@ -100,7 +100,7 @@ def service_props(
         shutdown=ShutdownTimings.for_card(card),
         # Startup waits for the model (readiness); liveness asks only whether the process answers.
         health=HealthPaths(
-            startup=card.readiness_path, readiness=card.readiness_path, liveness=card.liveness_path
+            startup=card.paths.readiness, readiness=card.paths.readiness, liveness=card.paths.liveness
         ),
         target=target,
         autoscaling=Autoscaling(
@@ -122,7 +122,7 @@ def service_props(
         },
         exposure=_exposure(card, config),
         role_arn=config.app_role_arn,
-        metrics_path=card.metrics_path if metrics_enabled else None,
+        metrics_path=card.paths.metrics if metrics_enabled else None,
         # Knative's request timeout: the same bound the ALB's idle timeout puts on EKS.
-        request_timeout_seconds=card.idle_timeout_seconds if target is Target.KNATIVE else None,
+        request_timeout_seconds=card.load_balancer.idle_timeout_seconds if target is Target.KNATIVE else None,
     )

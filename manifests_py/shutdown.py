@@ -50,10 +50,10 @@ class ShutdownTimings:
 
     @classmethod
     def for_card(cls, card: ServiceCard) -> ShutdownTimings:
-        pre_stop = card.deregistration_delay_seconds + PROPAGATION_MARGIN_SECONDS
+        pre_stop = card.load_balancer.deregistration_delay_seconds + PROPAGATION_MARGIN_SECONDS
         return cls(
-            deregistration_delay_seconds=card.deregistration_delay_seconds,
+            deregistration_delay_seconds=card.load_balancer.deregistration_delay_seconds,
             pre_stop_sleep_seconds=pre_stop,
-            drain_seconds=card.drain_seconds,
-            termination_grace_period_seconds=pre_stop + card.drain_seconds + EXIT_MARGIN_SECONDS,
+            drain_seconds=card.server.drain_seconds,
+            termination_grace_period_seconds=pre_stop + card.server.drain_seconds + EXIT_MARGIN_SECONDS,
         )

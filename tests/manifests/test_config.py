@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -12,6 +13,7 @@ from typing import NamedTuple
 import pytest
 
 from manifests_py.config import ConfigError, ExposureKind, load_environment
+from manifests_py.service_card import SERVICE_CARD_PATH, ServiceCardError, load_service_card
 from manifests_py.synth import Sources, SynthesisError, synthesize
 from tests.manifests.conftest import REPO_ROOT
 
@@ -257,3 +259,13 @@ def test_the_cli_exits_2_names_the_field_and_writes_nothing(environments_copy, o
     assert f"error: nothing written to {out_dir}/" in result.stderr
     assert result.stdout == ""
     assert snapshot(out_dir) == before
+
+
+def test_a_bad_service_card_is_refused_naming_the_field(tmp_path):
+    """The manifests read the card through the service's own reader, so its validation applies here too."""
+    document = json.loads(SERVICE_CARD_PATH.read_text(encoding="utf-8"))
+    document["port"] = 0
+    card = tmp_path / "service.json"
+    card.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ServiceCardError, match=r"\$\.port"):
+        load_service_card(card)

@@ -81,13 +81,15 @@ def test_ingress_is_https_only(fixtures, card):
     )
     assert annotations[prefix + "ssl-policy"].startswith("ELBSecurityPolicy-TLS13-")
     assert annotations[prefix + "target-type"] == "ip"
-    assert annotations[prefix + "healthcheck-path"] == card.readiness_path
-    assert annotations[prefix + "healthcheck-interval-seconds"] == str(card.health_check_interval_seconds)
+    assert annotations[prefix + "healthcheck-path"] == card.paths.readiness
+    assert annotations[prefix + "healthcheck-interval-seconds"] == str(
+        card.load_balancer.health_check.interval_seconds
+    )
     assert annotations[prefix + "target-group-attributes"] == (
-        f"deregistration_delay.timeout_seconds={card.deregistration_delay_seconds}"
+        f"deregistration_delay.timeout_seconds={card.load_balancer.deregistration_delay_seconds}"
     )
     assert (
-        f"idle_timeout.timeout_seconds={card.idle_timeout_seconds}"
+        f"idle_timeout.timeout_seconds={card.load_balancer.idle_timeout_seconds}"
         in annotations[prefix + "load-balancer-attributes"]
     )
     assert (

@@ -82,9 +82,9 @@ def test_probes_follow_the_service_card(dist_objects, card):
     for folder, document, spec, _ in all_pods(dist_objects):
         (container,) = spec["containers"]
         expected_paths = {
-            "startupProbe": card.readiness_path,
-            "readinessProbe": card.readiness_path,
-            "livenessProbe": card.liveness_path,
+            "startupProbe": card.paths.readiness,
+            "readinessProbe": card.paths.readiness,
+            "livenessProbe": card.paths.liveness,
         }
         for probe_name, path in expected_paths.items():
             probe = container[probe_name]
@@ -130,11 +130,13 @@ def test_pre_stop_outlasts_deregistration_and_grace_covers_the_drain(dist_object
         assert command[0] == "sleep", folder
         sleep = int(command[1])
         grace = spec["terminationGracePeriodSeconds"]
-        assert sleep > card.deregistration_delay_seconds, folder
-        assert grace > sleep + card.drain_seconds, folder
+        assert sleep > card.load_balancer.deregistration_delay_seconds, folder
+        assert grace > sleep + card.server.drain_seconds, folder
         assert (sleep, grace) == (timings.pre_stop_sleep_seconds, timings.termination_grace_period_seconds)
         env = {e["name"]: e.get("value") for e in container["env"]}
-        assert env["PREDICTOR_DRAIN_SECONDS"] == str(card.drain_seconds), "the drain the grace period assumes"
+        assert env["PREDICTOR_DRAIN_SECONDS"] == str(card.server.drain_seconds), (
+            "the drain the grace period assumes"
+        )
 
 
 def test_images_are_pinned_to_the_environment_repository(dist_objects):
@@ -157,7 +159,7 @@ def test_environment_is_what_the_service_accepts(dist_objects, card):
         app_variables = {name for name in env if name.startswith("PREDICTOR_")}
         assert app_variables <= ALLOWED_APP_VARIABLES, folder
         assert env["PREDICTOR_PORT"] == str(card.port), folder
-        assert env["PREDICTOR_KEEP_ALIVE_SECONDS"] == str(card.keep_alive_timeout_seconds), folder
+        assert env["PREDICTOR_KEEP_ALIVE_SECONDS"] == str(card.server.keep_alive_timeout_seconds), folder
         # The service's own validation accepts exactly what the pod will get (the image adds the host).
         loaded = settings.load_settings({**env, "PREDICTOR_HOST": "0.0.0.0"})  # noqa: S104 - the image's value
         assert loaded.port == card.port, folder
