@@ -1,0 +1,129 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+}
+
+variables {
+  name                 = "predictor-production"
+  vpc_id               = "vpc-0123456789abcdef0"
+  subnet_ids           = ["subnet-a", "subnet-b", "subnet-c"]
+  admin_principal_arns = ["arn:aws:iam::123456789012:role/platform-admin"]
+  load_balancer_controller = {
+    target_group_arns = ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/predictor-production/*"]
+  }
+}
+
+run "control_plane_is_private_encrypted_and_fully_logged" {
+  command = plan
+
+  assert {
+    condition     = aws_eks_cluster.this.vpc_config[0].endpoint_private_access && !aws_eks_cluster.this.vpc_config[0].endpoint_public_access
+    error_message = "By default the API endpoint is private only."
+  }
+  assert {
+    condition     = aws_eks_cluster.this.encryption_config[0].resources == toset(["secrets"])
+    error_message = "Kubernetes secrets must be envelope-encrypted."
+  }
+  assert {
+    condition     = aws_eks_cluster.this.enabled_cluster_log_types == toset(["api", "audit", "authenticator", "controllerManager", "scheduler"])
+    error_message = "Every control-plane log type must be on."
+  }
+  assert {
+    condition     = aws_eks_cluster.this.access_config[0].authentication_mode == "API" && !aws_eks_cluster.this.access_config[0].bootstrap_cluster_creator_admin_permissions
+    error_message = "Access is managed by access entries only; the creator gets nothing implicitly."
+  }
+  assert {
+    condition     = aws_eks_access_policy_association.admin["arn:aws:iam::123456789012:role/platform-admin"].access_scope[0].type == "cluster"
+    error_message = "Admins get a cluster-scoped access entry."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.cluster.name == "/aws/eks/predictor-production/cluster" && aws_cloudwatch_log_group.cluster.retention_in_days == 365
+    error_message = "The control-plane log group is pre-created with a retention."
+  }
+}
+
+run "public_endpoint_only_for_the_given_cidrs" {
+  command = plan
+
+  variables {
+    public_access_cidrs = ["203.0.113.0/24"]
+  }
+
+  assert {
+    condition     = aws_eks_cluster.this.vpc_config[0].endpoint_public_access && aws_eks_cluster.this.vpc_config[0].public_access_cidrs == toset(["203.0.113.0/24"])
+    error_message = "The public endpoint must be limited to the given CIDRs."
+  }
+}
+
+run "an_open_public_endpoint_is_rejected" {
+  command = plan
+
+  variables {
+    public_access_cidrs = ["0.0.0.0/0"]
+  }
+
+  expect_failures = [var.public_access_cidrs]
+}
+
+run "a_cluster_without_admins_is_rejected" {
+  command = plan
+
+  variables {
+    admin_principal_arns = []
+  }
+
+  expect_failures = [var.admin_principal_arns]
+}
+
+run "nodes_require_imdsv2_and_encrypted_disks_in_private_subnets" {
+  command = plan
+
+  assert {
+    condition     = aws_launch_template.node.metadata_options[0].http_tokens == "required" && aws_launch_template.node.metadata_options[0].http_put_response_hop_limit == 1
+    error_message = "Nodes must require IMDSv2 with a hop limit of 1 (pods cannot reach node credentials)."
+  }
+  assert {
+    condition     = aws_launch_template.node.block_device_mappings[0].ebs[0].encrypted == "true"
+    error_message = "Node root volumes must be encrypted."
+  }
+  assert {
+    condition     = aws_eks_node_group.this.subnet_ids == toset(var.subnet_ids)
+    error_message = "Nodes run in the private subnets."
+  }
+}
+
+run "container_insights_and_load_balancer_controller_get_their_own_roles" {
+  command = plan
+
+  assert {
+    condition     = aws_eks_addon.cloudwatch_observability.addon_name == "amazon-cloudwatch-observability"
+    error_message = "The Container Insights add-on must be installed."
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(local.load_balancer_controller_policy).Statement : tolist(s.Resource) if contains(s.Action, "elasticloadbalancing:RegisterTargets")
+    ]) == tolist(var.load_balancer_controller.target_group_arns)
+    error_message = "The controller may register targets only into the given target groups."
+  }
+  assert {
+    condition = alltrue([
+      for s in jsondecode(local.load_balancer_controller_policy).Statement :
+      alltrue([for a in s.Action : !strcontains(a, "*")])
+    ])
+    error_message = "The controller's policy lists its actions; no wildcards."
+  }
+  assert {
+    condition = alltrue([
+      for s in jsondecode(local.load_balancer_controller_policy).Statement :
+      s.Resource != "*" || alltrue([for a in s.Action : strcontains(a, ":Describe")])
+    ])
+    error_message = "Only Describe calls (which have no resource-level permissions) may use the * resource."
+  }
+}

@@ -1,0 +1,170 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
+
+variables {
+  repository         = "example-org/predictor-service"
+  deploy_role_name   = "predictor-production-github-deploy"
+  plan_role_name     = "predictor-production-github-plan"
+  ecr_repository_arn = "arn:aws:ecr:eu-west-1:123456789012:repository/predictor"
+  cluster_name       = "predictor-production"
+  cluster_arn        = "arn:aws:eks:eu-west-1:123456789012:cluster/predictor-production"
+  namespace          = "predictor"
+}
+
+run "deploy_role_trusts_only_the_main_branch_of_this_repository" {
+  command = plan
+
+  assert {
+    condition     = length(jsondecode(aws_iam_role.deploy.assume_role_policy).Statement) == 1
+    error_message = "The deploy trust policy must have exactly one statement."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:example-org/predictor-service:ref:refs/heads/main"
+    error_message = "The deploy role must trust exactly repo:OWNER/REPO:ref:refs/heads/main."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    error_message = "The deploy role must require the sts.amazonaws.com audience."
+  }
+  assert {
+    condition     = keys(jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition) == ["StringEquals"]
+    error_message = "Trust conditions must be StringEquals only (no StringLike wildcards)."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Principal.Federated == "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    error_message = "The deploy role must trust the account's GitHub OIDC provider."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Action == "sts:AssumeRoleWithWebIdentity"
+    error_message = "The deploy role may only be assumed with a web identity."
+  }
+  assert {
+    condition     = aws_iam_openid_connect_provider.github[0].url == "https://token.actions.githubusercontent.com" && aws_iam_openid_connect_provider.github[0].client_id_list == toset(["sts.amazonaws.com"])
+    error_message = "The GitHub OIDC provider must have the GitHub issuer and the STS audience."
+  }
+}
+
+run "deploy_role_can_trust_the_production_environment_instead" {
+  command = plan
+
+  variables {
+    deploy_subject = "environment:production"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:example-org/predictor-service:environment:production"
+    error_message = "The deploy role must trust exactly repo:OWNER/REPO:environment:production."
+  }
+}
+
+run "wildcard_subjects_are_rejected" {
+  command = plan
+
+  variables {
+    deploy_subject = "ref:refs/heads/*"
+  }
+
+  expect_failures = [var.deploy_subject]
+}
+
+run "wildcard_repositories_are_rejected" {
+  command = plan
+
+  variables {
+    repository = "example-org/*"
+  }
+
+  expect_failures = [var.repository]
+}
+
+run "deploy_permissions_are_exactly_push_one_image_and_describe_one_cluster" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.deploy.policy).Statement :
+      alltrue([for a in flatten([s.Action]) : !strcontains(a, "*")])
+    ])
+    error_message = "The deploy policy must not use wildcard actions."
+  }
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.deploy.policy).Statement :
+      s.Resource != "*" || s.Action == "ecr:GetAuthorizationToken"
+    ])
+    error_message = "Only ecr:GetAuthorizationToken may have the * resource."
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.deploy.policy).Statement : s.Resource if contains(flatten([s.Action]), "ecr:PutImage")
+    ]) == var.ecr_repository_arn
+    error_message = "Pushing must be allowed on the one repository ARN only."
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.deploy.policy).Statement : s if contains(flatten([s.Action]), "eks:DescribeCluster")
+    ]).Resource == var.cluster_arn
+    error_message = "eks:DescribeCluster must be allowed on the one cluster ARN only."
+  }
+  assert {
+    condition     = length(jsondecode(aws_iam_role_policy.deploy.policy).Statement) == 3
+    error_message = "The deploy policy must hold exactly the login, push/pull and describe statements."
+  }
+}
+
+run "deploy_role_edits_only_the_app_namespace" {
+  command = plan
+
+  assert {
+    condition     = aws_eks_access_policy_association.deploy.policy_arn == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
+    error_message = "The deploy role must get the EKS edit access policy."
+  }
+  assert {
+    condition     = aws_eks_access_policy_association.deploy.access_scope[0].type == "namespace" && aws_eks_access_policy_association.deploy.access_scope[0].namespaces == toset(["predictor"])
+    error_message = "The edit policy must be scoped to the app namespace only."
+  }
+}
+
+run "plan_role_is_read_only_and_trusts_pull_requests" {
+  command = plan
+
+  variables {
+    state_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.plan.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:example-org/predictor-service:pull_request"
+    error_message = "The plan role must trust exactly repo:OWNER/REPO:pull_request."
+  }
+  assert {
+    condition     = aws_iam_role_policy_attachment.plan_read_only.policy_arn == "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    error_message = "The plan role must be read-only."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.plan_state[0].policy).Statement[0].Action == "kms:Decrypt" && jsondecode(aws_iam_role_policy.plan_state[0].policy).Statement[0].Resource == var.state_kms_key_arn
+    error_message = "The plan role may only decrypt with the state key."
+  }
+}
+
+run "an_existing_oidc_provider_is_reused" {
+  command = plan
+
+  variables {
+    create_oidc_provider = false
+  }
+
+  assert {
+    condition     = length(aws_iam_openid_connect_provider.github) == 0
+    error_message = "No provider may be created when the account already has one."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Principal.Federated == "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    error_message = "The deploy role must still trust the account's GitHub OIDC provider."
+  }
+}
