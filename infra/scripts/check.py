@@ -10,9 +10,12 @@ Exits non-zero on the first failing step and says which configuration and which 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,6 +65,34 @@ def test(config_dir: Path) -> str:
     return run(["test", "-no-color"], config_dir, env)
 
 
+@dataclass(frozen=True)
+class ConfigResult:
+    """What `validate` and (for modules with tests) `terraform test` said about one configuration."""
+
+    config_dir: Path
+    error: str | None
+    test_summary: str | None
+
+    @property
+    def name(self) -> str:
+        return str(self.config_dir.relative_to(tfenv.REPO_ROOT))
+
+
+def check_config(config_dir: Path) -> ConfigResult:
+    try:
+        validate(config_dir)
+        summary = test(config_dir).strip().splitlines()[-1] if has_tests(config_dir) else None
+    except CheckFailedError as error:
+        return ConfigResult(config_dir, str(error), None)
+    return ConfigResult(config_dir, None, summary)
+
+
+def check_configs(config_dirs: list[Path], workers: int | None = None) -> list[ConfigResult]:
+    """Validate and test configurations concurrently (each terraform run is one busy core)."""
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+        return list(pool.map(check_config, config_dirs))
+
+
 def select(only: str | None) -> list[Path]:
     dirs = tfenv.config_dirs()
     if only is None:
@@ -84,13 +115,18 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         fmt_check()
         print("ok   terraform fmt -check -recursive infra", flush=True)
-        for config_dir in select(args.only):
-            name = config_dir.relative_to(tfenv.REPO_ROOT)
-            validate(config_dir)
-            print(f"ok   init + validate  {name}", flush=True)
-            if has_tests(config_dir):
-                summary = test(config_dir).strip().splitlines()[-1]
-                print(f"ok   terraform test   {name}: {summary}", flush=True)
+        results = check_configs(select(args.only))
+        for result in results:
+            if result.error is not None:
+                print(f"FAIL {result.name}\n{result.error}", flush=True)
+                continue
+            print(f"ok   init + validate  {result.name}", flush=True)
+            if result.test_summary is not None:
+                print(f"ok   terraform test   {result.name}: {result.test_summary}", flush=True)
+        failed = [r.name for r in results if r.error is not None]
+        if failed:
+            print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+            return 1
         print(f"infra checks passed in {time.monotonic() - started:.0f}s")
     except (tfenv.TerraformEnvError, CheckFailedError) as error:
         print(f"FAILED: {error}", file=sys.stderr)
