@@ -97,6 +97,7 @@ class HAProxy:
         self.log_path = workdir / "haproxy.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._log_start = 0
 
     @property
     def url(self) -> str:
@@ -162,6 +163,7 @@ backend {BACKEND}
         except BaseException:
             self.__exit__()
             raise
+        self._log_start = self.log_position()
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -181,9 +183,10 @@ backend {BACKEND}
             if self._process is not None and self._process.poll() is not None:
                 msg = f"haproxy exited with {self._process.returncode}: {self.log_path.read_text()[-2000:]}"
                 raise HAProxyError(msg)
+            # The runtime API answers once start-up is over, listeners bound; no probe connection needed
+            # (it would show up in the log as an aborted request).
             with contextlib.suppress(OSError):
-                self.command("show info")
-                with socket.create_connection((LOOPBACK, self.port), timeout=0.5):
+                if self._frontend_row()["status"] == "OPEN":
                     return
             time.sleep(0.02)
         msg = f"haproxy not listening on {self.port} within {timeout} s"
@@ -276,9 +279,12 @@ backend {BACKEND}
             msg = f"haproxy has no server {BACKEND}/{name}"
             raise HAProxyError(msg) from None
 
+    def _frontend_row(self) -> dict[str, str]:
+        return next(r for r in self._stat_rows() if r["pxname"] == _FRONTEND and r["svname"] == "FRONTEND")
+
     def frontend_counters(self) -> dict[str, int]:
         """Requests the frontend received and the responses it sent, by status class."""
-        row = next(r for r in self._stat_rows() if r["pxname"] == _FRONTEND and r["svname"] == "FRONTEND")
+        row = self._frontend_row()
         names = ("req_tot", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other")
         return {name: int(row[name] or 0) for name in names}
 
@@ -302,7 +308,7 @@ backend {BACKEND}
     def log_position(self) -> int:
         return self.log_path.stat().st_size
 
-    def abnormal_requests(self, since: int = 0) -> dict[str, int]:
+    def abnormal_requests(self, since: int | None = None) -> dict[str, int]:
         """Requests that did not end normally, by "status termination-state server", from the proxy's log.
 
         The termination state is HAProxy's reason: ``SC`` the server refused the connection, ``SH`` it
@@ -310,7 +316,7 @@ backend {BACKEND}
         """
         found: Counter[str] = Counter()
         with self.log_path.open("rb") as log:
-            log.seek(since)
+            log.seek(self._log_start if since is None else since)
             text = log.read().decode("utf-8", errors="replace")
         for line in text.splitlines():
             if _LOG_MARKER in line and (match := _LOG_FIELDS.search(line)):

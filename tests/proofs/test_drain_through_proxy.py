@@ -1,0 +1,122 @@
+"""SIGTERM lands on a replica behind the proxy while slow requests are in flight on it: all of them finish.
+
+tests/api/test_shutdown.py proves the drain against the process alone; here the requests travel through
+HAProxy as they would through the ALB, the replica has just been deregistered (the pod is being deleted),
+and the proxy's own health checks must see ``/ready`` turn 503 while the other replica takes new traffic.
+
+The drain budget is the Deployment's own (PREDICTOR_DRAIN_SECONDS from dist/); the health checks run at
+the rehearsal's time scale so the proxy notices within a couple of seconds, well inside that budget.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+
+import pytest
+
+from api.service_card import load_service_card
+from tests.load.haproxy import HAProxy
+from tests.load.rehearsal import DEFAULT_MANIFESTS, DEFAULT_TIME_SCALE, Timings, sample_body
+from tests.load.rollout_spec import load_rollout_spec
+from tests.support.service import LOOPBACK, get, start_service
+
+pytestmark = [pytest.mark.slow, pytest.mark.system]
+
+IN_FLIGHT = 6
+HELD_BACK = 10  # bytes of each body kept back, so the request stays in flight until the test sends them
+
+
+def _open_slow_request(port: int, path: str, body: bytes) -> socket.socket:
+    sock = socket.create_connection((LOOPBACK, port), timeout=20)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: rehearsal\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + body[:-HELD_BACK])
+    return sock
+
+
+def _finish(sock: socket.socket, body: bytes) -> bytes:
+    sock.sendall(body[-HELD_BACK:])
+    response = b""
+    while b"\r\n\r\n" not in response or not response.rstrip().endswith(b"}"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        response += chunk
+    sock.close()
+    return response
+
+
+@pytest.fixture
+def timings():
+    spec = load_rollout_spec(DEFAULT_MANIFESTS)
+    card = load_service_card()
+    real = Timings.from_sources(spec, card, 1.0)
+    scaled = Timings.from_sources(spec, card, DEFAULT_TIME_SCALE)
+    return spec, card, real, scaled
+
+
+def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(haproxy, timings, tmp_path):  # noqa: ARG001
+    spec, card, real, scaled = timings
+    env = real.replica_env(spec)
+    body = sample_body()
+    with HAProxy(
+        tmp_path, health_check=scaled.health_check, idle_timeout_seconds=real.idle_timeout_seconds
+    ) as proxy:
+        leaving = start_service(tmp_path / "leaving.log", env=env)
+        staying = start_service(tmp_path / "staying.log", env=env)
+        try:
+            proxy.register("leaving", leaving.port)
+            proxy.register("staying", staying.port)
+            proxy.wait_until_healthy("leaving", timeout=15)
+            proxy.wait_until_healthy("staying", timeout=15)
+            # Only the leaving replica is in rotation while the slow requests arrive, so they all land there.
+            proxy.admit("leaving")
+            in_flight = [_open_slow_request(proxy.port, card.paths.predict, body) for _ in range(IN_FLIGHT)]
+            deadline = time.monotonic() + 10
+            while proxy.server("leaving").current_sessions < IN_FLIGHT and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert proxy.server("leaving").current_sessions == IN_FLIGHT
+            proxy.admit("staying")
+
+            # The pod is deleted: the target is deregistered and the process gets SIGTERM.
+            proxy.deregister("leaving")
+            leaving.process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+
+            status, readiness = get(leaving.port, card.paths.readiness)
+            assert (status, json.loads(readiness)["status"]) == (503, "draining")
+            check = scaled.health_check
+            seen = proxy.wait_until_down(
+                "leaving",
+                timeout=(check.unhealthy_threshold + 1) * (check.interval_seconds + check.timeout_seconds),
+            )
+            assert (seen.check_status, seen.check_code) == ("L7STS", "503"), seen
+            assert leaving.process.poll() is None, "the replica must wait for its in-flight requests"
+
+            for _ in range(20):
+                status, _ = get(proxy.port, card.paths.predict)
+                assert status == 200, "new requests go to the replica that stays"
+
+            responses = [_finish(sock, body) for sock in in_flight]
+            for response in responses:
+                assert response.startswith(b"HTTP/1.1 200 "), response[:300]
+                assert b'"score":' in response
+
+            assert leaving.wait(timeout=real.termination_grace_seconds) == 0
+            assert time.monotonic() - signalled < real.drain_seconds, "the drain ended when the work did"
+            assert proxy.abnormal_requests() == {}
+            served = [json.loads(line) for line in leaving.log_lines() if '"msg":"request"' in line]
+            assert (
+                sum(1 for r in served if r["path"] == card.paths.predict and r["status"] == 200) == IN_FLIGHT
+            )
+            # The only 5xx allowed is readiness saying "draining" to the health checks.
+            assert all(r["status"] < 500 for r in served if r["path"] != card.paths.readiness)
+            assert any(r["status"] == 503 for r in served if r["path"] == card.paths.readiness)
+        finally:
+            for replica in (leaving, staying):
+                replica.terminate(timeout=real.termination_grace_seconds)
