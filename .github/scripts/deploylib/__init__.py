@@ -1,0 +1,1 @@
+"""The deploy script's parts, one job each (deploy.py composes them)."""
