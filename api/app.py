@@ -12,6 +12,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from api._logs import JsonLineWriter
 from api._metrics import Metrics
 from api._observability import ObservabilityMiddleware
+from api._options import options_handlers
 from api.errors import exception_handlers
 from api.lifecycle import Lifecycle
 from api.model import load_model
@@ -64,7 +65,8 @@ def create_app(
         handlers.append(metrics_handler(path=card.paths.metrics, metrics=metrics))
 
     app = Litestar(
-        route_handlers=handlers,
+        # The explicit OPTIONS handlers must come first (see api/_options.py).
+        route_handlers=[*options_handlers(handlers), *handlers],
         exception_handlers=exception_handlers(max_body_bytes=settings.max_body_bytes),
         openapi_config=_openapi_config(card, model.version),
         request_max_body_size=settings.max_body_bytes,
