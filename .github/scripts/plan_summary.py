@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MARKER = "<!-- terraform-plan-summary -->"
+# terraform-compliance colours its output whether or not it writes to a terminal.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # GitHub refuses comments over 65,536 characters; the plan table and the report tail share what is left.
 _MAX_ROWS = 150
 _MAX_REPORT_CHARS = 12_000
@@ -201,7 +204,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return EXIT_INVALID
     report = None
     if args.compliance_report is not None and args.compliance_report.is_file():
-        report = args.compliance_report.read_text(encoding="utf-8", errors="replace")
+        report = _ANSI_ESCAPE.sub("", args.compliance_report.read_text(encoding="utf-8", errors="replace"))
     body = render(
         changes, compliance=args.compliance_outcome, report=report, commit=environ.get("GITHUB_SHA")
     )

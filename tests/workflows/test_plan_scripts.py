@@ -86,7 +86,7 @@ def test_the_summary_counts_and_lists_every_change_destructive_first(sandbox: Sa
 def test_a_failed_compliance_run_is_shown_with_its_output(sandbox: Sandbox, plan_json: Path):
     sandbox.scenario()
     report = sandbox.root / "compliance.txt"
-    report.write_text("Failure: aws_iam_policy.deploy allows * actions\n", encoding="utf-8")
+    report.write_text("\x1b[31mFailure:\x1b[39m aws_iam_policy.deploy allows * actions\n", encoding="utf-8")
     summary = sandbox.root / "summary.md"
 
     result = sandbox.run(
@@ -104,7 +104,8 @@ def test_a_failed_compliance_run_is_shown_with_its_output(sandbox: Sandbox, plan
     assert result.returncode == 0, result.stderr
     text = summary.read_text(encoding="utf-8")
     assert "**FAILED**" in text
-    assert "aws_iam_policy.deploy allows * actions" in text
+    assert "Failure: aws_iam_policy.deploy allows * actions" in text
+    assert "\x1b" not in text, "terminal colours do not belong in a comment"
 
 
 def test_an_empty_plan_says_so(sandbox: Sandbox, tmp_path: Path):
