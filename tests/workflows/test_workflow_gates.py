@@ -285,3 +285,26 @@ def test_dependabot_watches_every_pinned_ecosystem():
     for directory in by_ecosystem["terraform"]:
         if "*" not in directory:
             assert (REPO_ROOT / directory.lstrip("/") / ".terraform.lock.hcl").is_file(), directory
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.lstrip("v").split("."))
+
+
+def test_the_pinned_toolchains_fit_the_project(workflows):
+    pins = {key: value for workflow in workflows.values() for key, value in workflow.get("env", {}).items()}
+    requires_python = re.search(r'requires-python = ">=([\d.]+)"', (REPO_ROOT / "pyproject.toml").read_text())
+    assert requires_python is not None
+    assert _version(pins["PYTHON_VERSION"]) >= _version(requires_python[1])
+    required_terraform = re.search(
+        r'required_version = ">= ([\d.]+)"', (REPO_ROOT / "infra/versions.tf").read_text()
+    )
+    assert required_terraform is not None
+    assert _version(pins["TERRAFORM_VERSION"]) >= _version(required_terraform[1])
+    # kubectl supports one minor version of skew either way from the cluster it talks to
+    cluster = re.search(
+        r'variable "kubernetes_version" \{[^}]*default\s*=\s*"([\d.]+)"',
+        (REPO_ROOT / "infra/variables.tf").read_text(),
+    )
+    assert cluster is not None
+    assert abs(_version(pins["KUBECTL_VERSION"])[1] - _version(cluster[1])[1]) <= 1
