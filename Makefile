@@ -87,6 +87,27 @@ synth-check: $(VENV)/.all ## Fail if dist/ is not exactly what `make synth` writ
 # ---------------------------------------------------------------- image (issue 3)
 
 # ---------------------------------------------------------------- infra (issue 5)
+# Terraform runs through infra/scripts: the provider comes from TF_PROVIDER_MIRROR, an existing
+# TF_CLI_CONFIG_FILE, a mirror found on this machine, or the registry (see infra/README.md).
+CHECKOV_VERSION := 3.3.30
+INFRA_PLAN := $(BUILD)/infra/plan.json
+
+.PHONY: infra-check
+infra-check: $(VENV)/.all ## Terraform fmt, init, validate of every configuration and the modules' terraform tests
+	$(PY) infra/scripts/module_docs.py --check
+	$(PY) infra/scripts/check.py
+
+.PHONY: infra-plan
+infra-plan: $(VENV)/.all ## Plan bootstrap and root against moto on loopback; plan JSON to build/infra/plan.json
+	$(PY) infra/scripts/offline_plan.py --out $(INFRA_PLAN) --bootstrap-out $(BUILD)/infra/bootstrap-plan.json
+
+.PHONY: infra-checkov
+infra-checkov: $(UV) ## checkov's Terraform checks on infra/ (pinned, isolated); fails on any finding
+	$(UV) tool run --from checkov==$(CHECKOV_VERSION) checkov -d infra --framework terraform --quiet --compact --skip-download
+
+.PHONY: infra-docs
+infra-docs: ## Regenerate the inputs/outputs tables of the infra READMEs
+	$(PYTHON) infra/scripts/module_docs.py
 
 # ---------------------------------------------------------------- policy (issue 6)
 

@@ -5,7 +5,7 @@
 
 Exits non-zero on the first failing step and says which configuration and which command failed.
 """
-# ruff: noqa: INP001 -- a script directory, not a package
+# ruff: noqa: INP001, T201 -- a script directory (not a package) of command-line tools that print
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import tfenv  # noqa: E402 -- the script directory is put on the path just above
+import tfenv
 
 
 class CheckFailedError(RuntimeError):
@@ -29,10 +29,13 @@ class CheckFailedError(RuntimeError):
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
     command = [tfenv.terraform_binary(), *args]
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(  # noqa: S603 -- terraform with fixed arguments
+        command, cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         where = cwd.relative_to(tfenv.REPO_ROOT)
-        msg = f"{where}: terraform {' '.join(args)} failed ({result.returncode})\n{result.stdout}{result.stderr}"
+        output = result.stdout + result.stderr
+        msg = f"{where}: terraform {' '.join(args)} failed ({result.returncode})\n{output}"
         raise CheckFailedError(msg)
     return result.stdout
 
@@ -106,7 +109,9 @@ def select(only: str | None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", help="one configuration: a module name, infra or infra/bootstrap")
     args = parser.parse_args(argv)
     try:

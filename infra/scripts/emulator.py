@@ -8,7 +8,7 @@ Terraform through AWS_CA_BUNDLE; nothing about the emulator is baked into the co
 
 from __future__ import annotations
 
-import datetime
+import datetime as dt
 import ipaddress
 import os
 import shutil
@@ -52,7 +52,7 @@ class Emulator:
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_CA_BUNDLE": str(self.ca_bundle),
             "AWS_ACCESS_KEY_ID": "emulator",
-            "AWS_SECRET_ACCESS_KEY": "emulator",  # noqa: S105 -- a dummy the emulator accepts
+            "AWS_SECRET_ACCESS_KEY": "emulator",
             "AWS_SESSION_TOKEN": "",
             "AWS_PROFILE": "",
             "AWS_CONFIG_FILE": str(empty),
@@ -75,16 +75,18 @@ def _self_signed_certificate(workdir: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aws-emulator.local")])
-    now = datetime.datetime.now(datetime.UTC)
+    now = dt.datetime.now(dt.UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), critical=False)
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )

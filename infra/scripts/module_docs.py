@@ -7,7 +7,7 @@ The tables live between `<!-- BEGIN_TF_DOCS -->` and `<!-- END_TF_DOCS -->`; the
 is hand-written. Blocks are read the way `terraform fmt` lays them out: a top-level `variable "x" {`
 or `output "x" {` line, closed by a `}` in the first column.
 """
-# ruff: noqa: INP001 -- a script directory, not a package
+# ruff: noqa: INP001, T201 -- a script directory (not a package) of command-line tools that print
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import tfenv  # noqa: E402 -- the script directory is put on the path just above
+import tfenv
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
@@ -39,6 +39,10 @@ class Block:
     description: str
     type: str
     default: str | None
+
+
+def _display(path: Path) -> str:
+    return str(path.relative_to(tfenv.REPO_ROOT)) if path.is_relative_to(tfenv.REPO_ROOT) else str(path)
 
 
 def _attribute(body: str, name: str) -> str | None:
@@ -65,14 +69,16 @@ def blocks(config_dir: Path) -> list[Block]:
         for kind, name, body in _BLOCK.findall(tf_file.read_text()):
             described = _DESCRIPTION.search(body)
             if described is None:
-                msg = f"{tf_file.relative_to(tfenv.REPO_ROOT)}: {kind} {name} has no description"
+                msg = f"{_display(tf_file)}: {kind} {name} has no description"
                 raise DocsError(msg)
             type_source = _attribute(body, "type") if kind == "variable" else ""
             if kind == "variable" and type_source is None:
-                msg = f"{tf_file.relative_to(tfenv.REPO_ROOT)}: variable {name} has no type"
+                msg = f"{_display(tf_file)}: variable {name} has no type"
                 raise DocsError(msg)
             default = _attribute(body, "default") if kind == "variable" else None
-            found.append(Block(kind, name, described.group(1).replace('\\"', '"'), type_source or "", default))
+            found.append(
+                Block(kind, name, described.group(1).replace('\\"', '"'), type_source or "", default)
+            )
     return found
 
 
@@ -109,7 +115,9 @@ def updated_readme(config_dir: Path) -> tuple[Path, str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="fail when a README's tables are stale")
     args = parser.parse_args(argv)
     stale: list[str] = []

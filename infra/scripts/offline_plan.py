@@ -10,7 +10,7 @@
 4. plan with infra/terraform.tfvars.example and write `terraform show -json` of the saved plan to
    --out, through a temporary file, so a failed run never leaves a partial plan behind.
 """
-# ruff: noqa: INP001 -- a script directory, not a package
+# ruff: noqa: INP001, T201 -- a script directory (not a package) of command-line tools that print
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import emulator  # noqa: E402 -- the script directory is put on the path just above
-import tfenv  # noqa: E402
+import emulator
+import tfenv
 
 ROOT = tfenv.INFRA_DIR
 BOOTSTRAP = tfenv.INFRA_DIR / "bootstrap"
@@ -59,7 +59,9 @@ def plan_config(config_dir: Path, env: dict[str, str], init_args: list[str], ste
         env,
         f"{step} plan",
     )
-    plan: dict[str, Any] = json.loads(terraform(["show", "-json", str(plan_file)], config_dir, env, f"{step} show"))
+    plan: dict[str, Any] = json.loads(
+        terraform(["show", "-json", str(plan_file)], config_dir, env, f"{step} show")
+    )
     if not plan.get("resource_changes"):
         msg = f"{step} plan: the plan JSON has no resource_changes"
         raise PlanFailedError(msg)
@@ -95,7 +97,9 @@ def create_state_bucket(aws: emulator.Emulator, bucket: str, region: str) -> str
     s3 = session.client("s3", **options)
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    key_arn: str = session.client("kms", **options).create_key(Description=f"state of {bucket}")["KeyMetadata"]["Arn"]
+    key_arn: str = session.client("kms", **options).create_key(Description=f"state of {bucket}")[
+        "KeyMetadata"
+    ]["Arn"]
     return key_arn
 
 
@@ -139,7 +143,9 @@ def offline_plan(out: Path, bootstrap_out: Path) -> dict[str, Any]:
         region = tfvar(BOOTSTRAP, "region")
         bucket = planned_output(bootstrap_plan, "state_bucket")
         kms_key_arn = create_state_bucket(aws, bucket, region)
-        backend = backend_config(bucket, planned_output(bootstrap_plan, "state_key"), region, kms_key_arn, aws.endpoint)
+        backend = backend_config(
+            bucket, planned_output(bootstrap_plan, "state_key"), region, kms_key_arn, aws.endpoint
+        )
         root_env = {**env, "TF_DATA_DIR": str(WORKDIR / "root" / ".terraform")}
         plan = plan_config(ROOT, root_env, ["-reconfigure", f"-backend-config={backend}"], "root")
     write_atomic(bootstrap_out, bootstrap_plan)
@@ -148,8 +154,12 @@ def offline_plan(out: Path, bootstrap_out: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"root plan JSON (default {DEFAULT_OUT})")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"root plan JSON (default {DEFAULT_OUT})"
+    )
     parser.add_argument(
         "--bootstrap-out",
         type=Path,

@@ -11,7 +11,7 @@ Provider source, first match wins:
   3. A mirror found on this machine (a bounded search of the local filesystem), as in 1.
   4. Nothing: Terraform downloads from the registry, caching plugins under build/.
 """
-# ruff: noqa: INP001 -- a script directory, not a package
+# ruff: noqa: INP001, T201 -- a script directory (not a package) of command-line tools that print
 
 from __future__ import annotations
 
@@ -62,9 +62,15 @@ def terraform_binary() -> str:
     return found
 
 
+def _is_provider_binary(path: Path) -> bool:
+    return path.is_file() and path.stat().st_size > 0 and os.access(path, os.X_OK)
+
+
 def is_mirror(path: Path) -> bool:
     provider_dir = path / AWS_PROVIDER
-    return provider_dir.is_dir() and any(provider_dir.glob("*/*/terraform-provider-aws*"))
+    return provider_dir.is_dir() and any(
+        _is_provider_binary(p) for p in provider_dir.glob("*/*/terraform-provider-aws*")
+    )
 
 
 def search_mirror() -> Path | None:
@@ -90,8 +96,11 @@ def search_mirror() -> Path | None:
         "terraform-provider-aws*",
         "-type",
         "f",
+        "-perm",
+        "-u+x",
+        "-size",
+        "+0",
         "-print",
-        "-quit",
     ]
     try:
         result = subprocess.run(  # noqa: S603 -- fixed argv, no shell
@@ -103,12 +112,9 @@ def search_mirror() -> Path | None:
         )
     except subprocess.TimeoutExpired:
         return None
-    first = result.stdout.strip()
-    if not first:
-        return None
     # <mirror>/registry.terraform.io/hashicorp/aws/<version>/<os_arch>/terraform-provider-aws_*
-    mirror = Path(first).parents[5]
-    return mirror if is_mirror(mirror) else None
+    mirrors = sorted({Path(line).parents[5] for line in result.stdout.splitlines() if line.strip()})
+    return next((m for m in mirrors if is_mirror(m)), None)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -195,7 +201,9 @@ def is_root_config(config_dir: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("mirror", help="print the provider mirror directory (exit 1 when there is none)")
     sub.add_parser("source", help="print where hashicorp/aws will be installed from")

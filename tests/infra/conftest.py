@@ -1,0 +1,56 @@
+"""Fixtures for the infrastructure tests: Terraform runs once per session and tests read the results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "infra" / "scripts"))
+
+import check  # noqa: E402 -- infra/scripts is put on the path just above
+import offline_plan  # noqa: E402
+import tfenv  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def service_card() -> dict:
+    return json.loads((REPO_ROOT / "api" / "service.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def terraform() -> str:
+    """The terraform binary. Missing Terraform fails the infra tests: it is never a silent skip."""
+    try:
+        return tfenv.terraform_binary()
+    except tfenv.TerraformEnvError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def config_results(terraform) -> dict[str, check.ConfigResult]:  # noqa: ARG001 -- ensures terraform exists
+    """init + validate of every configuration and terraform test of every module, two at a time."""
+    try:
+        results = check.check_configs(tfenv.config_dirs())
+    except tfenv.TerraformEnvError as error:
+        pytest.fail(str(error), pytrace=False)
+    return {result.name: result for result in results}
+
+
+@pytest.fixture(scope="session")
+def plans(terraform) -> dict[str, dict]:  # noqa: ARG001 -- ensures terraform exists
+    """Plan JSON of the root and bootstrap configurations against moto, written where make writes it."""
+    out = tfenv.BUILD_DIR / "plan.json"
+    bootstrap_out = tfenv.BUILD_DIR / "bootstrap-plan.json"
+    try:
+        root = offline_plan.offline_plan(out, bootstrap_out)
+    except (
+        tfenv.TerraformEnvError,
+        offline_plan.emulator.EmulatorError,
+        offline_plan.PlanFailedError,
+    ) as error:
+        pytest.fail(str(error), pytrace=False)
+    return {"root": root, "bootstrap": json.loads(bootstrap_out.read_text())}

@@ -1,0 +1,67 @@
+"""checkov's Terraform checks on infra/, run isolated at the version the Makefile pins: zero failures."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+from conftest import REPO_ROOT
+
+pytestmark = [pytest.mark.slow]
+
+
+def _pinned_version():
+    match = re.search(r"^CHECKOV_VERSION := (\S+)$", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert match, "the Makefile's infra section must pin CHECKOV_VERSION"
+    return match.group(1)
+
+
+def test_checkov_terraform_checks_pass_on_infra():
+    uv = REPO_ROOT / ".tools" / "bin" / "uv"
+    if not uv.is_file():
+        pytest.fail("uv is missing: run `make bootstrap`", pytrace=False)
+    result = subprocess.run(
+        [
+            str(uv),
+            "tool",
+            "run",
+            "--from",
+            f"checkov=={_pinned_version()}",
+            "checkov",
+            "--directory",
+            "infra",
+            "--framework",
+            "terraform",
+            "--skip-download",
+            "--output",
+            "json",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(
+            f"checkov produced no JSON report ({result.returncode}):\n{result.stdout}\n{result.stderr}",
+            pytrace=False,
+        )
+    reports = report if isinstance(report, list) else [report]
+    (terraform,) = [r for r in reports if r.get("check_type") == "terraform"]
+    summary = terraform["summary"]
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['file_path']})" for c in terraform["results"]["failed_checks"]
+    ]
+    assert summary["parsing_errors"] == 0
+    assert summary["resource_count"] > 50, "checkov scanned too little of infra/ to mean anything"
+    assert summary["passed"] > 100
+    assert not failed, f"checkov failures: {failed}"
+    assert result.returncode == 0
+    skipped = terraform["results"]["skipped_checks"]
+    assert summary["skipped"] == len(skipped) > 0
+    reasons = [c["check_result"].get("suppress_comment", "") for c in skipped]
+    assert all(len(r) > 15 for r in reasons), f"skips without a reason: {reasons}"

@@ -1,0 +1,143 @@
+"""Static properties of infra/: layout, documentation, pins, skips and single sources of truth."""
+
+from __future__ import annotations
+
+import re
+
+import module_docs
+import pytest
+import tfenv
+from conftest import REPO_ROOT
+
+CONFIG_DIRS = tfenv.config_dirs()
+IDS = [str(d.relative_to(REPO_ROOT)) for d in CONFIG_DIRS]
+PROVIDER_CONSTRAINT = 'version = ">= 5.100, < 7.0"'
+
+
+def _terraform_sources(config_dir):
+    return {p.name: p.read_text() for p in config_dir.glob("*.tf")}
+
+
+@pytest.mark.parametrize("config_dir", CONFIG_DIRS, ids=IDS)
+def test_each_configuration_has_the_standard_files(config_dir):
+    missing = [
+        f
+        for f in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
+        if not (config_dir / f).is_file()
+    ]
+    assert not missing, f"{config_dir.relative_to(REPO_ROOT)} lacks {missing}"
+
+
+@pytest.mark.parametrize("config_dir", CONFIG_DIRS, ids=IDS)
+def test_each_configuration_pins_the_aws_provider_range(config_dir):
+    versions = (config_dir / "versions.tf").read_text()
+    assert 'source  = "hashicorp/aws"' in versions
+    assert PROVIDER_CONSTRAINT in versions
+    assert re.search(r'required_version = ">= 1\.(9|1[0-9])"', versions)
+
+
+@pytest.mark.parametrize("config_dir", CONFIG_DIRS, ids=IDS)
+def test_readme_tables_match_the_variables_and_outputs(config_dir):
+    readme, current, wanted = module_docs.updated_readme(config_dir)
+    assert current == wanted, (
+        f"{readme.relative_to(REPO_ROOT)} is stale: run python3 infra/scripts/module_docs.py"
+    )
+
+
+@pytest.mark.parametrize("config_dir", CONFIG_DIRS, ids=IDS)
+def test_every_variable_and_output_is_described_and_typed(config_dir):
+    blocks = module_docs.blocks(config_dir)  # raises DocsError naming any undescribed or untyped block
+    assert any(b.kind == "output" for b in blocks), "a configuration without outputs composes nothing"
+
+
+def test_docs_generator_rejects_undescribed_or_untyped_variables(tmp_path):
+    (tmp_path / "variables.tf").write_text('variable "x" {\n  type = string\n}\n')
+    with pytest.raises(module_docs.DocsError, match="variable x has no description"):
+        module_docs.blocks(tmp_path)
+    (tmp_path / "variables.tf").write_text('variable "y" {\n  description = "why"\n}\n')
+    with pytest.raises(module_docs.DocsError, match="variable y has no type"):
+        module_docs.blocks(tmp_path)
+
+
+def test_root_and_bootstrap_commit_the_same_lock_file_with_every_platform():
+    root = (REPO_ROOT / "infra" / ".terraform.lock.hcl").read_text()
+    bootstrap = (REPO_ROOT / "infra" / "bootstrap" / ".terraform.lock.hcl").read_text()
+    assert root == bootstrap
+    assert 'version     = "5.100.0"' in root
+    assert len(re.findall(r'"h1:[A-Za-z0-9+/=]{44}"', root)) >= 1
+    # One zh: hash per platform zip the registry publishes for 5.100.0 (15), so downloads verify
+    # on every platform, not only on the one the mirror serves.
+    assert len(re.findall(r'"zh:[0-9a-f]{64}"', root)) == 15
+
+
+def test_module_lock_files_are_not_committed():
+    ignore = (REPO_ROOT / "infra" / ".gitignore").read_text()
+    assert "/modules/**/.terraform.lock.hcl" in ignore
+
+
+def test_every_checkov_skip_names_its_reason():
+    skips = []
+    for tf_file in (REPO_ROOT / "infra").rglob("*.tf"):
+        skips += [
+            (tf_file, line.strip()) for line in tf_file.read_text().splitlines() if "checkov:skip" in line
+        ]
+    assert skips, "expected the reasoned skips of infra/ (ALB log bucket SSE-S3, ...)"
+    unexplained = [
+        f"{f.relative_to(REPO_ROOT)}: {s}"
+        for f, s in skips
+        if not re.fullmatch(r"#checkov:skip=CKV2?_AWS_\d+:\S.{15,}", s)
+    ]
+    assert not unexplained, f"skips without a reason: {unexplained}"
+
+
+def test_the_provider_block_carries_no_emulator_or_test_setting():
+    providers = (REPO_ROOT / "infra" / "providers.tf").read_text()
+    for forbidden in (
+        "endpoint",
+        "skip_",
+        "s3_use_path_style",
+        "access_key",
+        "secret_key",
+        "insecure",
+        "127.0.0.1",
+    ):
+        assert forbidden not in providers, f"providers.tf must not carry {forbidden}"
+
+
+def test_service_facts_are_read_from_the_service_card_not_retyped(service_card):
+    facts = {
+        str(service_card["port"]),
+        f'"{service_card["paths"]["readiness"]}"',
+        f'"{service_card["name"]}"',
+        f'"{service_card["namespace"]}"',
+    }
+    sources = [p for p in (REPO_ROOT / "infra").rglob("*.tf") if "tests" not in p.parts]
+    retyped = [
+        f"{p.relative_to(REPO_ROOT)}: {fact}"
+        for p in sources
+        for fact in facts
+        if re.search(rf"(?<![\w.]){re.escape(fact)}(?![\w.])", p.read_text())
+    ]
+    assert not retyped, f"service facts retyped instead of read from api/service.json: {retyped}"
+    assert (
+        'jsondecode(file("${path.module}/../api/service.json"))'
+        in (REPO_ROOT / "infra" / "main.tf").read_text()
+    )
+
+
+def test_no_machine_specific_provider_path_is_written_in_the_repository():
+    source = tfenv.provider_source()
+    if source.mirror is None:
+        pytest.skip("no provider mirror on this machine, so there is no path that could have leaked")
+    mirror = str(source.mirror)
+    tracked = [
+        *(REPO_ROOT / "infra").rglob("*"),
+        *(REPO_ROOT / "tests" / "infra").rglob("*"),
+        REPO_ROOT / "Makefile",
+    ]
+    leaked = [
+        str(p.relative_to(REPO_ROOT))
+        for p in tracked
+        if p.is_file() and ".terraform" not in p.parts and mirror in p.read_text(errors="ignore")
+    ]
+    assert not leaked, f"{mirror} is written in {leaked}; take it from TF_PROVIDER_MIRROR or a CLI config"

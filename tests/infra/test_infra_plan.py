@@ -1,0 +1,203 @@
+"""The real plan of the root configuration against moto, read as the policy gates will read it."""
+
+from __future__ import annotations
+
+import json
+
+import offline_plan
+import pytest
+import tfenv
+
+pytestmark = [pytest.mark.slow, pytest.mark.system]
+
+
+def _changes(plan, resource_type):
+    return [rc for rc in plan["resource_changes"] if rc["type"] == resource_type]
+
+
+def _one(plan, address):
+    found = [rc for rc in plan["resource_changes"] if rc["address"] == address]
+    assert len(found) == 1, f"{address} is not in the plan"
+    return found[0]["change"]["after"]
+
+
+def _policy_documents(plan):
+    """Every policy document the plan knows: (address, attribute, parsed JSON)."""
+    for rc in plan["resource_changes"]:
+        after = rc["change"]["after"] or {}
+        for attribute in ("policy", "assume_role_policy"):
+            if isinstance(after.get(attribute), str) and after[attribute].startswith("{"):
+                document = json.loads(after[attribute])
+                if "Statement" in document:  # not, e.g., an ECR lifecycle policy
+                    yield rc["address"], rc["type"], attribute, document
+
+
+def _statements(document):
+    statements = document["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_plan_json_is_written_for_the_policy_gates(plans):
+    written = json.loads((tfenv.BUILD_DIR / "plan.json").read_text())
+    assert written["resource_changes"] == plans["root"]["resource_changes"]
+    assert len(plans["root"]["resource_changes"]) > 100
+    assert {rc["change"]["actions"][0] for rc in plans["root"]["resource_changes"]} == {"create"}
+
+
+def test_the_plan_used_only_the_production_provider_block(plans):
+    aws = plans["root"]["configuration"]["provider_config"]["aws"]
+    assert set(aws["expressions"]) == {"region", "allowed_account_ids", "default_tags"}
+
+
+def test_target_group_and_alb_take_their_numbers_from_the_service_card(plans, service_card):
+    target_group = _one(plans["root"], "module.alb.aws_lb_target_group.this")
+    lb = service_card["load_balancer"]
+    assert target_group["target_type"] == "ip"
+    assert target_group["port"] == service_card["port"]
+    assert target_group["deregistration_delay"] == str(lb["deregistration_delay_seconds"])
+    health = target_group["health_check"][0]
+    assert health["path"] == service_card["paths"]["readiness"]
+    assert health["interval"] == lb["health_check"]["interval_seconds"]
+    assert health["timeout"] == lb["health_check"]["timeout_seconds"]
+    assert health["healthy_threshold"] == lb["health_check"]["healthy_threshold"]
+    assert health["unhealthy_threshold"] == lb["health_check"]["unhealthy_threshold"]
+    assert _one(plans["root"], "module.alb.aws_lb.this")["idle_timeout"] == lb["idle_timeout_seconds"]
+
+
+def test_listeners_are_https_with_tls13_or_redirect_only(plans):
+    listeners = {rc["address"]: rc["change"]["after"] for rc in _changes(plans["root"], "aws_lb_listener")}
+    assert len(listeners) == 2
+    for address, listener in listeners.items():
+        if listener["protocol"] == "HTTPS":
+            assert listener["ssl_policy"].startswith("ELBSecurityPolicy-TLS13-"), address
+        else:
+            actions = listener["default_action"]
+            assert [a["type"] for a in actions] == ["redirect"], address
+            assert actions[0]["redirect"][0]["protocol"] == "HTTPS", address
+
+
+def test_deploy_role_trusts_the_exact_subject_and_audience(plans):
+    repository = offline_plan.tfvar(tfenv.INFRA_DIR, "github_repository")
+    trust = json.loads(_one(plans["root"], "module.github_oidc.aws_iam_role.deploy")["assume_role_policy"])
+    (statement,) = trust["Statement"]
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": f"repo:{repository}:ref:refs/heads/main",
+        }
+    }
+
+
+def test_deploy_permissions_name_the_one_repository_and_cluster(plans, service_card):
+    account = offline_plan.tfvar(tfenv.INFRA_DIR, "account_id")
+    region = offline_plan.tfvar(tfenv.INFRA_DIR, "region")
+    environment = offline_plan.tfvar(tfenv.INFRA_DIR, "environment")
+    policy = json.loads(_one(plans["root"], "module.github_oidc.aws_iam_role_policy.deploy")["policy"])
+    resources = {r for s in policy["Statement"] for r in _as_list(s["Resource"])}
+    assert resources == {
+        "*",
+        f"arn:aws:ecr:{region}:{account}:repository/{service_card['name']}",
+        f"arn:aws:eks:{region}:{account}:cluster/{service_card['name']}-{environment}",
+    }
+    association = _one(plans["root"], "module.github_oidc.aws_eks_access_policy_association.deploy")
+    assert association["access_scope"] == [{"type": "namespace", "namespaces": [service_card["namespace"]]}]
+
+
+def test_no_policy_in_the_plan_grants_a_wildcard_action(plans):
+    assert len(list(_policy_documents(plans["root"]))) >= 15, "the plan must carry the policy documents"
+    offenders = []
+    for address, _type, attribute, document in _policy_documents(plans["root"]):
+        for statement in _statements(document):
+            if statement["Effect"] != "Allow":
+                continue
+            offenders += [
+                f"{address}.{attribute}: {a}"
+                for a in _as_list(statement["Action"])
+                if a == "*" or a.endswith(":*")
+            ]
+    assert not offenders, offenders
+
+
+def test_star_resources_only_where_iam_offers_nothing_narrower(plans):
+    """ "*" only for ecr:GetAuthorizationToken, Describe calls, and key policies (where it means the key)."""
+    offenders = []
+    for address, resource_type, attribute, document in _policy_documents(plans["root"]):
+        if resource_type == "aws_kms_key":
+            continue
+        for statement in _statements(document):
+            if statement["Effect"] != "Allow" or "*" not in _as_list(statement.get("Resource", [])):
+                continue
+            actions = _as_list(statement["Action"])
+            if actions == ["ecr:GetAuthorizationToken"] or all(":Describe" in a for a in actions):
+                continue
+            offenders.append(f"{address}.{attribute}: {actions}")
+    assert not offenders, offenders
+
+
+def test_ecr_eks_and_logs_are_locked_down(plans):
+    root = plans["root"]
+    repository = _one(root, "module.ecr.aws_ecr_repository.this")
+    assert repository["image_tag_mutability"] == "IMMUTABLE"
+    assert repository["image_scanning_configuration"] == [{"scan_on_push": True}]
+    assert repository["encryption_configuration"][0]["encryption_type"] == "KMS"
+    cluster = _one(root, "module.eks.aws_eks_cluster.this")
+    assert cluster["vpc_config"][0]["endpoint_public_access"] is False
+    assert set(cluster["enabled_cluster_log_types"]) == {
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    }
+    assert cluster["encryption_config"][0]["resources"] == ["secrets"]
+    assert cluster["access_config"][0]["authentication_mode"] == "API"
+    for group in _changes(root, "aws_cloudwatch_log_group"):
+        assert group["change"]["after_unknown"].get("kms_key_id") is True, (
+            f"{group['address']} must be KMS-encrypted"
+        )
+    topic = next(rc for rc in _changes(root, "aws_sns_topic"))
+    assert topic["change"]["after_unknown"].get("kms_master_key_id") is True
+
+
+def test_alarms_watch_the_service_with_the_issue_thresholds(plans):
+    alarms = {
+        rc["name"]: rc["change"]["after"] for rc in _changes(plans["root"], "aws_cloudwatch_metric_alarm")
+    }
+    assert {name: alarm["threshold"] for name, alarm in alarms.items()} == {
+        "pod_cpu": 80,
+        "pod_memory": 80,
+        "unhealthy_hosts": 0,
+        "target_5xx_rate": 5,
+    }
+    assert all(alarm["comparison_operator"] == "GreaterThanThreshold" for alarm in alarms.values())
+
+
+def test_the_app_role_reads_only_its_own_secret(plans, service_card):
+    policy = json.loads(
+        _one(
+            plans["root"],
+            'module.secrets.module.reader_role.aws_iam_role_policy.this["read-configuration-secret"]',
+        )["policy"]
+    )
+    (statement,) = policy["Statement"]
+    environment = offline_plan.tfvar(tfenv.INFRA_DIR, "environment")
+    assert statement["Resource"].endswith(f":secret:{service_card['name']}/{environment}/config-??????")
+
+
+def test_bootstrap_state_bucket_is_versioned_encrypted_and_private(plans):
+    bootstrap = plans["bootstrap"]
+    assert (
+        _one(bootstrap, "aws_s3_bucket_versioning.state")["versioning_configuration"][0]["status"]
+        == "Enabled"
+    )
+    encryption = _one(bootstrap, "aws_s3_bucket_server_side_encryption_configuration.state")["rule"][0]
+    assert encryption["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "aws:kms"
+    block = _one(bootstrap, "aws_s3_bucket_public_access_block.state")
+    assert all(
+        block[k]
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
