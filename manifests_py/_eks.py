@@ -326,7 +326,7 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
         warn(
             f"concurrency_target={scale.concurrency_target}",
             "the HPA has no request-concurrency metric; "
-            f"it scales on CPU at {scale.cpu_target_percent}% of the request",
+            f"it scales on CPU at {props.cpu_target_percent}% of the request",
         )
     if scale.container_concurrency:
         warn(
@@ -386,7 +386,7 @@ def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning
         target=deployment,
         min_replicas=max(scale.min_scale, 1),
         max_replicas=scale.max_scale,
-        metrics=[kplus.Metric.resource_cpu(kplus.MetricTarget.average_utilization(scale.cpu_target_percent))],
+        metrics=[kplus.Metric.resource_cpu(kplus.MetricTarget.average_utilization(props.cpu_target_percent))],
         scale_up=_scaling_rules(scale.scale_up),
         scale_down=_scaling_rules(scale.scale_down),
     )

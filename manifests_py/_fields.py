@@ -78,6 +78,49 @@ class Fields:
             return None
         return self.text(key, pattern=pattern, hint=hint)
 
+    def text_list(
+        self,
+        key: str,
+        *,
+        required: bool = True,
+        pattern: re.Pattern[str] | None = None,
+        hint: str = "",
+        choices: tuple[str, ...] = (),
+    ) -> tuple[str, ...] | None:
+        """A non-empty array of distinct strings; None when absent and not required (or wrong)."""
+        value = self._take(key, required=required)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+            self.problem(key, f"expected a non-empty array of strings, got {_describe(value)}")
+            return None
+        bad = [
+            item
+            for item in value
+            if (pattern and not pattern.fullmatch(item)) or (choices and item not in choices)
+        ]
+        if bad:
+            expected = f"one of {', '.join(choices)}" if choices else (hint or "valid")
+            self.problem(key, f"{', '.join(map(repr, bad))}: not {expected}")
+            return None
+        if len(set(value)) != len(value):
+            self.problem(key, "lists a value twice")
+            return None
+        return tuple(value)
+
+    def table_list(self, key: str) -> list[Fields] | None:
+        """An array of tables (``[[key]]``); None when absent."""
+        value = self._take(key, required=False)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            self.problem(key, f"expected an array of tables ([[{self.name(key)}]]), got {_describe(value)}")
+            return None
+        return [
+            Fields(item, path=f"{self.name(key)}[{index}]", problems=self._problems)
+            for index, item in enumerate(value)
+        ]
+
     def integer(self, key: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
         value = self._take(key, required=True)
         return self._check_integer(key, value, minimum=minimum, maximum=maximum)

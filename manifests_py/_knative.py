@@ -37,7 +37,7 @@ def _autoscaling_annotations(props: ServiceProps) -> dict[str, str]:
         min_scale = scale.min_scale
     else:
         # CPU needs the HPA class, which cannot scale to zero.
-        klass, metric, target = "hpa", "cpu", scale.cpu_target_percent
+        klass, metric, target = "hpa", "cpu", props.cpu_target_percent
         min_scale = max(scale.min_scale, 1)
     return {
         f"{_AUTOSCALING}/class": f"{klass}.{_AUTOSCALING}",
@@ -57,7 +57,7 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
     scale = props.autoscaling
     if scale.concurrency_target is not None:
         warn(
-            f"cpu_target_percent={scale.cpu_target_percent}",
+            f"cpu_target_percent={props.cpu_target_percent}",
             f"Knative's autoscaler scales on concurrency_target={scale.concurrency_target} instead",
         )
     elif scale.min_scale == 0:

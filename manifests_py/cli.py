@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say(f"warning: {folder.rendering.folder}: {warning}")
     elapsed = time.perf_counter() - started
     summary = ", ".join(
-        f"{folder.rendering.folder} ({folder.rendering.target.value}, {len(folder.objects)} objects)"
+        f"{folder.rendering.folder} ({folder.rendering.description}, {len(folder.objects)} objects)"
         for folder in rendered
     )
     _say(f"synthesized {summary} into {args.out}/ in {elapsed:.2f} s", error=False)

@@ -21,14 +21,28 @@ from manifests_py.image import (
     validate_repository,
     validate_tag,
 )
+from manifests_py.node_pool_props import (
+    ALLOWED_INSTANCE_CATEGORIES,
+    AMI_ALIAS,
+    BUDGET_DURATION,
+    BUDGET_NODES,
+    CRON,
+    DURATION,
+    Architecture,
+    CapacityType,
+    ConsolidationPolicy,
+    DisruptionReason,
+)
 from manifests_py.service_card import REPO_ROOT
 
 __all__ = [
     "APP_SETTING_VARIABLES",
     "ENVIRONMENTS_DIR",
+    "BudgetConfig",
     "ConfigError",
     "EnvironmentConfig",
     "ExposureKind",
+    "NodePoolConfig",
     "ResourcesConfig",
     "ScaleConfig",
     "SecretKeyRef",
@@ -61,6 +75,10 @@ _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _K8S_NAME = re.compile(r"^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 _MEBIBYTES = {"Mi": 1, "Gi": 1024}
+# EKS cluster names and IAM role names, as AWS accepts them.
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_INSTANCE_FAMILY = re.compile(r"^[a-z]+[0-9][a-z0-9-]*$")
 
 
 class ConfigError(ValueError):
@@ -81,7 +99,8 @@ class ExposureKind(StrEnum):
 class ScaleConfig:
     min: int
     max: int
-    cpu_target_percent: int
+    # None: derived from the committed capacity measurement (manifests_py/capacity.json).
+    cpu_target_percent: int | None
     concurrency_target: int | None
     container_concurrency: int
 
@@ -110,6 +129,38 @@ class SecretKeyRef:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BudgetConfig:
+    nodes: str
+    reasons: tuple[str, ...]
+    schedule: str | None
+    duration: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodePoolConfig:
+    """``[node_pool]``: the cluster's Karpenter capacity; unset optional fields keep the props' defaults."""
+
+    cluster_name: str
+    node_role_name: str
+    zones: tuple[str, ...]
+    cpu_limit_millicores: int
+    memory_limit_mebibytes: int
+    instance_categories: tuple[str, ...] | None = None
+    instance_families: tuple[str, ...] | None = None
+    instance_generation_min: int | None = None
+    instance_cpu_max: int | None = None
+    capacity_types: tuple[str, ...] | None = None
+    architectures: tuple[str, ...] | None = None
+    consolidation_policy: str | None = None
+    consolidate_after: str | None = None
+    expire_after: str | None = None
+    termination_grace_period: str | None = None
+    ami_alias: str | None = None
+    root_volume_gibibytes: int | None = None
+    budgets: tuple[BudgetConfig, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class EnvironmentConfig:
     name: str
     source: Path
@@ -124,6 +175,8 @@ class EnvironmentConfig:
     resources: ResourcesConfig
     server: ServerConfig
     secrets: dict[str, SecretKeyRef]
+    # None when the environment has no [node_pool] (its cluster's capacity is managed elsewhere).
+    node_pool: NodePoolConfig | None = None
 
 
 def project_version(pyproject: Path = PYPROJECT) -> str:
@@ -212,7 +265,7 @@ def _read_scale(fields: Fields) -> ScaleConfig:
     scale = ScaleConfig(
         min=fields.integer("min", minimum=0, maximum=1000),
         max=fields.integer("max", minimum=1, maximum=1000),
-        cpu_target_percent=fields.integer("cpu_target_percent", minimum=1, maximum=100),
+        cpu_target_percent=fields.optional_integer("cpu_target_percent", minimum=1, maximum=100),
         concurrency_target=fields.optional_integer("concurrency_target", minimum=1, maximum=10_000),
         container_concurrency=fields.optional_integer("container_concurrency", minimum=0, maximum=10_000)
         or 0,
@@ -284,6 +337,103 @@ def _read_secrets(fields: Fields) -> dict[str, SecretKeyRef]:
     return secrets
 
 
+def _read_budgets(fields: Fields) -> tuple[BudgetConfig, ...] | None:
+    entries = fields.table_list("disruption_budgets")
+    if entries is None:
+        return None
+    if not entries:
+        fields.problem("disruption_budgets", "empty: with no budget Karpenter may disrupt every node at once")
+    budgets = []
+    for entry in entries:
+        reasons = entry.text_list(
+            "reasons", required=False, choices=tuple(reason.value for reason in DisruptionReason)
+        )
+        budget = BudgetConfig(
+            nodes=entry.text(
+                "nodes", pattern=BUDGET_NODES, hint="a node count or percentage such as 1 or 10%"
+            ),
+            reasons=reasons or (),
+            schedule=entry.optional_text("schedule", pattern=CRON, hint="a cron expression"),
+            duration=entry.optional_text(
+                "duration", pattern=BUDGET_DURATION, hint="hours and minutes such as 8h or 1h30m"
+            ),
+        )
+        if entry.has("schedule") != entry.has("duration"):
+            entry.problem("schedule", "schedule and duration go together: set both or neither")
+        entry.close()
+        budgets.append(budget)
+    return tuple(budgets)
+
+
+def _durations(fields: Fields, *keys: str) -> dict[str, str | None]:
+    hint = "a duration such as 30s, 5m, 720h or 1h30m (never 'Never')"
+    return {key: fields.optional_text(key, pattern=DURATION, hint=hint) for key in keys}
+
+
+def _read_node_pool(fields: Fields, outputs: Fields, region: str) -> NodePoolConfig:
+    needed = "missing (needed for [node_pool])"
+    names = {}
+    for key, pattern, hint in (
+        ("cluster_name", _CLUSTER_NAME, "an EKS cluster name"),
+        ("karpenter_node_role_name", _ROLE_NAME, "an IAM role name (not an ARN)"),
+    ):
+        if outputs.has(key):
+            names[key] = outputs.text(key, pattern=pattern, hint=hint)
+        else:
+            outputs.problem(key, needed)
+            names[key] = ""
+    zone = re.compile(rf"^{re.escape(region)}[a-z]$") if region else None
+    cpu = fields.text("cpu_limit", pattern=_CPU, hint="a CPU quantity such as 32 or 64000m")
+    memory = fields.text("memory_limit", pattern=_MEMORY, hint="a memory quantity such as 128Gi")
+    policies = tuple(policy.value for policy in ConsolidationPolicy)
+    policy = fields.optional_text("consolidation_policy")
+    if policy is not None and policy and policy not in policies:
+        fields.problem("consolidation_policy", f"{policy!r} is not one of {', '.join(policies)}")
+    categories = tuple(ALLOWED_INSTANCE_CATEGORIES)
+    config = NodePoolConfig(
+        cluster_name=names["cluster_name"],
+        node_role_name=names["karpenter_node_role_name"],
+        zones=fields.text_list("zones", pattern=zone, hint=f"a zone of {region} such as {region}a") or (),
+        cpu_limit_millicores=_millicores(cpu) if cpu else 0,
+        memory_limit_mebibytes=_mebibytes(memory) if memory else 0,
+        instance_categories=fields.text_list("instance_categories", required=False, choices=categories),
+        instance_families=fields.text_list(
+            "instance_families",
+            required=False,
+            pattern=_INSTANCE_FAMILY,
+            hint="an instance family such as c7i",
+        ),
+        instance_generation_min=fields.optional_integer("instance_generation_min", minimum=1, maximum=99),
+        instance_cpu_max=fields.optional_integer("instance_cpu_max", minimum=1, maximum=1024),
+        capacity_types=fields.text_list(
+            "capacity_types", required=False, choices=tuple(kind.value for kind in CapacityType)
+        ),
+        architectures=fields.text_list(
+            "architectures", required=False, choices=tuple(arch.value for arch in Architecture)
+        ),
+        consolidation_policy=policy,
+        ami_alias=fields.optional_text(
+            "ami_alias", pattern=AMI_ALIAS, hint="al2023@latest or al2023@vYYYYMMDD"
+        ),
+        root_volume_gibibytes=fields.optional_integer("root_volume_gibibytes", minimum=20, maximum=1000),
+        budgets=_read_budgets(fields),
+        **_durations(fields, "consolidate_after", "expire_after", "termination_grace_period"),
+    )
+    if cpu and config.cpu_limit_millicores == 0:
+        fields.problem("cpu_limit", "must be above zero")
+    fields.close()
+    return config
+
+
+def _read_optional_node_pool(root: Fields, outputs: Fields, region: str) -> NodePoolConfig | None:
+    if root.has("node_pool"):
+        return _read_node_pool(root.table("node_pool"), outputs, region)
+    # Without [node_pool] these outputs are unused, but a malformed value must still be refused.
+    outputs.optional_text("cluster_name", pattern=_CLUSTER_NAME, hint="an EKS cluster name")
+    outputs.optional_text("karpenter_node_role_name", pattern=_ROLE_NAME, hint="an IAM role name")
+    return None
+
+
 def _read_exposure(fields: Fields) -> ExposureKind:
     kinds = ", ".join(kind.value for kind in ExposureKind)
     kind = fields.text("kind")
@@ -346,6 +496,7 @@ def load_environment(
     server = _read_server(server_fields)
     secrets_fields = root.table("secrets", required=False)
     secrets = _read_secrets(secrets_fields)
+    node_pool = _read_optional_node_pool(root, outputs, region)
     for fields in (
         outputs,
         image_fields,
@@ -373,4 +524,5 @@ def load_environment(
         resources=resources,
         server=server,
         secrets=secrets,
+        node_pool=node_pool,
     )

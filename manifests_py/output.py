@@ -19,6 +19,10 @@ __all__ = ["UnorderedKindError", "file_name", "publish", "render_yaml", "staging
 
 # (apiVersion, kind) -> (apply rank, file slug). A kind missing here stops synthesis: decide its place.
 APPLY_ORDER: dict[tuple[str, str], tuple[int, str]] = {
+    # Cluster folders: the node class first, since the NodePool refers to it.
+    ("karpenter.k8s.aws/v1", "EC2NodeClass"): (10, "ec2nodeclass"),
+    ("karpenter.sh/v1", "NodePool"): (20, "nodepool"),
+    # Service folders.
     ("v1", "Namespace"): (0, "namespace"),
     ("v1", "ServiceAccount"): (10, "serviceaccount"),
     ("networking.k8s.io/v1", "NetworkPolicy"): (20, "networkpolicy"),

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from manifests_py.capacity_record import derived_cpu_target_percent
 from manifests_py.image import ImageReference
 from manifests_py.shutdown import ShutdownTimings
 
@@ -77,13 +78,17 @@ class ScalingRules:
 class Autoscaling:
     min_scale: int = 2
     max_scale: int = 10
-    # Utilization of the CPU *request*: what the HPA (eks) and Knative's HPA class scale on.
-    cpu_target_percent: int = 70
+    # Utilization of the CPU *request*: what the HPA (eks) and Knative's HPA class scale on. None (the
+    # default) derives it from the committed capacity measurement at the pod's CPU request
+    # (ServiceProps.cpu_target_percent), so no one retypes a measured figure.
+    cpu_target_percent: int | None = None
     # In-flight requests per pod; when set, Knative's own autoscaler (KPA) scales on it instead of CPU.
     concurrency_target: int | None = None
     # Hard cap of concurrent requests per pod (Knative's queue-proxy enforces it); 0 = no cap.
     container_concurrency: int = 0
-    # A stateless pod that starts in about a second can be added quickly and removed cautiously.
+    # A stateless pod that starts in about a second can be added at once: react to the first reading
+    # (no stabilization) and allow doubling, or four more pods when there are few, every 15 s (the HPA's
+    # sync period), whichever adds more.
     scale_up: ScalingRules = ScalingRules(
         stabilization_window_seconds=0,
         policies=(
@@ -91,9 +96,12 @@ class Autoscaling:
             ScalingPolicy(kind="Pods", value=4, period_seconds=15),
         ),
     )
+    # Removing pods is what risks the latency objective, so it waits for five minutes of lower readings
+    # and then sheds at most 10 % a minute. The HPA rounds a percentage down to whole pods kept, so at
+    # least one pod can always go and the HPA still reaches min_scale.
     scale_down: ScalingRules = ScalingRules(
         stabilization_window_seconds=300,
-        policies=(ScalingPolicy(kind="Percent", value=50, period_seconds=60),),
+        policies=(ScalingPolicy(kind="Percent", value=10, period_seconds=60),),
     )
 
     def __post_init__(self) -> None:
@@ -204,3 +212,12 @@ class ServiceProps:
         if clash:
             msg = f"environment and secret_environment both set {', '.join(sorted(clash))}"
             raise ValueError(msg)
+        self.cpu_target_percent  # noqa: B018 - resolved now, so a missing measurement fails at construction
+
+    @property
+    def cpu_target_percent(self) -> int:
+        """The HPA's CPU target: as set in ``autoscaling``, else derived from the capacity measurement."""
+        explicit = self.autoscaling.cpu_target_percent
+        if explicit is not None:
+            return explicit
+        return derived_cpu_target_percent(self.resources.cpu_request_millicores)

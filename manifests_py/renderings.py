@@ -1,15 +1,33 @@
-"""What ``dist/`` holds: one folder per environment on EKS, plus the Knative rendering.
+"""What ``dist/`` holds: one folder per environment on EKS, the Knative rendering, and each environment's
+cluster-scoped node capacity (Karpenter) in a folder of its own.
 
-This module is where the service card and an environment's config become the construct's props; the
-construct itself knows neither.
+This module is where the service card and an environment's config become the constructs' props; the
+constructs themselves know neither.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from manifests_py.config import APP_SETTING_VARIABLES, EnvironmentConfig, ExposureKind, ServerConfig
+from manifests_py._pod import MANAGED_BY
+from manifests_py.config import (
+    APP_SETTING_VARIABLES,
+    ConfigError,
+    EnvironmentConfig,
+    ExposureKind,
+    NodePoolConfig,
+    ServerConfig,
+)
 from manifests_py.image import ImageReference
+from manifests_py.node_pool_props import (
+    Architecture,
+    Budget,
+    CapacityType,
+    ConsolidationPolicy,
+    DisruptionReason,
+    NodePoolProps,
+)
 from manifests_py.props import (
     Autoscaling,
     Exposure,
@@ -25,7 +43,21 @@ from manifests_py.props import (
 from manifests_py.service_card import ServiceCard
 from manifests_py.shutdown import ShutdownTimings
 
-__all__ = ["RENDERINGS", "Rendering", "app_environment", "service_props"]
+__all__ = [
+    "RENDERINGS",
+    "Layer",
+    "Rendering",
+    "app_environment",
+    "node_pool_props",
+    "service_props",
+]
+
+
+class Layer(StrEnum):
+    # The service's own objects, in its namespace: what the deploy applies.
+    SERVICE = "service"
+    # Cluster-scoped node capacity, applied by whoever administers the cluster.
+    CLUSTER = "cluster"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +65,11 @@ class Rendering:
     folder: str
     environment: str
     target: Target
+    layer: Layer = Layer.SERVICE
+
+    @property
+    def description(self) -> str:
+        return self.target.value if self.layer is Layer.SERVICE else f"{self.target.value} cluster"
 
 
 RENDERINGS: tuple[Rendering, ...] = (
@@ -40,6 +77,8 @@ RENDERINGS: tuple[Rendering, ...] = (
     Rendering(folder="prod", environment="prod", target=Target.EKS),
     # dev is where scale to zero makes sense, so it is the environment shown on Knative.
     Rendering(folder="knative", environment="dev", target=Target.KNATIVE),
+    Rendering(folder="dev-cluster", environment="dev", target=Target.EKS, layer=Layer.CLUSTER),
+    Rendering(folder="prod-cluster", environment="prod", target=Target.EKS, layer=Layer.CLUSTER),
 )
 
 
@@ -126,3 +165,56 @@ def service_props(
         # Knative's request timeout: the same bound the ALB's idle timeout puts on EKS.
         request_timeout_seconds=card.load_balancer.idle_timeout_seconds if target is Target.KNATIVE else None,
     )
+
+
+def _node_pool_overrides(pool: NodePoolConfig) -> dict[str, object]:
+    """The optional [node_pool] fields the environment sets, as props; the rest keep the props' defaults."""
+    overrides: dict[str, object] = {
+        "instance_categories": pool.instance_categories,
+        "instance_families": pool.instance_families,
+        "instance_generation_min": pool.instance_generation_min,
+        "instance_cpu_max": pool.instance_cpu_max,
+        "capacity_types": pool.capacity_types and tuple(CapacityType(v) for v in pool.capacity_types),
+        "architectures": pool.architectures and tuple(Architecture(v) for v in pool.architectures),
+        "consolidation_policy": pool.consolidation_policy and ConsolidationPolicy(pool.consolidation_policy),
+        "consolidate_after": pool.consolidate_after,
+        "expire_after": pool.expire_after,
+        "termination_grace_period": pool.termination_grace_period,
+        "ami_alias": pool.ami_alias,
+        "root_volume_gibibytes": pool.root_volume_gibibytes,
+        "budgets": pool.budgets
+        and tuple(
+            Budget(
+                nodes=b.nodes,
+                reasons=tuple(DisruptionReason(r) for r in b.reasons),
+                schedule=b.schedule,
+                duration=b.duration,
+            )
+            for b in pool.budgets
+        ),
+    }
+    return {key: value for key, value in overrides.items() if value is not None}
+
+
+def node_pool_props(card: ServiceCard, config: EnvironmentConfig) -> NodePoolProps:
+    """The environment's Karpenter capacity; ConfigError naming the file if it has none or it is unsafe."""
+    pool = config.node_pool
+    if pool is None:
+        msg = f"{config.source}: node_pool: missing (the {config.name}-cluster rendering needs it)"
+        raise ConfigError([msg])
+    try:
+        return NodePoolProps(
+            name=card.name,
+            cluster_name=pool.cluster_name,
+            node_role_name=pool.node_role_name,
+            zones=pool.zones,
+            cpu_limit_millicores=pool.cpu_limit_millicores,
+            memory_limit_mebibytes=pool.memory_limit_mebibytes,
+            longest_pod_grace_period_seconds=ShutdownTimings.for_card(card).termination_grace_period_seconds,
+            labels={"app.kubernetes.io/part-of": card.name, "app.kubernetes.io/managed-by": MANAGED_BY},
+            # The same cost-allocation tags infra/ puts on everything it creates.
+            tags={"Service": card.name, "Environment": config.name},
+            **_node_pool_overrides(pool),  # type: ignore[arg-type]
+        )
+    except ValueError as error:
+        raise ConfigError([f"{config.source}: node_pool: {error}"]) from error

@@ -12,6 +12,7 @@ from typing import Any
 
 import cdk8s
 
+from manifests_py.capacity import CapacityError
 from manifests_py.config import (
     ENVIRONMENTS_DIR,
     ConfigError,
@@ -20,10 +21,11 @@ from manifests_py.config import (
     project_version,
 )
 from manifests_py.image import ImageReference, ImageReferenceError, parse_image_reference
+from manifests_py.karpenter import KarpenterNodePool
 from manifests_py.knative_like import KnativeLikeService
 from manifests_py.output import publish, staging_directory, write_folder
 from manifests_py.portability import PortabilityWarning
-from manifests_py.renderings import RENDERINGS, Rendering, service_props
+from manifests_py.renderings import RENDERINGS, Layer, Rendering, node_pool_props, service_props
 from manifests_py.service_card import REPO_ROOT, ServiceCard, ServiceCardError, load_service_card
 from manifests_py.validation import (
     CrdSchemaMissingError,
@@ -67,10 +69,15 @@ class RenderedFolder:
             if self.config.source.is_relative_to(REPO_ROOT)
             else self.config.source
         )
-        return (
-            f"Synthesized by manifests_py for target {self.rendering.target.value} from {source}.\n"
-            "Do not edit: change the config or the construct, then run `make synth`."
-        )
+        if self.rendering.layer is Layer.CLUSTER:
+            what = (
+                f"Synthesized by manifests_py: cluster-scoped node capacity (Karpenter) from {source}.\n"
+                f"A cluster admin applies it (kubectl apply -f dist/{self.rendering.folder}/), "
+                "not the service's deploy.\n"
+            )
+        else:
+            what = f"Synthesized by manifests_py for target {self.rendering.target.value} from {source}.\n"
+        return f"{what}Do not edit: change the config or the construct, then run `make synth`."
 
 
 def select_renderings(environments: Sequence[str] | None) -> tuple[Rendering, ...]:
@@ -109,12 +116,16 @@ def render(
     rendered = []
     for rendering in renderings:
         config = configs[rendering.environment]
-        props = service_props(card, config, target=rendering.target, image=_override(image, config))
         chart = cdk8s.Chart(app, rendering.folder, disable_resource_name_hashes=True)
-        service = KnativeLikeService(chart, card.name, props=props)
+        warnings: tuple[PortabilityWarning, ...] = ()
+        if rendering.layer is Layer.CLUSTER:
+            KarpenterNodePool(chart, card.name, props=node_pool_props(card, config))
+        else:
+            props = service_props(card, config, target=rendering.target, image=_override(image, config))
+            warnings = KnativeLikeService(chart, card.name, props=props).warnings
         rendered.append(
             RenderedFolder(
-                rendering=rendering, config=config, objects=list(chart.to_json()), warnings=service.warnings
+                rendering=rendering, config=config, objects=list(chart.to_json()), warnings=warnings
             )
         )
     return rendered
@@ -165,7 +176,7 @@ def synthesize(
         names = dict.fromkeys(r.environment for r in renderings)
         configs = _load_configs(names, project_version(), sources.environments_dir)
         rendered = render(renderings, card=card, configs=configs, image=image)
-    except (ConfigError, ServiceCardError, ImageReferenceError) as error:
+    except (ConfigError, ServiceCardError, ImageReferenceError, CapacityError) as error:
         raise SynthesisError(getattr(error, "problems", None) or [str(error)]) from error
     problems = _validate(rendered, sources.schema_dir or crd_schema_dir(), notice)
     if problems:

@@ -18,7 +18,7 @@ from manifests_py._node_runtime import silence_jsii_node_banners
 silence_jsii_node_banners(os.environ)
 
 from manifests_py.config import load_environment, project_version  # noqa: E402 - after the banner fix
-from manifests_py.renderings import RENDERINGS  # noqa: E402
+from manifests_py.renderings import RENDERINGS, Layer  # noqa: E402
 from manifests_py.service_card import REPO_ROOT, load_service_card  # noqa: E402
 from manifests_py.synth import render  # noqa: E402
 from manifests_py.validation import CRD_SCHEMA_FILES, crd_schema_dir  # noqa: E402
@@ -38,6 +38,11 @@ def load_folder(folder: Path) -> list[dict]:
 
 def committed_folders() -> list[str]:
     return [r.folder for r in RENDERINGS]
+
+
+def service_folders() -> list[str]:
+    """The folders a deploy applies (each with the service's workload), without the cluster folders."""
+    return [r.folder for r in RENDERINGS if r.layer is Layer.SERVICE]
 
 
 def require_crd_schema(api_version: str, kind: str) -> Path:

@@ -41,6 +41,10 @@ def _toml(document, prefix=""):
             return "true" if value else "false"
         if isinstance(value, str):
             return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(value, list):
+            return "[" + ", ".join(scalar(item) for item in value) + "]"
+        if isinstance(value, dict):
+            return "{ " + ", ".join(f"{k} = {scalar(v)}" for k, v in value.items()) + " }"
         return repr(value)
 
     lines = [f"{k} = {scalar(v)}" for k, v in document.items() if not isinstance(v, dict)]
@@ -161,6 +165,77 @@ BAD_CONFIGS = [
         "secrets.PREDICTOR_PORT",
         {"secret": "x", "key": "y"},
         "secrets.PREDICTOR_PORT: PREDICTOR_* variables",
+    ),
+    Case(
+        "prod",
+        "node_pool.zones",
+        ["eu-west-1a", "us-east-1b"],
+        "prod.toml: node_pool.zones: 'us-east-1b': not a zone of eu-west-1 such as eu-west-1a",
+    ),
+    Case("prod", "node_pool.zones", [], "prod.toml: node_pool.zones: expected a non-empty array of strings"),
+    Case(
+        "prod",
+        "node_pool.instance_categories",
+        ["c", "g"],
+        "prod.toml: node_pool.instance_categories: 'g': not one of c, m, r",
+    ),
+    Case(
+        "prod",
+        "node_pool.capacity_types",
+        ["reserved"],
+        "prod.toml: node_pool.capacity_types: 'reserved': not one of on-demand, spot",
+    ),
+    Case(
+        "prod",
+        "node_pool.expire_after",
+        "Never",
+        "prod.toml: node_pool.expire_after: 'Never' is not a duration",
+    ),
+    Case(
+        "prod", "node_pool.cpu_limit", "lots", "prod.toml: node_pool.cpu_limit: 'lots' is not a CPU quantity"
+    ),
+    Case(
+        "prod",
+        "node_pool.ami_alias",
+        "al2@latest",
+        "prod.toml: node_pool.ami_alias: 'al2@latest' is not al2023@latest or al2023@vYYYYMMDD",
+    ),
+    Case(
+        "prod",
+        "node_pool.consolidation_policy",
+        "Always",
+        "node_pool.consolidation_policy: 'Always' is not one of WhenEmpty, WhenEmptyOrUnderutilized",
+    ),
+    Case(
+        "prod",
+        "node_pool.disruption_budgets",
+        [{"nodes": "0", "schedule": "0 7 * * *"}],
+        "prod.toml: node_pool.disruption_budgets[0].schedule: schedule and duration go together",
+    ),
+    Case(
+        "prod",
+        "node_pool.disruption_budgets",
+        [],
+        "prod.toml: node_pool.disruption_budgets: empty: with no budget Karpenter may disrupt every node",
+    ),
+    Case(
+        "prod",
+        "node_pool.termination_grace_period",
+        "30s",
+        "prod.toml: node_pool: termination_grace_period: 30s must exceed the pods' terminationGracePeriod",
+    ),
+    Case("dev", "node_pool.zonez", ["eu-west-1a"], "dev.toml: node_pool.zonez: unknown field"),
+    Case(
+        "prod",
+        "terraform_outputs.cluster_name",
+        None,
+        "prod.toml: terraform_outputs.cluster_name: missing (needed for [node_pool])",
+    ),
+    Case(
+        "prod",
+        "terraform_outputs.karpenter_node_role_name",
+        "arn:aws:iam::444455556666:role/predictor-prod-karpenter-node",
+        "prod.toml: terraform_outputs.karpenter_node_role_name: 'arn:aws:iam::444455556666:role/",
     ),
 ]
 
