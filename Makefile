@@ -171,6 +171,44 @@ plan-compliance: $(UV) ## terraform-compliance (policies/terraform) on PLAN_JSON
 # ---------------------------------------------------------------- proofs (issue 8)
 
 # ---------------------------------------------------------------- capacity (issue 9)
+# `make capacity` measures, at each environment's CPU request, what one replica serves within the p99
+# objective (the server runs in a cgroup v1 CPU quota equal to the request, so it needs root), writes
+# manifests_py/capacity.json (commit it, then `make synth`: the HPA targets derive from it) and prints
+# the plan below. `make capacity-plan` prints the plan from the committed file without measuring.
+# Plan inputs, each overridable (make capacity-plan CAPACITY_RATE=25000 ...):
+# requests per second to plan for
+CAPACITY_RATE ?= 10000
+# the node: an EKS AL2023 c7i.large (2 vCPU, 4 GiB). Allocatable = capacity less kube-reserved
+# (CPU: 6 % of the first core + 1 % of the second = 70m; memory: 255Mi + 11Mi x 29 pods = 574Mi), the
+# 100Mi eviction threshold and the memory the hypervisor keeps; check yours with `kubectl describe node`.
+CAPACITY_INSTANCE ?= c7i.large
+CAPACITY_ALLOCATABLE_CPU ?= 1930m
+CAPACITY_ALLOCATABLE_MEMORY ?= 3100Mi
+CAPACITY_MAX_PODS ?= 29
+# what DaemonSets take on every node (aws-node 25m, kube-proxy 100m, one log or metrics agent)
+CAPACITY_DAEMONSET_CPU ?= 150m
+CAPACITY_DAEMONSET_MEMORY ?= 128Mi
+CAPACITY_DAEMONSET_PODS ?= 3
+# USD per instance-hour: c7i.large on-demand Linux in us-east-1 at the time of writing; pass yours
+CAPACITY_PRICE ?= 0.08925
+# the measurement
+CAPACITY_OBJECTIVE_P99_MS ?= 50
+CAPACITY_REPEATS ?= 3
+CAPACITY_STEP_SECONDS ?= 4
+CAPACITY_PLAN_ARGS = --rate '$(CAPACITY_RATE)' --instance '$(CAPACITY_INSTANCE)' \
+	--allocatable-cpu '$(CAPACITY_ALLOCATABLE_CPU)' --allocatable-memory '$(CAPACITY_ALLOCATABLE_MEMORY)' \
+	--max-pods '$(CAPACITY_MAX_PODS)' --daemonset-cpu '$(CAPACITY_DAEMONSET_CPU)' \
+	--daemonset-memory '$(CAPACITY_DAEMONSET_MEMORY)' --daemonset-pods '$(CAPACITY_DAEMONSET_PODS)' \
+	--price '$(CAPACITY_PRICE)'
+
+.PHONY: capacity
+capacity: $(VENV)/.all $(RUN_VENV)/.synced ## Measure one replica at each CPU request (root, about 7 min), write manifests_py/capacity.json, print the plan
+	$(PY) -m tests.load.capacity --objective-p99-ms '$(CAPACITY_OBJECTIVE_P99_MS)' \
+		--repeats '$(CAPACITY_REPEATS)' --step-seconds '$(CAPACITY_STEP_SECONDS)' $(CAPACITY_PLAN_ARGS)
+
+.PHONY: capacity-plan
+capacity-plan: $(VENV)/.all ## Print the capacity plan (HPA target, replicas, nodes, cost) from the committed measurement
+	$(PY) -m tests.load.capacity --plan-only $(CAPACITY_PLAN_ARGS)
 
 # ---------------------------------------------------------------- tests
 .PHONY: test
