@@ -11,6 +11,8 @@ module "alb" {
   deletion_protection    = var.alb_deletion_protection
   idle_timeout_seconds   = local.load_balancer_settings.idle_timeout_seconds
 
+  backend_keep_alive_timeout_seconds = local.service.server.keep_alive_timeout_seconds
+
   target = {
     name                          = local.target_group_name
     port                          = local.service.port

@@ -80,6 +80,16 @@ variable "idle_timeout_seconds" {
   type        = number
 }
 
+variable "backend_keep_alive_timeout_seconds" {
+  description = "Keep-alive timeout of the service's HTTP server. It must exceed idle_timeout_seconds, so that the ALB, never the server, closes an idle connection (a server closing first turns the next request on it into a 502)."
+  type        = number
+
+  validation {
+    condition     = var.backend_keep_alive_timeout_seconds > var.idle_timeout_seconds
+    error_message = "backend_keep_alive_timeout_seconds must be greater than idle_timeout_seconds, or the ALB sends requests on connections the server is closing (502s)."
+  }
+}
+
 variable "deletion_protection" {
   description = "Protect the ALB from deletion (turn off only to tear an environment down)."
   type        = bool

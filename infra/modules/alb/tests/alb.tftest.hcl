@@ -65,6 +65,8 @@ variables {
   node_security_group_id = "sg-0123456789abcdef0"
   domain_name            = "predictor.example.com"
   idle_timeout_seconds   = 60
+
+  backend_keep_alive_timeout_seconds = 75
   target = {
     name                          = "predictor-production"
     port                          = 8000
@@ -225,4 +227,14 @@ run "non_tls13_policies_are_rejected" {
   }
 
   expect_failures = [var.ssl_policy]
+}
+
+run "a_server_keep_alive_shorter_than_the_idle_timeout_is_rejected" {
+  command = plan
+
+  variables {
+    backend_keep_alive_timeout_seconds = 60
+  }
+
+  expect_failures = [var.backend_keep_alive_timeout_seconds]
 }
