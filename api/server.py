@@ -14,6 +14,7 @@ from types import FrameType
 
 import uvicorn
 
+from api._http_protocol import BoundedHttpToolsProtocol
 from api._logs import LOG_CONFIG
 from api.app import create_app
 from api.lifecycle import Lifecycle
@@ -58,7 +59,8 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        # httptools with a bound on the request head (see api/_http_protocol.py).
+        http=BoundedHttpToolsProtocol,
         lifespan="on",
         log_config=LOG_CONFIG,
         access_log=False,
