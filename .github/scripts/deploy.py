@@ -143,10 +143,12 @@ def release(shell: Shell, inputs: Inputs) -> None:
             what="synthesizing the manifests",
         )
         manifests = read_manifests(out / target.environment)
-        if manifests.skipped:
+        others = sorted(f"{folder.name}/" for folder in out.iterdir() if folder.name != target.environment)
+        if manifests.skipped or others:
             say(
                 "not applied (cluster-scoped; the deploy role edits namespace "
-                f"{manifests.namespace} only, a cluster admin applies these): {', '.join(manifests.skipped)}"
+                f"{manifests.namespace} only, a cluster admin applies these): "
+                + ", ".join([*manifests.skipped, *others])
             )
         kubeconfig = work / "kubeconfig"
         shell.check(

@@ -86,6 +86,7 @@ def test_a_successful_deploy_builds_scans_applies_the_digest_waits_and_smoke_tes
     assert images == {f"{REPOSITORY_URL}@{DIGEST}"}
     assert "Namespace" not in {obj["kind"] for obj in objects}
     assert "Namespace/predictor" in result.stdout  # said out loud, not silently dropped
+    assert "prod-cluster/" in result.stdout  # the node capacity objects are the platform's too
     # every kubectl call used the kubeconfig the script wrote, never the user's
     kubeconfigs = {call["kubeconfig"] for call in sandbox.calls("kubectl")}
     assert len(kubeconfigs) == 1
