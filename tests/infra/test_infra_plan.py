@@ -107,7 +107,8 @@ def test_deploy_permissions_name_the_one_repository_and_cluster(plans, service_c
     assert association["access_scope"] == [{"type": "namespace", "namespaces": [service_card["namespace"]]}]
 
 
-def test_no_policy_in_the_plan_grants_a_wildcard_action(plans):
+def test_no_policy_in_the_plan_allows_a_wildcard_action(plans):
+    """Not even a prefix (kms:Describe*): every allowed action is spelled out."""
     assert len(list(_policy_documents(plans["root"]))) >= 15, "the plan must carry the policy documents"
     offenders = []
     for address, _type, attribute, document in _policy_documents(plans["root"]):

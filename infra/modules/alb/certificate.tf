@@ -39,11 +39,11 @@ resource "aws_acm_certificate_validation" "this" {
 }
 
 resource "aws_route53_record" "alias" {
-  for_each = local.manage_dns ? toset(["A", "AAAA"]) : toset([])
+  count = local.manage_dns ? 1 : 0
 
   zone_id = var.route53_zone_id
   name    = var.domain_name
-  type    = each.key
+  type    = "A"
 
   alias {
     name                   = aws_lb.this.dns_name

@@ -40,7 +40,7 @@ variable "domain_name" {
 }
 
 variable "route53_zone_id" {
-  description = "Route 53 hosted zone of domain_name. When given, certificate validation records and an alias record are created in it; when null, add the validation records shown in the certificate_validation_records output yourself (apply waits for them)."
+  description = "Route 53 hosted zone of domain_name. When given, the certificate validation record and an A alias record to the ALB are created in it; when null, add the validation records shown in the certificate_validation_records output yourself (apply waits for them)."
   type        = string
   default     = null
 }

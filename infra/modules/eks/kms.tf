@@ -20,7 +20,7 @@ module "logs_key" {
   service_statements = [{
     sid        = "CloudWatchLogsUsesForTheClusterLogGroup"
     principal  = { Service = "logs.${local.region}.amazonaws.com" }
-    actions    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    actions    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
     conditions = { ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group}" } }
   }]
   tags = var.tags

@@ -1,6 +1,6 @@
 # A customer managed key with rotation on and a key policy written out in full. The account statement
-# lists actions instead of kms:* so that no policy in the plan grants a whole service. In a key policy,
-# Resource "*" means "this key".
+# lists every action instead of kms:* (or prefixes like kms:Describe*), so no policy in the plan holds a
+# wildcard action. In a key policy, Resource "*" means "this key".
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
@@ -10,10 +10,14 @@ locals {
     Effect    = "Allow"
     Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
     Action = [
-      "kms:CancelKeyDeletion", "kms:Create*", "kms:Decrypt", "kms:Delete*", "kms:Describe*", "kms:Disable*",
-      "kms:Enable*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:Get*", "kms:List*", "kms:Put*",
-      "kms:ReEncrypt*", "kms:Revoke*", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion",
-      "kms:TagResource", "kms:UntagResource", "kms:Update*",
+      "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt", "kms:DeleteAlias",
+      "kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation",
+      "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants", "kms:ListKeyPolicies",
+      "kms:ListKeyRotations", "kms:ListResourceTags", "kms:ListRetirableGrants", "kms:PutKeyPolicy",
+      "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:RetireGrant", "kms:RevokeGrant", "kms:RotateKeyOnDemand",
+      "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
+      "kms:UpdateKeyDescription",
     ]
     Resource = "*"
   }

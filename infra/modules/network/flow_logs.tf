@@ -18,7 +18,7 @@ module "flow_logs_key" {
   service_statements = [{
     sid        = "CloudWatchLogsUsesForTheFlowLogGroup"
     principal  = { Service = "logs.${local.region}.amazonaws.com" }
-    actions    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    actions    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
     conditions = { ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.flow_log_arn } }
   }]
   tags = var.tags

@@ -17,7 +17,7 @@ module "key" {
   service_statements = [{
     sid       = "CloudWatchPublishesToTheEncryptedTopic"
     principal = { Service = "cloudwatch.amazonaws.com" }
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
   }]
   tags = var.tags
 }

@@ -205,8 +205,8 @@ run "route53_zone_gets_validation_and_alias_records" {
     error_message = "The certificate's validation record must be published in the zone."
   }
   assert {
-    condition     = length(aws_route53_record.alias) == 2
-    error_message = "A and AAAA alias records must point the domain at the ALB."
+    condition     = length(aws_route53_record.alias) == 1 && aws_route53_record.alias[0].type == "A"
+    error_message = "An A alias record must point the domain at the ALB."
   }
 }
 
