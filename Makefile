@@ -85,6 +85,55 @@ synth-check: $(VENV)/.all ## Fail if dist/ is not exactly what `make synth` writ
 	@echo "dist/ matches a fresh synthesis"
 
 # ---------------------------------------------------------------- image (issue 3)
+# `make image` builds the Dockerfile with Docker when an engine answers, else with buildah as root (chroot
+# isolation and vfs storage: no daemon, no overlay mounts, no user namespaces, so a bare CI VM will do).
+# Each build argument is read from its one source: uid and port from the service card, the version from
+# pyproject.toml, uv from UV_VERSION, revision and source from git. The image is IMAGE_REPOSITORY:IMAGE_TAG
+# (CI: the ECR repository and the commit SHA). BASE_IMAGE and BASE_TAG build on another base (the image
+# tests use a Debian base assembled locally); left empty, the Dockerfile's pinned default is used.
+IMAGE_BUILDER ?= $(if $(shell docker info >/dev/null 2>&1 && echo up),docker,buildah)
+IMAGE_REPOSITORY ?= localhost/$(call image_card,name)
+IMAGE_TAG ?= $(shell git rev-parse HEAD 2>/dev/null)
+IMAGE_REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+BASE_IMAGE ?=
+BASE_TAG ?=
+# On buildah, RUN steps see the host's CA bundle (a TLS-inspecting proxy's CA included) in place of the
+# base's; the image itself never carries it. Docker builds use the daemon's own network setup.
+IMAGE_CA_BUNDLE ?= $(firstword $(wildcard $(if $(filter environment%,$(origin SSL_CERT_FILE)),$(SSL_CERT_FILE)) \
+  /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt))
+
+image_card = $(shell $(PYTHON) -c 'import json, sys; print(json.load(open("api/service.json"))[sys.argv[1]])' $(1))
+# The clone URL as a browsable source: scp-style remotes become https, credentials are dropped, and a clone
+# without an origin names its own directory.
+image_source = $(or $(shell git config --get remote.origin.url 2>/dev/null \
+  | sed -E 's#^git@([^:]+):#https://\1/#; s#^(https?://)[^/@]+@#\1#; s#\.git$$##; s#^/#file:///#'),file://$(CURDIR))
+image_build_args = \
+  UV_VERSION=$(UV_VERSION) \
+  APP_UID=$(call image_card,uid) \
+  APP_PORT=$(call image_card,port) \
+  VERSION=$(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])') \
+  REVISION=$(IMAGE_REVISION) \
+  CREATED=$(shell date -u +%Y-%m-%dT%H:%M:%SZ) \
+  SOURCE=$(image_source) \
+  $(if $(BASE_IMAGE),BASE_IMAGE=$(BASE_IMAGE)) \
+  $(if $(BASE_TAG),BASE_TAG=$(BASE_TAG))
+
+# --layers=false: vfs copies the whole root filesystem for every cached layer, which made a fully cached
+# build slower (about 2 min) than an uncached one (about 40 s). --format docker keeps the HEALTHCHECK.
+image_buildah = buildah bud --isolation chroot --storage-driver vfs --format docker --layers=false \
+  $(if $(IMAGE_CA_BUNDLE),--volume '$(IMAGE_CA_BUNDLE):/etc/ssl/certs/ca-certificates.crt:ro')
+image_docker = docker build
+
+.PHONY: image
+image: ## Build the image IMAGE_REPOSITORY:IMAGE_TAG with Docker, or buildah when no engine answers
+	$(eval image_args := $(image_build_args))
+	$(eval image_with := $(IMAGE_BUILDER))
+	@for arg in $(image_args) 'IMAGE_REPOSITORY=$(IMAGE_REPOSITORY)' 'IMAGE_TAG=$(IMAGE_TAG)'; do \
+	  case "$$arg" in *=) echo "image: $$arg is empty (is this a git checkout with api/service.json?)" >&2; exit 2;; esac; \
+	done
+	@echo "image: building $(IMAGE_REPOSITORY):$(IMAGE_TAG) with $(image_with)"
+	$(if $(filter docker,$(image_with)),$(image_docker),$(image_buildah)) \
+	  $(addprefix --build-arg ,$(image_args)) --tag '$(IMAGE_REPOSITORY):$(IMAGE_TAG)' --file Dockerfile .
 
 # ---------------------------------------------------------------- infra (issue 5)
 # Terraform runs through infra/scripts: the provider comes from TF_PROVIDER_MIRROR, an existing
