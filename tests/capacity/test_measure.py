@@ -15,6 +15,7 @@ import pytest
 
 from manifests_py.capacity_record import load_capacity_record
 from manifests_py.config import load_environment
+from tests.capacity.conftest import make_capacity_arguments
 from tests.load.capacity import main
 from tests.load.cpu_quota import CPU_CGROUP_ROOT, CgroupUnavailableError, cpu_quota
 from tests.load.process_stats import cpu_seconds
@@ -29,6 +30,21 @@ needs_cgroups = pytest.mark.skipif(
     not cgroups_writable(),
     reason=f"{CPU_CGROUP_ROOT} is not a writable cgroup v1 cpu controller (needs root)",
 )
+
+
+def test_make_passes_every_plan_input_and_the_tool_has_no_defaults_of_its_own(capsys):
+    arguments = make_capacity_arguments()
+    for option in ("--rate", "--instance", "--allocatable-cpu", "--allocatable-memory", "--max-pods",
+                   "--daemonset-cpu", "--daemonset-memory", "--daemonset-pods", "--price",
+                   "--objective-p99-ms", "--repeats", "--step-seconds"):  # fmt: skip
+        assert option in arguments, option
+    with pytest.raises(SystemExit):
+        main(["--plan-only"])
+    assert "the following arguments are required: --rate" in capsys.readouterr().err
+    at = arguments.index("--repeats")
+    with pytest.raises(SystemExit):
+        main(arguments[:at] + arguments[at + 2 :])
+    assert "measuring needs --objective-p99-ms, --step-seconds and --repeats" in capsys.readouterr().err
 
 
 def test_without_a_cpu_controller_it_refuses_to_measure(tmp_path):
@@ -51,7 +67,7 @@ def test_when_the_cgroup_cannot_be_created_it_refuses_to_measure(tmp_path, monke
 def test_the_command_refuses_without_cgroups_and_writes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("tests.load.capacity.cpu_quota", lambda *_a, **_k: cpu_quota(500, root=tmp_path))
     output = tmp_path / "capacity.json"
-    assert main(["--environments", "prod", "--output", str(output), "--repeats", "1"]) == 1
+    assert main([*make_capacity_arguments(), "--environments", "prod", "--output", str(output)]) == 1
     assert "refusing to measure without the pod's CPU quota" in capsys.readouterr().err
     assert not output.exists()
 
@@ -92,9 +108,11 @@ def test_make_capacity_command_writes_a_well_formed_record_in_a_tiny_run(tmp_pat
     if not (REPO_ROOT / ".venv-run" / "bin" / "python").exists():
         pytest.skip(".venv-run is missing: run `make bootstrap`")
     output = tmp_path / "capacity.json"
+    # A low rate and a lax objective: on a busy machine the shape, not the figure, is under test.
+    tiny = ["--environments", "prod", "--output", str(output), "--repeats", "1", "--step-seconds", "2",
+            "--fractions", "0.2", "--objective-p99-ms", "1000"]  # fmt: skip
     result = subprocess.run(
-        [sys.executable, "-m", "tests.load.capacity", "--environments", "prod", "--output", str(output),
-         "--repeats", "1", "--step-seconds", "1", "--fractions", "0.3", "--objective-p99-ms", "1000"],
+        [sys.executable, "-m", "tests.load.capacity", *make_capacity_arguments(), *tiny],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

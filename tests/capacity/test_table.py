@@ -6,13 +6,17 @@ import math
 
 from manifests_py.capacity import (
     NodeShape,
+    PodShape,
     cost_per_million,
     hpa_cpu_target_percent,
     nodes_for,
     pod_rate_at_target,
+    pods_per_node,
 )
 from manifests_py.capacity_record import load_capacity_record
 from manifests_py.config import load_environment
+from tests.capacity.conftest import make_capacity_arguments
+from tests.load.capacity import _parser
 from tests.load.capacity_table import plan_rows, render_table
 
 NODE = NodeShape(
@@ -57,3 +61,29 @@ def test_the_table_flags_a_rate_beyond_max_and_the_minimum_floor():
     assert "HPA target" in header
     assert set(rule) <= {"|", "-"}
     assert len(lines) == len(record.measurement_for(prod.resources.cpu_request_millicores).endpoints)
+
+
+def test_each_node_pool_limit_holds_the_hpa_maximum_on_the_documented_node():
+    """Karpenter's cpu limit counts whole instances: the HPA's max replicas, spread over the zones on the
+    Makefile's node, must fit under it, or scale-out would stop at Pending pods."""
+    args = _parser().parse_args(["--plan-only", *make_capacity_arguments()])
+    node = NodeShape(
+        name=args.instance,
+        allocatable_cpu_millicores=args.allocatable_cpu,
+        allocatable_memory_mebibytes=args.allocatable_memory,
+        max_pods=args.max_pods,
+        daemonset_cpu_millicores=args.daemonset_cpu,
+        daemonset_memory_mebibytes=args.daemonset_memory,
+        daemonset_pods=args.daemonset_pods,
+    )
+    instance_cpu = math.ceil(args.allocatable_cpu / 1000) * 1000
+    for name in ("dev", "prod"):
+        config = load_environment(name)
+        pod = PodShape(
+            cpu_request_millicores=config.resources.cpu_request_millicores,
+            memory_request_mebibytes=config.resources.memory_request_mebibytes,
+        )
+        nodes = nodes_for(
+            config.scale.max, per_node=pods_per_node(node, pod), zones=len(config.node_pool.zones)
+        )
+        assert nodes * instance_cpu <= config.node_pool.cpu_limit_millicores, name

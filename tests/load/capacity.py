@@ -67,12 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--plan-only", action="store_true", help="print the plan from the committed record")
     parser.add_argument("--environments", nargs="+", metavar="NAME", help="default: every environment")
     parser.add_argument("--output", type=Path, default=CAPACITY_PATH, help="the record (default: committed)")
-    measure = parser.add_argument_group("measurement")
-    measure.add_argument("--objective-p99-ms", type=float, default=50.0, help="latency objective (50)")
-    measure.add_argument("--step-seconds", type=_positive_int, default=4, help="seconds per load step (4)")
-    measure.add_argument(
-        "--repeats", type=_positive_int, default=3, help="climbs per endpoint; the median is kept (3)"
+    # No defaults here: the Makefile's capacity section is where they are written and documented.
+    measure = parser.add_argument_group(
+        "measurement (make: CAPACITY_OBJECTIVE_P99_MS, _REPEATS, _STEP_SECONDS)"
     )
+    measure.add_argument("--objective-p99-ms", type=float, help="latency objective")
+    measure.add_argument("--step-seconds", type=_positive_int, help="seconds per load step")
+    measure.add_argument("--repeats", type=_positive_int, help="climbs per endpoint (the median is kept)")
     measure.add_argument(
         "--fractions",
         type=float,
@@ -80,16 +81,16 @@ def _parser() -> argparse.ArgumentParser:
         default=LoadPlan().fractions,
         help="offered rates as rising fractions of the saturation throughput",
     )
-    plan = parser.add_argument_group("plan (defaults: an EKS c7i.large on AL2023, see the README)")
-    plan.add_argument("--rate", type=float, default=10_000, help="requests per second to plan for (10000)")
-    plan.add_argument("--instance", default="c7i.large", help="instance name, for the table (c7i.large)")
-    plan.add_argument("--allocatable-cpu", type=_millicores, default=_millicores("1930m"))
-    plan.add_argument("--allocatable-memory", type=_mebibytes, default=_mebibytes("3100Mi"))
-    plan.add_argument("--max-pods", type=int, default=29, help="the node's pod limit (29 on a *.large)")
-    plan.add_argument("--daemonset-cpu", type=_millicores, default=_millicores("150m"))
-    plan.add_argument("--daemonset-memory", type=_mebibytes, default=_mebibytes("128Mi"))
-    plan.add_argument("--daemonset-pods", type=int, default=3)
-    plan.add_argument("--price", type=float, default=0.08925, help="instance price per hour, USD (0.08925)")
+    plan = parser.add_argument_group("plan (make: CAPACITY_RATE, CAPACITY_INSTANCE, ...)")
+    plan.add_argument("--rate", type=float, required=True, help="requests per second to plan for")
+    plan.add_argument("--instance", required=True, help="instance name, for the table")
+    plan.add_argument("--allocatable-cpu", type=_millicores, required=True)
+    plan.add_argument("--allocatable-memory", type=_mebibytes, required=True)
+    plan.add_argument("--max-pods", type=int, required=True, help="the node's pod limit")
+    plan.add_argument("--daemonset-cpu", type=_millicores, required=True)
+    plan.add_argument("--daemonset-memory", type=_mebibytes, required=True)
+    plan.add_argument("--daemonset-pods", type=int, required=True)
+    plan.add_argument("--price", type=float, required=True, help="instance price per hour, USD")
     return parser
 
 
@@ -195,7 +196,10 @@ def _configs(names: list[str] | None) -> list[EnvironmentConfig]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.plan_only and None in (args.objective_p99_ms, args.step_seconds, args.repeats):
+        parser.error("measuring needs --objective-p99-ms, --step-seconds and --repeats (see make capacity)")
     try:
         configs = _configs(args.environments)
         node = NodeShape(
@@ -222,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         for problem in getattr(error, "problems", None) or [str(error)]:
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
-    except CgroupUnavailableError as error:
+    except (CgroupUnavailableError, RuntimeError) as error:
+        # No quota, a failed request at saturation, or no load step meeting the objective: nothing written.
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     print(
