@@ -142,7 +142,8 @@ class NodePoolProps:
     # The image is built for one architecture (amd64 in CI); arm64 needs a multi-architecture image.
     architectures: tuple[Architecture, ...] = (Architecture.AMD64,)
     consolidation_policy: ConsolidationPolicy = ConsolidationPolicy.WHEN_EMPTY_OR_UNDERUTILIZED
-    # Longer than the HPA's scale-down stabilization would be pointless churn; shorter wastes nodes.
+    # How long a node must stay empty or under-used before Karpenter replaces or removes it: minutes, so
+    # short dips in traffic (and the HPA's own 5-minute scale-down) do not churn nodes.
     consolidate_after: str = "5m"
     budgets: tuple[Budget, ...] = (Budget(nodes="10%"),)
     # Nodes are replaced after 30 days, so they pick up patched AMIs and never run for ever.
