@@ -54,6 +54,7 @@ def test_the_table_flags_a_rate_beyond_max_and_the_minimum_floor():
     prod = load_environment("prod")
     busy = render_table(plan_rows(record, [prod], rate=10**7, node=NODE, hourly_price=0.1))
     assert f"> max {prod.scale.max})" in busy
+    assert "over max" in busy, "no price for a rate the pods cannot serve within the objective"
     quiet = render_table(plan_rows(record, [prod], rate=1, node=NODE, hourly_price=0.1))
     assert "(min; rate needs 1)" in quiet
     header, rule, *lines = quiet.splitlines()

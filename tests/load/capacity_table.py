@@ -120,7 +120,8 @@ def _cells(row: PlanRow) -> tuple[str, ...]:
         replicas,
         str(row.pods_per_node),
         str(row.nodes),
-        f"{row.cost_per_million:.4f}",
+        # Capped at max, the pods run past the objective: no honest price for this rate.
+        f"{row.cost_per_million:.4f}" if row.replicas_needed <= row.replicas else "over max",
     )
 
 
