@@ -218,6 +218,28 @@ plan-compliance: $(UV) ## terraform-compliance (policies/terraform) on PLAN_JSON
 	$(UV) tool run --quiet --from terraform-compliance==$(TERRAFORM_COMPLIANCE_VERSION) terraform-compliance -p '$(COMPLIANCE_INPUT)' -f '$(COMPLIANCE_FEATURES)' 2>&1 | tee '$(COMPLIANCE_REPORT)'
 
 # ---------------------------------------------------------------- proofs (issue 8)
+# Zero downtime, drain, fuzzing and soak, proven on loopback behind HAProxy with wrk (.ci/run installs
+# both). `make test` runs them too, the rehearsal with its waits scaled by 0.25; `make rehearse` uses the
+# Deployment's real timings (TIME_SCALE=1, about two minutes). Reports: build/proofs/*.json.
+TIME_SCALE ?= 1
+SOAK_SECONDS ?= 60
+PROOFS := $(BUILD)/proofs
+
+.PHONY: rehearse
+rehearse: $(VENV)/.all ## Rolling replacement of every replica behind HAProxy under load, with and without preStop (TIME_SCALE=1)
+	$(PY) -m tests.load.rehearsal --time-scale $(TIME_SCALE) --output $(PROOFS)/rehearsal.json
+
+.PHONY: fuzz
+fuzz: $(VENV)/.all ## schemathesis against the live OpenAPI, the hostile-input catalogue and the fuzzing regressions
+	$(PY) -m pytest tests/proofs/test_fuzz_openapi.py tests/proofs/test_hostile_inputs.py tests/proofs/test_fuzz_findings.py
+
+.PHONY: soak
+soak: $(VENV)/.all ## Steady mixed load on one replica for SOAK_SECONDS (default 60), RSS start and end
+	$(PY) -m tests.load.soak --seconds $(SOAK_SECONDS) --output $(PROOFS)/soak.json
+
+.PHONY: proofs
+proofs: $(VENV)/.all ## Every proof of issue 8 as tests (rehearsal scaled, drain, fuzz, hostile inputs, soak)
+	$(PY) -m pytest tests/proofs
 
 # ---------------------------------------------------------------- capacity (issue 9)
 # `make capacity` measures, at each environment's CPU request, what one replica serves within the p99
