@@ -143,8 +143,8 @@ INFRA_PLAN := $(BUILD)/infra/plan.json
 
 .PHONY: infra-check
 infra-check: $(VENV)/.all ## Terraform fmt, init, validate of every configuration and the modules' terraform tests
-	$(PY) infra/scripts/module_docs.py --check
-	$(PY) infra/scripts/check.py
+	$(PY) infra/scripts/tfdocs.py --check
+	$(PY) infra/scripts/tfcheck.py
 
 .PHONY: infra-plan
 infra-plan: $(VENV)/.all ## Plan bootstrap and root against moto on loopback; plan JSON to build/infra/plan.json
@@ -156,7 +156,7 @@ infra-checkov: $(UV) ## checkov's Terraform checks on infra/ (pinned, isolated);
 
 .PHONY: infra-docs
 infra-docs: ## Regenerate the inputs/outputs tables of the infra READMEs
-	$(PYTHON) infra/scripts/module_docs.py
+	$(PYTHON) infra/scripts/tfdocs.py
 
 # ---------------------------------------------------------------- policy (issue 6)
 

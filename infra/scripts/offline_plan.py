@@ -2,7 +2,7 @@
 
     python infra/scripts/offline_plan.py [--out build/infra/plan.json]
 
-1. start moto on loopback over HTTPS (emulator.py);
+1. start moto on loopback over HTTPS (aws_emulator.py);
 2. plan infra/bootstrap (saved as --bootstrap-out) and create the state bucket it names, with a KMS
    key, in the emulator;
 3. init the root with its real S3 backend pointed at that bucket (endpoints and path-style addressing
@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import emulator
+import aws_emulator
 import tfenv
 
 ROOT = tfenv.INFRA_DIR
@@ -79,7 +79,7 @@ def planned_output(plan: dict[str, Any], name: str) -> str:
     return value
 
 
-def create_state_bucket(aws: emulator.Emulator, bucket: str, region: str) -> str:
+def create_state_bucket(aws: aws_emulator.Emulator, bucket: str, region: str) -> str:
     """Stand in for an applied bootstrap: the bucket (versioned) and its KMS key, in the emulator.
 
     Applying infra/bootstrap itself into moto works, but costs a minute of the provider's propagation
@@ -136,7 +136,7 @@ def write_atomic(path: Path, document: dict[str, Any]) -> None:
 def offline_plan(out: Path, bootstrap_out: Path) -> dict[str, Any]:
     shutil.rmtree(WORKDIR, ignore_errors=True)
     WORKDIR.mkdir(parents=True)
-    with emulator.running(WORKDIR) as aws:
+    with aws_emulator.running(WORKDIR) as aws:
         env = tfenv.terraform_env(extra=aws.env())
         bootstrap_env = {**env, "TF_DATA_DIR": str(WORKDIR / "bootstrap" / ".terraform")}
         bootstrap_plan = plan_config(BOOTSTRAP, bootstrap_env, ["-backend=false"], "bootstrap")
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         plan = offline_plan(args.out.resolve(), args.bootstrap_out.resolve())
-    except (tfenv.TerraformEnvError, emulator.EmulatorError, PlanFailedError) as error:
+    except (tfenv.TerraformEnvError, aws_emulator.EmulatorError, PlanFailedError) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
     changes = plan["resource_changes"]

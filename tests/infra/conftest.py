@@ -11,8 +11,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "infra" / "scripts"))
 
-import check  # noqa: E402 -- infra/scripts is put on the path just above
 import offline_plan  # noqa: E402
+import tfcheck  # noqa: E402 -- infra/scripts is put on the path just above
 import tfenv  # noqa: E402
 
 
@@ -31,10 +31,10 @@ def terraform() -> str:
 
 
 @pytest.fixture(scope="session")
-def config_results(terraform) -> dict[str, check.ConfigResult]:  # noqa: ARG001 -- ensures terraform exists
+def config_results(terraform) -> dict[str, tfcheck.ConfigResult]:  # noqa: ARG001 -- ensures terraform exists
     """init + validate of every configuration and terraform test of every module, two at a time."""
     try:
-        results = check.check_configs(tfenv.config_dirs())
+        results = tfcheck.check_configs(tfenv.config_dirs())
     except tfenv.TerraformEnvError as error:
         pytest.fail(str(error), pytrace=False)
     return {result.name: result for result in results}
@@ -49,7 +49,7 @@ def plans(terraform) -> dict[str, dict]:  # noqa: ARG001 -- ensures terraform ex
         root = offline_plan.offline_plan(out, bootstrap_out)
     except (
         tfenv.TerraformEnvError,
-        offline_plan.emulator.EmulatorError,
+        offline_plan.aws_emulator.EmulatorError,
         offline_plan.PlanFailedError,
     ) as error:
         pytest.fail(str(error), pytrace=False)

@@ -7,7 +7,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import REPO_ROOT
+from tfenv import REPO_ROOT
 
 pytestmark = [pytest.mark.slow]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-import module_docs
 import pytest
+import tfdocs
 import tfenv
-from conftest import REPO_ROOT
+from tfenv import REPO_ROOT
 
 CONFIG_DIRS = tfenv.config_dirs()
 IDS = [str(d.relative_to(REPO_ROOT)) for d in CONFIG_DIRS]
@@ -38,25 +38,23 @@ def test_each_configuration_pins_the_aws_provider_range(config_dir):
 
 @pytest.mark.parametrize("config_dir", CONFIG_DIRS, ids=IDS)
 def test_readme_tables_match_the_variables_and_outputs(config_dir):
-    readme, current, wanted = module_docs.updated_readme(config_dir)
-    assert current == wanted, (
-        f"{readme.relative_to(REPO_ROOT)} is stale: run python3 infra/scripts/module_docs.py"
-    )
+    readme, current, wanted = tfdocs.updated_readme(config_dir)
+    assert current == wanted, f"{readme.relative_to(REPO_ROOT)} is stale: run python3 infra/scripts/tfdocs.py"
 
 
 @pytest.mark.parametrize("config_dir", CONFIG_DIRS, ids=IDS)
 def test_every_variable_and_output_is_described_and_typed(config_dir):
-    blocks = module_docs.blocks(config_dir)  # raises DocsError naming any undescribed or untyped block
+    blocks = tfdocs.blocks(config_dir)  # raises DocsError naming any undescribed or untyped block
     assert any(b.kind == "output" for b in blocks), "a configuration without outputs composes nothing"
 
 
 def test_docs_generator_rejects_undescribed_or_untyped_variables(tmp_path):
     (tmp_path / "variables.tf").write_text('variable "x" {\n  type = string\n}\n')
-    with pytest.raises(module_docs.DocsError, match="variable x has no description"):
-        module_docs.blocks(tmp_path)
+    with pytest.raises(tfdocs.DocsError, match="variable x has no description"):
+        tfdocs.blocks(tmp_path)
     (tmp_path / "variables.tf").write_text('variable "y" {\n  description = "why"\n}\n')
-    with pytest.raises(module_docs.DocsError, match="variable y has no type"):
-        module_docs.blocks(tmp_path)
+    with pytest.raises(tfdocs.DocsError, match="variable y has no type"):
+        tfdocs.blocks(tmp_path)
 
 
 def test_root_and_bootstrap_commit_the_same_lock_file_with_every_platform():
@@ -111,7 +109,8 @@ def test_service_facts_are_read_from_the_service_card_not_retyped(service_card):
         f'"{service_card["name"]}"',
         f'"{service_card["namespace"]}"',
     }
-    sources = [p for p in (REPO_ROOT / "infra").rglob("*.tf") if "tests" not in p.parts]
+    infra = REPO_ROOT / "infra"
+    sources = [p for p in infra.rglob("*.tf") if "tests" not in p.relative_to(infra).parts]
     retyped = [
         f"{p.relative_to(REPO_ROOT)}: {fact}"
         for p in sources

@@ -6,16 +6,16 @@ import re
 import shutil
 import subprocess
 
-import check
 import pytest
+import tfcheck
 import tfenv
-from conftest import REPO_ROOT
+from tfenv import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
 CONFIG_DIRS = tfenv.config_dirs()
 IDS = [str(d.relative_to(REPO_ROOT)) for d in CONFIG_DIRS]
-TESTED = [d for d in CONFIG_DIRS if check.has_tests(d)]
+TESTED = [d for d in CONFIG_DIRS if tfcheck.has_tests(d)]
 
 
 def test_terraform_fmt_check_recursive_passes(terraform):

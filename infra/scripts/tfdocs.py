@@ -1,7 +1,7 @@
 """Inputs and outputs tables of each configuration's README, generated from its .tf files.
 
-    python3 infra/scripts/module_docs.py          # rewrite the tables in place
-    python3 infra/scripts/module_docs.py --check  # exit 1 (naming the README) when one is stale
+    python3 infra/scripts/tfdocs.py          # rewrite the tables in place
+    python3 infra/scripts/tfdocs.py --check  # exit 1 (naming the README) when one is stale
 
 The tables live between `<!-- BEGIN_TF_DOCS -->` and `<!-- END_TF_DOCS -->`; the prose around them
 is hand-written. Blocks are read the way `terraform fmt` lays them out: a top-level `variable "x" {`
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if stale:
-        print(f"stale tables (run python3 infra/scripts/module_docs.py): {', '.join(stale)}", file=sys.stderr)
+        print(f"stale tables (run python3 infra/scripts/tfdocs.py): {', '.join(stale)}", file=sys.stderr)
         return 1
     return 0
 

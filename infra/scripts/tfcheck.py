@@ -1,7 +1,7 @@
 """Static checks of every Terraform configuration: fmt, init, validate, and the module tests.
 
-    python3 infra/scripts/check.py            # everything
-    python3 infra/scripts/check.py --only eks # one module (or infra, infra/bootstrap)
+    python3 infra/scripts/tfcheck.py            # everything
+    python3 infra/scripts/tfcheck.py --only eks # one module (or infra, infra/bootstrap)
 
 Exits non-zero on the first failing step and says which configuration and which command failed.
 """
@@ -53,6 +53,7 @@ def init(config_dir: Path, env: dict[str, str]) -> None:
 
 
 def validate(config_dir: Path) -> None:
+    """init (against the committed lock file for root configurations) and validate."""
     env = tfenv.terraform_env(tfenv.data_dir_for(config_dir))
     init(config_dir, env)
     run(["validate", "-no-color"], config_dir, env)
@@ -63,8 +64,8 @@ def has_tests(config_dir: Path) -> bool:
 
 
 def test(config_dir: Path) -> str:
+    """terraform test in a working directory `validate` already initialised."""
     env = tfenv.terraform_env(tfenv.data_dir_for(config_dir))
-    init(config_dir, env)
     return run(["test", "-no-color"], config_dir, env)
 
 
