@@ -31,7 +31,7 @@ import tfenv
 
 ROOT = tfenv.INFRA_DIR
 BOOTSTRAP = tfenv.INFRA_DIR / "bootstrap"
-WORKDIR = tfenv.BUILD_DIR / "offline-plan"
+WORKDIRS = tfenv.BUILD_DIR / "offline-plan"
 DEFAULT_OUT = tfenv.BUILD_DIR / "plan.json"
 DEFAULT_BOOTSTRAP_OUT = tfenv.BUILD_DIR / "bootstrap-plan.json"
 
@@ -49,9 +49,11 @@ def terraform(args: list[str], cwd: Path, env: dict[str, str], step: str) -> str
     return result.stdout
 
 
-def plan_config(config_dir: Path, env: dict[str, str], init_args: list[str], step: str) -> dict[str, Any]:
+def plan_config(
+    config_dir: Path, env: dict[str, str], init_args: list[str], step: str, workdir: Path
+) -> dict[str, Any]:
     """init + plan + show -json of one root configuration with its terraform.tfvars.example."""
-    plan_file = WORKDIR / f"{step}.tfplan"
+    plan_file = workdir / f"{step}.tfplan"
     terraform(["init", "-lockfile=readonly", "-no-color", *init_args], config_dir, env, f"{step} init")
     terraform(
         ["plan", "-no-color", "-var-file=terraform.tfvars.example", f"-out={plan_file}"],
@@ -103,17 +105,15 @@ def create_state_bucket(aws: aws_emulator.Emulator, bucket: str, region: str) ->
     return key_arn
 
 
-def backend_config(bucket: str, key: str, region: str, kms_key_arn: str, endpoint: str) -> Path:
-    """The environment-specific half of the partial S3 backend, pointed at the emulator."""
-    path = WORKDIR / "backend.hcl"
-    path.write_text(
-        f"bucket         = {json.dumps(bucket)}\n"
-        f"key            = {json.dumps(key)}\n"
-        f"region         = {json.dumps(region)}\n"
-        f"kms_key_id     = {json.dumps(kms_key_arn)}\n"
-        "use_path_style = true\n"
-        f"endpoints      = {{ s3 = {json.dumps(endpoint)}, sts = {json.dumps(endpoint)} }}\n"
-    )
+def backend_config(settings: dict[str, str], endpoint: str, workdir: Path) -> Path:
+    """The environment-specific half of the partial S3 backend (settings), pointed at the emulator."""
+    path = workdir / "backend.hcl"
+    lines = [f"{name} = {json.dumps(value)}" for name, value in settings.items()]
+    lines += [
+        "use_path_style = true",
+        f"endpoints = {{ s3 = {json.dumps(endpoint)}, sts = {json.dumps(endpoint)} }}",
+    ]
+    path.write_text("\n".join(lines) + "\n")
     return path
 
 
@@ -134,22 +134,34 @@ def write_atomic(path: Path, document: dict[str, Any]) -> None:
 
 
 def offline_plan(out: Path, bootstrap_out: Path) -> dict[str, Any]:
-    shutil.rmtree(WORKDIR, ignore_errors=True)
-    WORKDIR.mkdir(parents=True)
-    with aws_emulator.running(WORKDIR) as aws:
-        env = tfenv.terraform_env(extra=aws.env())
-        bootstrap_env = {**env, "TF_DATA_DIR": str(WORKDIR / "bootstrap" / ".terraform")}
-        bootstrap_plan = plan_config(BOOTSTRAP, bootstrap_env, ["-backend=false"], "bootstrap")
-        region = tfvar(BOOTSTRAP, "region")
-        bucket = planned_output(bootstrap_plan, "state_bucket")
-        kms_key_arn = create_state_bucket(aws, bucket, region)
-        backend = backend_config(
-            bucket, planned_output(bootstrap_plan, "state_key"), region, kms_key_arn, aws.endpoint
-        )
-        root_env = {**env, "TF_DATA_DIR": str(WORKDIR / "root" / ".terraform")}
-        plan = plan_config(ROOT, root_env, ["-reconfigure", f"-backend-config={backend}"], "root")
+    """Plan both configurations against a fresh emulator; the scratch directory is this run's own
+    (two runs in one checkout do not share an emulator or a backend) and is kept only on failure."""
+    WORKDIRS.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="run-", dir=WORKDIRS))
+    try:
+        with aws_emulator.running(workdir) as aws:
+            env = tfenv.terraform_env(extra=aws.env())
+            bootstrap_env = {**env, "TF_DATA_DIR": str(workdir / "bootstrap" / ".terraform")}
+            bootstrap_plan = plan_config(BOOTSTRAP, bootstrap_env, ["-backend=false"], "bootstrap", workdir)
+            region = tfvar(BOOTSTRAP, "region")
+            bucket = planned_output(bootstrap_plan, "state_bucket")
+            settings = {
+                "bucket": bucket,
+                "key": planned_output(bootstrap_plan, "state_key"),
+                "region": region,
+                "kms_key_id": create_state_bucket(aws, bucket, region),
+            }
+            backend = backend_config(settings, aws.endpoint, workdir)
+            root_env = {**env, "TF_DATA_DIR": str(workdir / "root" / ".terraform")}
+            plan = plan_config(
+                ROOT, root_env, ["-reconfigure", f"-backend-config={backend}"], "root", workdir
+            )
+    except (PlanFailedError, aws_emulator.EmulatorError) as error:
+        msg = f"{error}\n(emulator log and working files kept in {workdir})"
+        raise type(error)(msg) from error
     write_atomic(bootstrap_out, bootstrap_plan)
     write_atomic(out, plan)
+    shutil.rmtree(workdir, ignore_errors=True)
     return plan
 
 

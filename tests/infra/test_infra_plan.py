@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 
 import offline_plan
 import pytest
@@ -202,3 +204,27 @@ def test_bootstrap_state_bucket_is_versioned_encrypted_and_private(plans):
         block[k]
         for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
     )
+
+
+def test_a_failing_plan_names_the_problem_and_writes_no_plan_json(terraform, tmp_path, monkeypatch):  # noqa: ARG001
+    copy = tmp_path / "repo"
+    shutil.copytree(
+        tfenv.INFRA_DIR, copy / "infra", ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "tests")
+    )
+    shutil.copytree(tfenv.REPO_ROOT / "api", copy / "api")
+    tfvars = copy / "infra" / "terraform.tfvars.example"
+    tfvars.write_text(
+        tfvars.read_text().replace('account_id        = "123456789012"', 'account_id        = "12"')
+    )
+    monkeypatch.setattr(offline_plan, "ROOT", copy / "infra")
+    monkeypatch.setattr(offline_plan, "BOOTSTRAP", copy / "infra" / "bootstrap")
+    out = tmp_path / "plan.json"
+    with pytest.raises(
+        offline_plan.PlanFailedError, match=r"(?s)root plan: .*account_id must be 12 digits"
+    ) as failure:
+        offline_plan.offline_plan(out, tmp_path / "bootstrap-plan.json")
+    kept = re.search(r"working files kept in (\S+)\)", str(failure.value))
+    assert kept, "a failed run must say where its emulator log is"
+    shutil.rmtree(kept.group(1))
+    assert not out.exists()
+    assert not (tmp_path / "bootstrap-plan.json").exists()
