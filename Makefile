@@ -219,7 +219,7 @@ plan-compliance: $(UV) ## terraform-compliance (policies/terraform) on PLAN_JSON
 
 # ---------------------------------------------------------------- proofs (issue 8)
 # Zero downtime, drain, fuzzing and soak, proven on loopback behind HAProxy with wrk (.ci/run installs
-# both). `make test` runs them too, the rehearsal with its waits scaled by 0.25; `make rehearse` uses the
+# both). `make test` runs them too, the rehearsal with its waits scaled by 0.5; `make rehearse` uses the
 # Deployment's real timings (TIME_SCALE=1, about two minutes). Reports: build/proofs/*.json.
 TIME_SCALE ?= 1
 SOAK_SECONDS ?= 60

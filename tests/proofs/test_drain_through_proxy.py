@@ -5,7 +5,9 @@ HAProxy as they would through the ALB, the replica has just been deregistered (t
 and the proxy's own health checks must see ``/ready`` turn 503 while the other replica takes new traffic.
 
 The drain budget is the Deployment's own (PREDICTOR_DRAIN_SECONDS from dist/); the health checks run at
-the rehearsal's time scale so the proxy notices within a couple of seconds, well inside that budget.
+a quarter of the target group's timings so the proxy notices within a few seconds, well inside that budget
+(at the real ones, two failed checks five seconds apart would take as long as the whole budget; in
+production the preStop sleep has taken the target out long before SIGTERM, so nothing waits on them).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ import pytest
 
 from api.service_card import load_service_card
 from tests.load.haproxy import HAProxy
-from tests.load.rehearsal import DEFAULT_MANIFESTS, DEFAULT_TIME_SCALE, Timings, sample_body
+from tests.load.rehearsal import DEFAULT_MANIFESTS, Timings, sample_body
 from tests.load.rollout_spec import load_rollout_spec
 from tests.support.service import LOOPBACK, get, start_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
 IN_FLIGHT = 6
+CHECK_SCALE = 0.25
 HELD_BACK = 10  # bytes of each body kept back, so the request stays in flight until the test sends them
 
 
@@ -56,11 +59,16 @@ def timings():
     spec = load_rollout_spec(DEFAULT_MANIFESTS)
     card = load_service_card()
     real = Timings.from_sources(spec, card, 1.0)
-    scaled = Timings.from_sources(spec, card, DEFAULT_TIME_SCALE)
+    scaled = Timings.from_sources(spec, card, CHECK_SCALE)
     return spec, card, real, scaled
 
 
-def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(haproxy, timings, tmp_path):  # noqa: ARG001
+def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(
+    haproxy,  # noqa: ARG001 - must be installed
+    timings,
+    publish,
+    tmp_path,
+):
     spec, card, real, scaled = timings
     env = real.replica_env(spec)
     body = sample_body()
@@ -91,10 +99,12 @@ def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(haprox
             status, readiness = get(leaving.port, card.paths.readiness)
             assert (status, json.loads(readiness)["status"]) == (503, "draining")
             check = scaled.health_check
+            status_seen_at = time.monotonic() - signalled
             seen = proxy.wait_until_down(
                 "leaving",
                 timeout=(check.unhealthy_threshold + 1) * (check.interval_seconds + check.timeout_seconds),
             )
+            proxy_down_after = time.monotonic() - signalled
             assert (seen.check_status, seen.check_code) == ("L7STS", "503"), seen
             assert leaving.process.poll() is None, "the replica must wait for its in-flight requests"
 
@@ -107,8 +117,10 @@ def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(haprox
                 assert response.startswith(b"HTTP/1.1 200 "), response[:300]
                 assert b'"score":' in response
 
+            completed_after = time.monotonic() - signalled
             assert leaving.wait(timeout=real.termination_grace_seconds) == 0
-            assert time.monotonic() - signalled < real.drain_seconds, "the drain ended when the work did"
+            exited_after = time.monotonic() - signalled
+            assert exited_after < real.drain_seconds, "the drain ended when the work did, not at its budget"
             assert proxy.abnormal_requests() == {}
             served = [json.loads(line) for line in leaving.log_lines() if '"msg":"request"' in line]
             assert (
@@ -117,6 +129,24 @@ def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(haprox
             # The only 5xx allowed is readiness saying "draining" to the health checks.
             assert all(r["status"] < 500 for r in served if r["path"] != card.paths.readiness)
             assert any(r["status"] == 503 for r in served if r["path"] == card.paths.readiness)
+            numbers = {
+                "in_flight_at_sigterm": IN_FLIGHT,
+                "completed_with_200": IN_FLIGHT,
+                "ready_503_directly_after_s": round(status_seen_at, 3),
+                "proxy_marked_down_after_s": round(proxy_down_after, 3),
+                "in_flight_completed_after_s": round(completed_after, 3),
+                "exited_after_s": round(exited_after, 3),
+                "exit_code": 0,
+                "drain_budget_s": real.drain_seconds,
+                "health_check": vars(scaled.health_check),
+            }
+            publish(
+                "drain",
+                numbers,
+                f"drain through the proxy: {IN_FLIGHT} in-flight requests all 200 after SIGTERM; the proxy "
+                f"saw /ready 503 and marked the replica down after {proxy_down_after:.2f} s; exit 0 after "
+                f"{exited_after:.2f} s (budget {real.drain_seconds:g} s)",
+            )
         finally:
             for replica in (leaving, staying):
                 replica.terminate(timeout=real.termination_grace_seconds)

@@ -55,6 +55,7 @@ def test_every_response_conforms_to_the_published_document(tmp_path, publish):
             f"--report-dir={reports}",
             *([f"--seed={seed}"] if seed else []),
         ]
+        # Run in tmp_path: schemathesis keeps its example database and crash cache in ./.schemathesis.
         completed = subprocess.run(
             command,
             capture_output=True,
@@ -62,6 +63,7 @@ def test_every_response_conforms_to_the_published_document(tmp_path, publish):
             timeout=RUN_TIMEOUT_SECONDS,
             check=False,
             env=_quiet_env(),
+            cwd=tmp_path,
         )
         assert service.process.poll() is None, "the server died under fuzzing"
     report_files = sorted(reports.glob("json-*.json"))
