@@ -27,7 +27,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -152,6 +151,7 @@ _STEPS = (
     "started",
     "healthy",
     "admitted",
+    "terminating",
     "deregistered",
     "sigterm",
     "exited",
@@ -212,7 +212,6 @@ class _Rollout:
         self.replicas: list[_Replica] = []
         self._clock_zero = time.monotonic()
         self._counter = 0
-        self._lock = threading.Lock()
         self._terminations = ThreadPoolExecutor(max_workers=max(1, spec.replicas), thread_name_prefix="term")
 
     def now(self) -> float:
@@ -451,6 +450,9 @@ def rehearse(
 ) -> dict[str, Any]:
     """Both rollouts (with and without the preStop sleep); returns the report."""
     spec = load_rollout_spec(manifests)
+    if spec.replicas < 2:  # a rolling replacement behind a load balancer needs a neighbour
+        msg = f"{spec.source}: {spec.replicas} replica ({spec.replicas_from}); the rehearsal needs at least 2"
+        raise RehearsalError(msg)
     card = load_service_card()
     timings = Timings.from_sources(spec, card, time_scale)
     runs = {}
@@ -469,6 +471,14 @@ def rehearse(
             "request": f"POST {card.paths.predict}",
         },
         "acceptance": {"min_requests": MIN_REQUESTS, "max_failed": 0},
+        "limits": [
+            (
+                "HAProxy stops routing to a drained server at once; an ALB takes a few seconds to stop "
+                "routing to a deregistered target, which is what the preStop sleep covers in production. "
+                "The rehearsal proves the sequence and the drain, not the ALB's propagation time."
+            ),
+            "Replicas are processes on one machine: no kube-proxy, no endpoint propagation, no node failure.",
+        ],
         "runs": {name: asdict(run) | {"zero_downtime": run.zero_downtime} for name, run in runs.items()},
     }
 
