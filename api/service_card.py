@@ -36,6 +36,8 @@ class HealthCheck(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class LoadBalancer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    # The HTTPS listener's policy (Terraform) and the alternative Ingress's annotation: TLS 1.3 only.
+    tls_policy: Annotated[str, msgspec.Meta(pattern=r"^ELBSecurityPolicy-TLS13-[0-9A-Za-z-]+$")]
     idle_timeout_seconds: _Seconds
     deregistration_delay_seconds: _Seconds
     health_check: HealthCheck
@@ -52,6 +54,9 @@ class ServiceCard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     uid: Annotated[int, msgspec.Meta(ge=10000, le=65535)]
     namespace: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
     service_account: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
+    # Kubernetes group of the CI deploy role: its EKS access entry (Terraform) and the RoleBinding that
+    # grants what the edit policy lacks (the TargetGroupBinding) name the same group.
+    deployer_group: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
     paths: Paths
     load_balancer: LoadBalancer
     server: Server
