@@ -22,6 +22,9 @@ APPLY_ORDER: dict[tuple[str, str], tuple[int, str]] = {
     # Cluster folders: the node class first, since the NodePool refers to it.
     ("karpenter.k8s.aws/v1", "EC2NodeClass"): (10, "ec2nodeclass"),
     ("karpenter.sh/v1", "NodePool"): (20, "nodepool"),
+    # The deploy role's RBAC in the service's namespace (created first, from the service folder).
+    ("rbac.authorization.k8s.io/v1", "Role"): (30, "role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): (40, "rolebinding"),
     # Service folders.
     ("v1", "Namespace"): (0, "namespace"),
     ("v1", "ServiceAccount"): (10, "serviceaccount"),

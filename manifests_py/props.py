@@ -162,9 +162,8 @@ class IngressExposure:
     idle_timeout_seconds: int
     deregistration_delay_seconds: int
     health_check: LoadBalancerHealthCheck
-    # TLS 1.3, with TLS 1.2 restricted to forward-secret AEAD ciphers for older clients; the same policy
-    # as the Terraform-owned HTTPS listener (infra/modules/alb).
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+    # The service card's load_balancer.tls_policy: the same policy as the Terraform-owned HTTPS listener.
+    ssl_policy: str
     scheme: str = "internet-facing"
 
 

@@ -111,6 +111,7 @@ def _exposure(card: ServiceCard, config: EnvironmentConfig) -> Exposure:
     if config.exposure is ExposureKind.INGRESS and config.certificate_arn:
         return IngressExposure(
             certificate_arn=config.certificate_arn,
+            ssl_policy=card.load_balancer.tls_policy,
             idle_timeout_seconds=card.load_balancer.idle_timeout_seconds,
             deregistration_delay_seconds=card.load_balancer.deregistration_delay_seconds,
             health_check=LoadBalancerHealthCheck(

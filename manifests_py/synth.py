@@ -20,6 +20,7 @@ from manifests_py.config import (
     load_environment,
     project_version,
 )
+from manifests_py.deployer_access import DeployerAccess
 from manifests_py.image import ImageReference, ImageReferenceError, parse_image_reference
 from manifests_py.karpenter import KarpenterNodePool
 from manifests_py.knative_like import KnativeLikeService
@@ -71,7 +72,8 @@ class RenderedFolder:
         )
         if self.rendering.layer is Layer.CLUSTER:
             what = (
-                f"Synthesized by manifests_py: cluster-scoped node capacity (Karpenter) from {source}.\n"
+                "Synthesized by manifests_py: node capacity (Karpenter) and the deploy role's extra RBAC "
+                f"from {source}.\n"
                 f"A cluster admin applies it (kubectl apply -f dist/{self.rendering.folder}/), "
                 "not the service's deploy.\n"
             )
@@ -119,7 +121,16 @@ def render(
         chart = cdk8s.Chart(app, rendering.folder, disable_resource_name_hashes=True)
         warnings: tuple[PortabilityWarning, ...] = ()
         if rendering.layer is Layer.CLUSTER:
-            KarpenterNodePool(chart, card.name, props=node_pool_props(card, config))
+            pool = node_pool_props(card, config)
+            KarpenterNodePool(chart, card.name, props=pool)
+            DeployerAccess(
+                chart,
+                "deployer",
+                name=card.name,
+                namespace=card.namespace,
+                group=card.deployer_group,
+                labels=dict(pool.labels),
+            )
         else:
             props = service_props(card, config, target=rendering.target, image=_override(image, config))
             warnings = KnativeLikeService(chart, card.name, props=props).warnings

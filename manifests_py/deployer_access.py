@@ -1,0 +1,55 @@
+"""What the CI deploy role may do in the service's namespace beyond EKS's namespaced edit policy.
+
+The deploy role's EKS access entry maps it to the service card's ``deployer_group`` and associates
+``AmazonEKSEditPolicy`` scoped to the namespace (infra/modules/github_oidc). Kubernetes' ``edit`` role
+does not cover the Load Balancer Controller's TargetGroupBinding, which the deploy applies, so this Role
+grants exactly that resource, and the RoleBinding gives it to the group. Both belong to the cluster
+admin's folder (``dist/<env>-cluster/``): a deploy must not be able to widen its own permissions.
+"""
+
+from __future__ import annotations
+
+from cdk8s_plus_28 import k8s
+from constructs import Construct
+
+from manifests_py.crds import TargetGroupBinding
+
+__all__ = ["DEPLOYER_VERBS", "DeployerAccess"]
+
+# What `kubectl apply` (create, read back, patch) and a rollback need; no deletecollection, no escalation.
+DEPLOYER_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete")
+_TARGET_GROUP_BINDINGS = "targetgroupbindings"
+
+
+class DeployerAccess(Construct):
+    def __init__(  # noqa: PLR0913 - keyword-only facts from the service card
+        self,
+        scope: Construct,
+        id: str,  # noqa: A002 - the constructs library's parameter name
+        *,
+        name: str,
+        namespace: str,
+        group: str,
+        labels: dict[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        role_name = f"{name}-deployer"
+        k8s.KubeRole(
+            self,
+            "role",
+            metadata=k8s.ObjectMeta(name=role_name, namespace=namespace, labels=labels),
+            rules=[
+                k8s.PolicyRule(
+                    api_groups=[TargetGroupBinding.API_VERSION.split("/")[0]],
+                    resources=[_TARGET_GROUP_BINDINGS],
+                    verbs=list(DEPLOYER_VERBS),
+                )
+            ],
+        )
+        k8s.KubeRoleBinding(
+            self,
+            "binding",
+            metadata=k8s.ObjectMeta(name=role_name, namespace=namespace, labels=labels),
+            role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role_name),
+            subjects=[k8s.Subject(kind="Group", name=group, api_group="rbac.authorization.k8s.io")],
+        )
