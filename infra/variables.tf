@@ -35,9 +35,9 @@ variable "github_repository" {
 }
 
 variable "github_deploy_subject" {
-  description = "What may deploy: \"ref:refs/heads/main\" or \"environment:production\"."
+  description = "What may deploy, the exact OIDC subject after repo:OWNER/REPO: \"environment:production\" (the deploy job runs in that environment, so GitHub issues this subject) or \"ref:refs/heads/main\" (a job without an environment)."
   type        = string
-  default     = "ref:refs/heads/main"
+  default     = "environment:production"
 }
 
 variable "create_github_oidc_provider" {

@@ -89,7 +89,9 @@ def test_deploy_role_trusts_the_exact_subject_and_audience(plans):
     assert statement["Condition"] == {
         "StringEquals": {
             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": f"repo:{repository}:ref:refs/heads/main",
+            # The root's default (the example tfvars leave it): the deploy job runs in the
+            # `production` environment, and GitHub issues this subject to it.
+            "token.actions.githubusercontent.com:sub": f"repo:{repository}:environment:production",
         }
     }
 

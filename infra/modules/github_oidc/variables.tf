@@ -9,9 +9,9 @@ variable "repository" {
 }
 
 variable "deploy_subject" {
-  description = "What may deploy: the main branch (\"ref:refs/heads/main\") or the production environment (\"environment:production\"). Becomes the exact OIDC sub claim repo:OWNER/REPO:<this>."
+  description = "What may deploy: the production environment (\"environment:production\") or the main branch (\"ref:refs/heads/main\"). Becomes the exact OIDC sub claim repo:OWNER/REPO:<this>. A job that names an environment gets the environment form from GitHub, whatever its branch."
   type        = string
-  default     = "ref:refs/heads/main"
+  default     = "environment:production"
 
   validation {
     condition     = contains(["ref:refs/heads/main", "environment:production"], var.deploy_subject)

@@ -17,7 +17,7 @@ variables {
   namespace          = "predictor"
 }
 
-run "deploy_role_trusts_only_the_main_branch_of_this_repository" {
+run "deploy_role_trusts_only_the_production_environment_of_this_repository" {
   command = plan
 
   assert {
@@ -25,8 +25,8 @@ run "deploy_role_trusts_only_the_main_branch_of_this_repository" {
     error_message = "The deploy trust policy must have exactly one statement."
   }
   assert {
-    condition     = jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:example-org/predictor-service:ref:refs/heads/main"
-    error_message = "The deploy role must trust exactly repo:OWNER/REPO:ref:refs/heads/main."
+    condition     = jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:example-org/predictor-service:environment:production"
+    error_message = "By default the deploy role must trust exactly repo:OWNER/REPO:environment:production (the deploy job's environment)."
   }
   assert {
     condition     = jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
@@ -50,16 +50,16 @@ run "deploy_role_trusts_only_the_main_branch_of_this_repository" {
   }
 }
 
-run "deploy_role_can_trust_the_production_environment_instead" {
+run "deploy_role_can_trust_the_main_branch_instead" {
   command = plan
 
   variables {
-    deploy_subject = "environment:production"
+    deploy_subject = "ref:refs/heads/main"
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:example-org/predictor-service:environment:production"
-    error_message = "The deploy role must trust exactly repo:OWNER/REPO:environment:production."
+    condition     = jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:example-org/predictor-service:ref:refs/heads/main"
+    error_message = "The deploy role must trust exactly repo:OWNER/REPO:ref:refs/heads/main."
   }
 }
 
@@ -68,6 +68,16 @@ run "wildcard_subjects_are_rejected" {
 
   variables {
     deploy_subject = "ref:refs/heads/*"
+  }
+
+  expect_failures = [var.deploy_subject]
+}
+
+run "other_environments_are_rejected" {
+  command = plan
+
+  variables {
+    deploy_subject = "environment:*"
   }
 
   expect_failures = [var.deploy_subject]
