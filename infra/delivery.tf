@@ -1,4 +1,4 @@
-# GitHub Actions: the deploy role (main branch or production environment) and the read-only plan role.
+# GitHub Actions: the deploy role (production environment, or the main branch) and the read-only plan role.
 module "github_oidc" {
   source = "./modules/github_oidc"
 
@@ -11,5 +11,6 @@ module "github_oidc" {
   cluster_name         = module.eks.cluster_name
   cluster_arn          = local.cluster_arn
   namespace            = local.service.namespace
+  deployer_group       = local.service.deployer_group
   state_kms_key_arn    = var.state_kms_key_arn
 }

@@ -70,11 +70,12 @@ def test_target_group_and_alb_take_their_numbers_from_the_service_card(plans, se
     assert _one(plans["root"], "module.alb.aws_lb.this")["idle_timeout"] == lb["idle_timeout_seconds"]
 
 
-def test_listeners_are_https_with_tls13_or_redirect_only(plans):
+def test_listeners_are_https_with_the_cards_tls13_policy_or_redirect_only(plans, service_card):
     listeners = {rc["address"]: rc["change"]["after"] for rc in _changes(plans["root"], "aws_lb_listener")}
     assert len(listeners) == 2
     for address, listener in listeners.items():
         if listener["protocol"] == "HTTPS":
+            assert listener["ssl_policy"] == service_card["load_balancer"]["tls_policy"], address
             assert listener["ssl_policy"].startswith("ELBSecurityPolicy-TLS13-"), address
         else:
             actions = listener["default_action"]
@@ -109,6 +110,8 @@ def test_deploy_permissions_name_the_one_repository_and_cluster(plans, service_c
     }
     association = _one(plans["root"], "module.github_oidc.aws_eks_access_policy_association.deploy")
     assert association["access_scope"] == [{"type": "namespace", "namespaces": [service_card["namespace"]]}]
+    entry = _one(plans["root"], "module.github_oidc.aws_eks_access_entry.deploy")
+    assert entry["kubernetes_groups"] == [service_card["deployer_group"]]
 
 
 def test_no_policy_in_the_plan_allows_a_wildcard_action(plans):

@@ -52,12 +52,16 @@ resource "aws_iam_role_policy" "deploy" {
   policy = local.deploy_policy
 }
 
-# Kubernetes permissions: the edit policy, in the service's namespace only.
+# Kubernetes permissions: the edit policy, in the service's namespace only, plus the deployer group.
+# AmazonEKSEditPolicy maps to the aggregated `edit` ClusterRole, which knows nothing of custom resources
+# such as TargetGroupBindings (elbv2.k8s.aws); a namespaced Role bound to this group (rendered by the
+# manifests for a cluster admin) grants those.
 resource "aws_eks_access_entry" "deploy" {
-  cluster_name  = var.cluster_name
-  principal_arn = aws_iam_role.deploy.arn
-  type          = "STANDARD"
-  tags          = var.tags
+  cluster_name      = var.cluster_name
+  principal_arn     = aws_iam_role.deploy.arn
+  type              = "STANDARD"
+  kubernetes_groups = [var.deployer_group]
+  tags              = var.tags
 }
 
 resource "aws_eks_access_policy_association" "deploy" {

@@ -55,6 +55,16 @@ variable "namespace" {
   type        = string
 }
 
+variable "deployer_group" {
+  description = "Kubernetes group the deploy role is mapped to (its access entry's kubernetes_groups). RBAC bound to this group in the namespace grants what the edit access policy lacks, such as TargetGroupBindings (elbv2.k8s.aws)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$", var.deployer_group)) && !startswith(var.deployer_group, "system:")
+    error_message = "deployer_group must be a plain lowercase group name (EKS refuses groups starting with system:, and system:masters would make the deploy role cluster admin)."
+  }
+}
+
 variable "state_kms_key_arn" {
   description = "KMS key encrypting the Terraform state bucket; the plan role may decrypt with it (through S3 only). Null when the state is not KMS-encrypted."
   type        = string

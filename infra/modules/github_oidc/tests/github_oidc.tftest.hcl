@@ -15,6 +15,7 @@ variables {
   cluster_name       = "predictor-production"
   cluster_arn        = "arn:aws:eks:eu-west-1:123456789012:cluster/predictor-production"
   namespace          = "predictor"
+  deployer_group     = "predictor-deployers"
 }
 
 run "deploy_role_trusts_only_the_production_environment_of_this_repository" {
@@ -139,6 +140,24 @@ run "deploy_role_edits_only_the_app_namespace" {
     condition     = aws_eks_access_policy_association.deploy.access_scope[0].type == "namespace" && aws_eks_access_policy_association.deploy.access_scope[0].namespaces == toset(["predictor"])
     error_message = "The edit policy must be scoped to the app namespace only."
   }
+  assert {
+    condition     = aws_eks_access_entry.deploy.kubernetes_groups == toset(["predictor-deployers"])
+    error_message = "The deploy role must be in the deployer group (and only it), which namespaced RBAC binds for TargetGroupBindings."
+  }
+  assert {
+    condition     = aws_eks_access_entry.deploy.type == "STANDARD"
+    error_message = "The deploy role's access entry is a standard (IAM principal) entry."
+  }
+}
+
+run "privileged_or_malformed_deployer_groups_are_rejected" {
+  command = plan
+
+  variables {
+    deployer_group = "system:masters"
+  }
+
+  expect_failures = [var.deployer_group]
 }
 
 run "plan_role_is_read_only_and_trusts_pull_requests" {
