@@ -10,6 +10,7 @@ module "alb" {
   route53_zone_id        = var.route53_zone_id
   deletion_protection    = var.alb_deletion_protection
   idle_timeout_seconds   = local.load_balancer_settings.idle_timeout_seconds
+  ssl_policy             = local.load_balancer_settings.tls_policy
 
   backend_keep_alive_timeout_seconds = local.service.server.keep_alive_timeout_seconds
 

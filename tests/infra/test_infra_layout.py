@@ -108,6 +108,8 @@ def test_service_facts_are_read_from_the_service_card_not_retyped(service_card):
         f'"{service_card["paths"]["readiness"]}"',
         f'"{service_card["name"]}"',
         f'"{service_card["namespace"]}"',
+        f'"{service_card["deployer_group"]}"',
+        f'"{service_card["load_balancer"]["tls_policy"]}"',
     }
     infra = REPO_ROOT / "infra"
     sources = [p for p in infra.rglob("*.tf") if "tests" not in p.relative_to(infra).parts]

@@ -46,9 +46,8 @@ variable "route53_zone_id" {
 }
 
 variable "ssl_policy" {
-  description = "TLS security policy of the HTTPS listener; must be one of the ELBSecurityPolicy-TLS13-* policies."
+  description = "TLS security policy of the HTTPS listener (the root passes load_balancer.tls_policy of the service card); must be one of the ELBSecurityPolicy-TLS13-* policies."
   type        = string
-  default     = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 
   validation {
     condition     = startswith(var.ssl_policy, "ELBSecurityPolicy-TLS13-")

@@ -65,6 +65,7 @@ variables {
   node_security_group_id = "sg-0123456789abcdef0"
   domain_name            = "predictor.example.com"
   idle_timeout_seconds   = 60
+  ssl_policy             = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 
   backend_keep_alive_timeout_seconds = 75
   target = {
@@ -87,8 +88,8 @@ run "https_listener_forwards_with_a_tls13_policy" {
     error_message = "The forwarding listener must be HTTPS on 443."
   }
   assert {
-    condition     = startswith(aws_lb_listener.https.ssl_policy, "ELBSecurityPolicy-TLS13-")
-    error_message = "The HTTPS listener must use a TLS 1.3 security policy."
+    condition     = aws_lb_listener.https.ssl_policy == var.ssl_policy && startswith(aws_lb_listener.https.ssl_policy, "ELBSecurityPolicy-TLS13-")
+    error_message = "The HTTPS listener must use the given TLS 1.3 security policy."
   }
   assert {
     condition     = aws_lb_listener.https.certificate_arn == aws_acm_certificate_validation.this.certificate_arn
