@@ -1,7 +1,7 @@
 module "eks" {
   source = "./modules/eks"
 
-  name                 = local.name
+  name                 = local.cluster_name
   kubernetes_version   = var.kubernetes_version
   vpc_id               = module.network.vpc_id
   subnet_ids           = module.network.private_subnet_ids

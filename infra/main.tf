@@ -6,6 +6,10 @@ locals {
   service = jsondecode(file("${path.module}/../api/service.json"))
 
   name = "${local.service.name}-${var.environment}"
+  # The cluster's name. The subnets' Karpenter discovery tag takes it from here: module.eks.cluster_name
+  # would be a cycle (the cluster needs the subnets).
+  cluster_name             = local.name
+  karpenter_discovery_tags = { "karpenter.sh/discovery" = local.cluster_name }
   # Three zones: the issue's spread, and what zone-spread pod scheduling assumes.
   availability_zones = var.availability_zones != null ? var.availability_zones : [for suffix in ["a", "b", "c"] : "${var.region}${suffix}"]
   partition          = data.aws_partition.current.partition

@@ -73,6 +73,21 @@ output "load_balancer_controller_role_arn" {
   value       = module.eks.load_balancer_controller_role_arn
 }
 
+output "karpenter_node_role_name" {
+  description = "IAM role of the nodes Karpenter launches, <cluster_name>-karpenter-node (EC2NodeClass spec.role)."
+  value       = module.karpenter.node_role_name
+}
+
+output "karpenter_controller_role_arn" {
+  description = "IRSA role of the Karpenter controller (Helm: serviceAccount.annotations.eks.amazonaws.com/role-arn)."
+  value       = module.karpenter.controller_role_arn
+}
+
+output "karpenter_interruption_queue_name" {
+  description = "SQS queue of interruption events (Helm: settings.interruptionQueue)."
+  value       = module.karpenter.interruption_queue_name
+}
+
 output "alarm_topic_arn" {
   description = "SNS topic the alarms notify."
   value       = module.observability.topic_arn

@@ -130,8 +130,17 @@ def test_no_policy_in_the_plan_allows_a_wildcard_action(plans):
     assert not offenders, offenders
 
 
+# Actions IAM authorizes on no particular resource, so "*" is their only valid resource.
+WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
+    "ecr:GetAuthorizationToken",
+    "pricing:GetProducts",
+    "iam:ListInstanceProfiles",
+}
+
+
 def test_star_resources_only_where_iam_offers_nothing_narrower(plans):
-    """ "*" only for ecr:GetAuthorizationToken, Describe calls, and key policies (where it means the key)."""
+    """ "*" only for actions without resource-level permissions (the set above and EC2 Describe calls),
+    and in key policies (where it means the key)."""
     offenders = []
     for address, resource_type, attribute, document in _policy_documents(plans["root"]):
         if resource_type == "aws_kms_key":
@@ -140,10 +149,92 @@ def test_star_resources_only_where_iam_offers_nothing_narrower(plans):
             if statement["Effect"] != "Allow" or "*" not in _as_list(statement.get("Resource", [])):
                 continue
             actions = _as_list(statement["Action"])
-            if actions == ["ecr:GetAuthorizationToken"] or all(":Describe" in a for a in actions):
+            if all(a in WITHOUT_RESOURCE_LEVEL_PERMISSIONS or ":Describe" in a for a in actions):
                 continue
             offenders.append(f"{address}.{attribute}: {actions}")
     assert not offenders, offenders
+
+
+def _karpenter_names(service_card):
+    cluster = f"{service_card['name']}-{offline_plan.tfvar(tfenv.INFRA_DIR, 'environment')}"
+    return cluster, f"{cluster}-karpenter-node", f"{cluster}-karpenter-interruption"
+
+
+def test_karpenter_outputs_carry_the_names_the_manifests_read(plans, service_card):
+    cluster, node_role, queue = _karpenter_names(service_card)
+    outputs = plans["root"]["planned_values"]["outputs"]
+    assert outputs["cluster_name"]["value"] == cluster
+    assert outputs["karpenter_node_role_name"]["value"] == node_role
+    assert outputs["karpenter_interruption_queue_name"]["value"] == queue
+    # The role ARN exists only once IAM has created the role; the output must still be there.
+    assert "karpenter_controller_role_arn" in plans["root"]["configuration"]["root_module"]["outputs"]
+
+
+def test_karpenter_controller_may_pass_only_the_node_role(plans, service_card):
+    account = offline_plan.tfvar(tfenv.INFRA_DIR, "account_id")
+    _cluster, node_role, _queue = _karpenter_names(service_card)
+    policy = json.loads(
+        _one(
+            plans["root"],
+            'module.karpenter.module.controller_role.aws_iam_role_policy.this["karpenter-controller"]',
+        )["policy"]
+    )
+    passing = [s for s in policy["Statement"] if "iam:PassRole" in _as_list(s["Action"])]
+    assert passing == [
+        {
+            "Sid": "AllowPassingInstanceRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": f"arn:aws:iam::{account}:role/{node_role}",
+            "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+        }
+    ]
+    role = _one(plans["root"], "module.karpenter.module.controller_role.aws_iam_role.this")
+    assert role["name"] == f"{_cluster}-karpenter-controller"
+
+
+def test_karpenter_interruption_queue_is_kms_encrypted_and_fed_by_four_rules(plans, service_card):
+    root = plans["root"]
+    _cluster, _node_role, queue_name = _karpenter_names(service_card)
+    (queue,) = _changes(root, "aws_sqs_queue")
+    assert queue["change"]["after"]["name"] == queue_name
+    assert queue["change"]["after_unknown"].get("kms_master_key_id") is True, "SSE-KMS with the module's key"
+    assert not queue["change"]["after"].get("sqs_managed_sse_enabled")
+    rules = {
+        rc["index"]: json.loads(rc["change"]["after"]["event_pattern"])
+        for rc in _changes(root, "aws_cloudwatch_event_rule")
+    }
+    assert {index: pattern["detail-type"] for index, pattern in rules.items()} == {
+        "spot-interruption": ["EC2 Spot Instance Interruption Warning"],
+        "rebalance": ["EC2 Instance Rebalance Recommendation"],
+        "state-change": ["EC2 Instance State-change Notification"],
+        "scheduled-change": ["AWS Health Event"],
+    }
+    targets = _changes(root, "aws_cloudwatch_event_target")
+    assert sorted(t["index"] for t in targets) == sorted(rules)
+    assert all(t["change"]["after_unknown"].get("arn") is True for t in targets), (
+        "targets are the queue's ARN"
+    )
+    queue_policy = json.loads(_one(root, "module.karpenter.aws_sqs_queue_policy.interruption")["policy"])
+    senders = {s["Principal"]["Service"] for s in queue_policy["Statement"] if s["Effect"] == "Allow"}
+    assert senders == {"events.amazonaws.com", "sqs.amazonaws.com"}
+
+
+def test_karpenter_discovery_tag_is_on_the_private_subnets_and_node_security_group_only(plans):
+    root = plans["root"]
+    cluster = root["planned_values"]["outputs"]["cluster_name"]["value"]
+    subnets = {rc["address"]: rc["change"]["after"]["tags"] for rc in _changes(root, "aws_subnet")}
+    tagged = {address for address, tags in subnets.items() if "karpenter.sh/discovery" in tags}
+    assert tagged == {a for a in subnets if ".private[" in a}
+    assert all(subnets[a]["karpenter.sh/discovery"] == cluster for a in tagged)
+    (tag,) = _changes(root, "aws_ec2_tag")
+    assert (tag["change"]["after"]["key"], tag["change"]["after"]["value"]) == (
+        "karpenter.sh/discovery",
+        cluster,
+    )
+    assert tag["change"]["after_unknown"].get("resource_id") is True, "the cluster security group EKS creates"
+    entry = _one(root, "module.karpenter.aws_eks_access_entry.node")
+    assert entry["type"] == "EC2_LINUX"
 
 
 def test_ecr_eks_and_logs_are_locked_down(plans):

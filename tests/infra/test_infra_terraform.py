@@ -38,7 +38,7 @@ def test_init_and_validate(config_results, config_dir):
 
 def test_the_modules_that_carry_the_rules_have_terraform_tests():
     tested = {d.name for d in TESTED}
-    assert {"github_oidc", "ecr", "alb", "observability", "eks", "secrets", "network"} <= tested
+    assert {"github_oidc", "ecr", "alb", "observability", "eks", "secrets", "network", "karpenter"} <= tested
 
 
 @pytest.mark.parametrize("config_dir", TESTED, ids=[d.name for d in TESTED])
@@ -79,6 +79,12 @@ MUTATIONS = {
             )
         ],
         "The HTTP listener's only action must be a redirect.",
+    ),
+    "pass_any_role": (
+        "karpenter",
+        "controller.tf",
+        [("      Resource  = local.node_role_arn\n", '      Resource  = "*"\n')],
+        "iam:PassRole must name the node role's ARN and nothing else.",
     ),
     "silent_alarm": (
         "observability",

@@ -1,0 +1,11 @@
+# Node autoscaling: Karpenter's AWS side (controller role, node role and access entry, interruption queue
+# and rules, discovery tag on the node security group). The controller is a Helm release: see README.md.
+module "karpenter" {
+  source = "./modules/karpenter"
+
+  cluster_name           = module.eks.cluster_name
+  oidc_provider_arn      = module.eks.oidc_provider_arn
+  oidc_issuer            = module.eks.oidc_issuer
+  node_security_group_id = module.eks.cluster_security_group_id
+  discovery_tags         = local.karpenter_discovery_tags
+}
