@@ -144,6 +144,15 @@ def test_bad_input_gets_a_named_4xx(client, case):
     assert error["error"]
 
 
+def test_a_huge_unknown_key_is_not_echoed_back_in_full(client, features):
+    key = "k" * 500_000
+    response = client.post("/predict", json={**features, key: 1})
+    assert response.status_code == 422
+    error = response.json()
+    assert error["field"] == "k" * 64 + "..."
+    assert len(response.content) < 1024
+
+
 def test_json_with_charset_parameter_is_accepted(client, features):
     headers = {"content-type": "application/json; charset=utf-8"}
     assert _post(client, json.dumps(features).encode(), headers).status_code == 200
