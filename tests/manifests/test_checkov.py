@@ -16,18 +16,18 @@ import pytest
 import yaml
 
 from tests.manifests.conftest import DIST, REPO_ROOT, load_folder
+from tests.support.tool_pins import UV, requirement
 
 pytestmark = pytest.mark.slow
 
-CHECKOV = "checkov==3.3.30"
-UV = REPO_ROOT / ".tools" / "bin" / "uv"
+CHECKOV = requirement("checkov", "CHECKOV_VERSION")
 DIGEST = "sha256:" + "fedcba9876543210" * 4
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     if not UV.exists():
-        pytest.skip(f"{UV} is missing: run `make bootstrap`")
+        pytest.fail(f"{UV} is missing: run `make bootstrap`", pytrace=False)
     root = tmp_path_factory.mktemp("checkov")
     shutil.copytree(DIST, root / "committed")
 
