@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import tfcheck
@@ -95,18 +99,27 @@ MUTATIONS = {
 }
 
 
-@pytest.mark.parametrize("mutation", MUTATIONS, ids=list(MUTATIONS))
-def test_module_tests_fail_on_a_reintroduced_weakness(terraform, tmp_path, mutation):
-    module, file_name, replacements, expected = MUTATIONS[mutation]
-    modules = tmp_path / "modules"
+@dataclass(frozen=True)
+class MutationOutcome:
+    """What `terraform test` said about a copy of the modules with one weakness put back."""
+
+    missing: str | None  # the text to replace, when the mutation no longer applies
+    returncode: int
+    output: str
+
+
+def _test_mutated_module(terraform: str, workdir: Path, mutation: str) -> MutationOutcome:
+    module, file_name, replacements, _expected = MUTATIONS[mutation]
+    modules = workdir / "modules"
     shutil.copytree(REPO_ROOT / "infra" / "modules", modules, ignore=shutil.ignore_patterns(".terraform*"))
     target = modules / module / file_name
     text = target.read_text()
     for old, new in replacements:
-        assert old in text, f"mutation {mutation} no longer applies to {module}/{file_name}"
+        if old not in text:
+            return MutationOutcome(f"{module}/{file_name}: {old!r}", 0, "")
         text = text.replace(old, new)
     target.write_text(text)
-    env = tfenv.terraform_env(data_dir=tmp_path / ".terraform")
+    env = tfenv.terraform_env(data_dir=workdir / ".terraform")
     subprocess.run(
         [terraform, "init", "-backend=false"], cwd=modules / module, env=env, capture_output=True, check=True
     )
@@ -118,6 +131,21 @@ def test_module_tests_fail_on_a_reintroduced_weakness(terraform, tmp_path, mutat
         text=True,
         check=False,
     )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, f"terraform test passed on the {mutation} mutation:\n{output}"
-    assert expected in output
+    return MutationOutcome(None, result.returncode, result.stdout + result.stderr)
+
+
+@pytest.fixture(scope="session")
+def mutation_outcomes(terraform, tmp_path_factory) -> dict[str, MutationOutcome]:
+    """Every mutation's terraform test, run side by side (each is one mostly idle terraform process)."""
+    workdirs = {m: tmp_path_factory.mktemp(f"mutation-{m}") for m in MUTATIONS}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        futures = {m: pool.submit(_test_mutated_module, terraform, workdirs[m], m) for m in MUTATIONS}
+        return {m: future.result() for m, future in futures.items()}
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=list(MUTATIONS))
+def test_module_tests_fail_on_a_reintroduced_weakness(mutation_outcomes, mutation):
+    outcome = mutation_outcomes[mutation]
+    assert outcome.missing is None, f"mutation {mutation} no longer applies to {outcome.missing}"
+    assert outcome.returncode != 0, f"terraform test passed on the {mutation} mutation:\n{outcome.output}"
+    assert MUTATIONS[mutation][3] in outcome.output
