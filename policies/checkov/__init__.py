@@ -1,0 +1,6 @@
+"""Custom checkov checks (CKV_PRED_*), loaded by `checkov --external-checks-dir policies/checkov`.
+
+checkov loads every module in this folder by file name (it needs this __init__.py to load any), outside
+this repository's environment: the modules import only checkov and the standard library, and each holds
+one check. Helpers shared by several checks live in _pred_*.py modules.
+"""

@@ -1,0 +1,79 @@
+"""Helpers shared by the CKV_PRED_* checks (checkov imports this folder's modules by file name)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# checkov hands Terraform values wrapped in one-element lists; a value it could not evaluate (a local,
+# a variable of a module call) arrives as the expression's text.
+_UNRESOLVED_PREFIXES = ("var.", "local.", "module.", "data.", "each.", "${")
+
+
+def first(value: Any) -> Any:  # noqa: ANN401 -- checkov configurations are untyped
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value
+
+
+def is_unresolved(value: Any) -> bool:  # noqa: ANN401
+    return isinstance(value, str) and value.strip().startswith(_UNRESOLVED_PREFIXES)
+
+
+def as_list(value: Any) -> list[Any]:  # noqa: ANN401
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def policy_document(value: Any) -> dict[str, Any] | None:  # noqa: ANN401
+    """A policy document from checkov's value: already a dict, or JSON text; None when not evaluated."""
+    value = first(value)
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and not is_unresolved(value):
+        try:
+            document = json.loads(value)
+        except ValueError:
+            return None
+        return document if isinstance(document, dict) else None
+    return None
+
+
+def fields(mapping: Any) -> dict[str, Any]:  # noqa: ANN401
+    """A mapping without the __startline__/__endline__ bookkeeping checkov adds to every parsed dict."""
+    if not isinstance(mapping, dict):
+        return {}
+    return {key: value for key, value in mapping.items() if not str(key).startswith("__")}
+
+
+def get_path(document: Any, *path: str | int) -> Any:  # noqa: ANN401
+    """document[path...] through dicts and lists, or None."""
+    node = document
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(node, list) or len(node) <= step:
+                return None
+            node = node[step]
+        else:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(step)
+    return node
+
+
+def pod_spec(conf: dict[str, Any]) -> dict[str, Any] | None:
+    """The pod spec of a workload: a Pod, a controller's template, a CronJob's job template, or a Knative
+    Service's revision template. None for anything else (a core Service, say)."""
+    kind = conf.get("kind")
+    if kind == "Pod":
+        spec = conf.get("spec")
+    elif kind == "CronJob":
+        spec = get_path(conf, "spec", "jobTemplate", "spec", "template", "spec")
+    elif kind == "Service":
+        if not str(conf.get("apiVersion", "")).startswith("serving.knative.dev/"):
+            return None
+        spec = get_path(conf, "spec", "template", "spec")
+    else:
+        spec = get_path(conf, "spec", "template", "spec")
+    return spec if isinstance(spec, dict) else None

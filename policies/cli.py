@@ -1,0 +1,160 @@
+"""`make policy`: run the gates, print one summary table, write JUnit and SARIF, exit 1 when any fails.
+
+    python -m policies --uv .tools/bin/uv --pin checkov==X ... [--root DIR] [--gates a,b] [--plan PLAN]
+
+The plan is made first (it takes longest) while the gates that do not need it run beside it; the gates
+that judge the plan follow. Exit status: 0 every gate passed, 1 a gate failed, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from policies.context import Context
+from policies.gates import checkov, kubernetes_schema, plan, sarif_tools, terraform_compliance
+from policies.model import GateError, GateResult
+from policies.reports import details, summary, write_junit, write_sarif
+from policies.tools import Tools, parse_pins
+from policies.workspace import Root
+
+Gate = Callable[[Context], GateResult]
+# In summary order. The plan gate feeds the two after it.
+PLAN_GATES: dict[str, Gate] = {
+    plan.NAME: plan.run,
+    terraform_compliance.NAME: terraform_compliance.run,
+    checkov.PLAN_NAME: checkov.run_plan,
+}
+SOURCE_GATES: dict[str, Gate] = {
+    checkov.NAME: checkov.run,
+    kubernetes_schema.NAME: kubernetes_schema.run,
+    sarif_tools.HADOLINT: sarif_tools.run_hadolint,
+    sarif_tools.ZIZMOR: sarif_tools.run_zizmor,
+}
+ALL_GATES = [*PLAN_GATES, *SOURCE_GATES]
+
+
+def _timed(gate: Gate, name: str, context: Context) -> GateResult:
+    started = time.monotonic()
+    try:
+        result = gate(context)
+    except GateError as error:
+        result = GateResult(name=name, errors=[str(error)])
+    except Exception as error:  # noqa: BLE001 -- a crashed gate is a failed gate, with its reason
+        result = GateResult(name=name, errors=[f"the gate crashed: {type(error).__name__}: {error}"])
+    result.seconds = time.monotonic() - started
+    if result.checked == 0 and not result.errors:
+        result.errors.append("checked nothing: no input was read")
+    return result
+
+
+def _selected(value: str) -> list[str]:
+    names = ALL_GATES if value in {"", "all"} else [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in ALL_GATES]
+    if unknown:
+        msg = f"unknown gate(s) {', '.join(unknown)}; choose from {', '.join(ALL_GATES)}"
+        raise ValueError(msg)
+    # A gate that judges the plan needs the plan gate before it.
+    if any(name in PLAN_GATES for name in names) and plan.NAME not in names:
+        names = [plan.NAME, *names]
+    return [name for name in ALL_GATES if name in names]
+
+
+def run(context: Context, names: list[str]) -> list[GateResult]:
+    results: dict[str, GateResult] = {}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        plan_chain: Future[None] | None = None
+        if plan.NAME in names:
+
+            def chain() -> None:
+                results[plan.NAME] = _timed(plan.run, plan.NAME, context)
+                followers = [name for name in PLAN_GATES if name in names and name != plan.NAME]
+                with ThreadPoolExecutor(max_workers=2) as inner:
+                    futures = {
+                        name: inner.submit(_timed, PLAN_GATES[name], name, context) for name in followers
+                    }
+                    for name, future in futures.items():
+                        results[name] = future.result()
+
+            plan_chain = pool.submit(chain)
+        futures = {
+            name: pool.submit(_timed, SOURCE_GATES[name], name, context)
+            for name in names
+            if name in SOURCE_GATES
+        }
+        for name, future in futures.items():
+            results[name] = future.result()
+        if plan_chain is not None:
+            plan_chain.result()
+    return [results[name] for name in names]
+
+
+MARKER = ".policy-reports"
+
+
+def _fresh(reports: Path) -> None:
+    """Empty the reports folder (and its scratch sibling); refuse a non-empty folder this did not make."""
+    if reports.exists() and any(reports.iterdir()) and not (reports / MARKER).is_file():
+        msg = f"--reports {reports} is not empty and holds no {MARKER}: refusing to empty it"
+        raise ValueError(msg)
+    for folder in (reports, reports.with_name(f"{reports.name}.work")):
+        shutil.rmtree(folder, ignore_errors=True)
+    reports.mkdir(parents=True)
+    (reports / MARKER).write_text("written by `make policy`; emptied by the next run\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--root", type=Path, default=Path(), help="the tree to judge (default: this checkout)"
+    )
+    parser.add_argument("--reports", type=Path, default=Path("build/policy"), help="JUnit and SARIF go here")
+    parser.add_argument(
+        "--gates", default="all", help=f"comma-separated, default all: {', '.join(ALL_GATES)}"
+    )
+    parser.add_argument(
+        "--plan", type=Path, help="judge this plan JSON instead of planning the root's infra/"
+    )
+    parser.add_argument("--uv", type=Path, required=True, help="the uv that runs the pinned tools")
+    parser.add_argument("--pin", action="append", default=[], help="package==version of a tool (repeat)")
+    args = parser.parse_args(argv)
+    try:
+        names = _selected(args.gates)
+        pins = parse_pins(args.pin)
+    except ValueError as error:
+        parser.error(str(error))
+    root = Root(args.root.resolve())
+    if not root.path.is_dir():
+        parser.error(f"--root {args.root} is not a directory")
+    reports = args.reports.resolve()
+    try:
+        _fresh(reports)
+    except ValueError as error:
+        parser.error(str(error))
+    context = Context(
+        root=root,
+        reports=reports,
+        tools=Tools(uv=args.uv.resolve(), pins=pins),
+        given_plan=args.plan.resolve() if args.plan else None,
+    )
+    started = time.monotonic()
+    results = run(context, names)
+    seconds = time.monotonic() - started
+    write_junit(results, reports / "junit.xml")
+    for result in results:
+        if not result.native_sarif:
+            write_sarif(result, reports / f"{result.name}.sarif")
+    shutil.rmtree(context.work, ignore_errors=True)
+    text = details(results)
+    if text:
+        sys.stdout.write(f"{text}\n\n")
+    sys.stdout.write(f"policy gates on {root.path} (reports: {reports})\n{summary(results, seconds)}\n")
+    sys.stdout.flush()
+    return 0 if all(result.passed for result in results) else 1

@@ -1,0 +1,47 @@
+"""The plan gate: a fresh plan of the judged root's infra/, and a decision for every value it cannot show.
+
+`make policy` always plans (about 30 s against the emulator) instead of reusing build/infra/plan.json: a
+plan is only as current as every file and variable it was made from, and a stale plan that passes is
+worse than a slow gate. `--plan PATH` judges a given plan instead (CI's plan job has a real AWS plan);
+the summary then says which plan was judged.
+"""
+
+from __future__ import annotations
+
+from policies import plan_facts
+from policies.context import Context
+from policies.model import GateError, GateResult
+from policies.planning import load_plan, plan_root
+
+NAME = "plan"
+
+
+def run(context: Context) -> GateResult:
+    result = GateResult(name=NAME, unit="resources")
+    try:
+        if context.given_plan is not None:
+            plan = load_plan(context.given_plan)
+            context.plan_path = context.given_plan
+            result.notes.append(f"judged the given plan {context.given_plan}")
+        else:
+            context.plan_path = context.reports / "plan.json"
+            plan = plan_root(context.root, context.plan_path)
+            result.notes.append(f"planned {context.root.relative(context.root.infra)} against the emulator")
+    except GateError as error:
+        result.errors.append(str(error))
+        return result
+    facts = plan_facts.analyse(plan)
+    context.plan = plan
+    context.deferred_trust = facts.deferred_trust
+    result.checked = facts.resources
+    result.evaluations.extend(facts.evaluations)
+    if facts.deferred_trust:
+        result.notes.append(
+            f"{len(facts.deferred_trust)} IRSA trust policies unknown until the cluster exists: judged on a "
+            f"plan of {plan_facts.IRSA_MODULE} by the terraform-compliance gate"
+        )
+    if facts.unknown_keys:
+        result.notes.append(
+            f"{len(facts.unknown_keys)} KMS key attributes unknown until apply, each set from an aws_kms_key"
+        )
+    return result

@@ -1,0 +1,58 @@
+"""What a gate reports: the rules it evaluated, the findings that failed, and the inputs it could not read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One failed rule on one thing. `path` is relative to the checked root, when the thing has a file."""
+
+    rule: str
+    title: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evaluation:
+    """One rule evaluated by a gate: how many things it judged and which of them failed."""
+
+    rule: str
+    title: str
+    checked: int
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(kw_only=True)
+class GateResult:
+    """The outcome of one gate. `errors` are inputs the gate could not read: each one fails the gate."""
+
+    name: str
+    checked: int = 0
+    unit: str = "checks"
+    evaluations: list[Evaluation] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    # SARIF written by the tool itself (already repository-relative); others are written from findings.
+    native_sarif: list[Path] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [finding for evaluation in self.evaluations for finding in evaluation.findings]
+
+    @property
+    def failures(self) -> int:
+        return len(self.findings) + len(self.errors)
+
+    @property
+    def passed(self) -> bool:
+        return self.failures == 0 and self.checked > 0
+
+
+class GateError(RuntimeError):
+    """An input a gate could not read or a tool that did not run: the message says which."""

@@ -1,0 +1,262 @@
+"""What a plan cannot show: the values that are unknown until apply, and the decision each one gets.
+
+terraform-compliance judges the values a plan knows. A value that is only "known after apply" is absent
+from the plan's `after` (and terraform-compliance even fills some absent attributes with the address of a
+resource that references them), so no feature may be trusted with it. This module decides every unknown
+value a rule depends on, from the plan's own `after_unknown` and `configuration`:
+
+- POL_PLAN_002: IAM documents (identity, trust and resource policies) must be known at plan time, so
+  that the features can read them. One exception: the trust policy of a role made by
+  infra/modules/irsa_role, whose OIDC issuer exists only once the cluster does. Such roles are returned
+  as deferred; the terraform-compliance gate judges a plan of that module made with concrete inputs.
+- POL_PLAN_003: a KMS key attribute that is unknown is accepted only when the configuration sets it from
+  an aws_kms_key (directly, through module outputs or module inputs). A key created in the same plan is
+  unknown until apply; anything else unknown there is not allowed through.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from policies.model import Evaluation, Finding
+
+PLAN_READABLE = "POL_PLAN_001"
+DOCUMENTS_KNOWN = "POL_PLAN_002"
+KEYS_FROM_KMS = "POL_PLAN_003"
+TITLES = {
+    PLAN_READABLE: "The plan holds resource changes to judge",
+    DOCUMENTS_KNOWN: "IAM documents are known at plan time (IRSA trust excepted, judged on a module plan)",
+    KEYS_FROM_KMS: "A KMS key attribute unknown at plan time is set from an aws_kms_key",
+}
+
+# Resource type -> the attribute holding a JSON policy document.
+IAM_DOCUMENTS: dict[str, str] = {
+    "aws_iam_role": "assume_role_policy",
+    "aws_iam_role_policy": "policy",
+    "aws_iam_policy": "policy",
+    "aws_iam_user_policy": "policy",
+    "aws_iam_group_policy": "policy",
+    "aws_kms_key": "policy",
+    "aws_sns_topic_policy": "policy",
+    "aws_sqs_queue_policy": "policy",
+    "aws_s3_bucket_policy": "policy",
+    "aws_ecr_repository_policy": "policy",
+    "aws_secretsmanager_secret_policy": "policy",
+}
+# Resource type -> path of its KMS key attribute (ints index nested blocks).
+KMS_KEY_ATTRIBUTES: dict[str, tuple[str | int, ...]] = {
+    "aws_sns_topic": ("kms_master_key_id",),
+    "aws_sqs_queue": ("kms_master_key_id",),
+    "aws_cloudwatch_log_group": ("kms_key_id",),
+    "aws_secretsmanager_secret": ("kms_key_id",),
+    "aws_ecr_repository": ("encryption_configuration", 0, "kms_key"),
+    "aws_eks_cluster": ("encryption_config", 0, "provider", 0, "key_arn"),
+}
+KMS_KEY_SOURCES = frozenset({"aws_kms_key", "aws_kms_replica_key", "data.aws_kms_key"})
+# The one module whose trust policies may be unknown at plan time (relative to the judged root).
+IRSA_MODULE = "infra/modules/irsa_role"
+_INDEX = re.compile(r"\[[^\]]*\]")
+_MAX_DEPTH = 16
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    evaluations: list[Evaluation]
+    resources: int
+    deferred_trust: list[str]  # addresses of IRSA roles whose trust is judged on the module plan
+    unknown_keys: list[str]  # "address.attribute <- source" for every accepted unknown key
+
+
+def _strip_index(part: str) -> str:
+    return _INDEX.sub("", part)
+
+
+def _module_calls(address: str | None) -> list[str]:
+    """module.eks.module.role["x"] -> ["eks", "role"]."""
+    if not address:
+        return []
+    parts = [_strip_index(part) for part in address.split(".")]
+    return [parts[i + 1] for i in range(0, len(parts) - 1, 2) if parts[i] == "module"]
+
+
+def _module_config(configuration: Mapping[str, Any], calls: Sequence[str]) -> Mapping[str, Any] | None:
+    module = configuration.get("root_module", {})
+    for call in calls:
+        module = module.get("module_calls", {}).get(call, {}).get("module")
+        if module is None:
+            return None
+    return module
+
+
+def module_source(configuration: Mapping[str, Any], calls: Sequence[str], infra_dir: str = "infra") -> str:
+    """The directory of a module instance, relative to the judged root (infra/modules/...)."""
+    directory = infra_dir
+    module = configuration.get("root_module", {})
+    for call in calls:
+        entry = module.get("module_calls", {}).get(call, {})
+        source = str(entry.get("source", "?"))
+        directory = (
+            posixpath.normpath(posixpath.join(directory, source)) if source.startswith(".") else source
+        )
+        module = entry.get("module", {})
+    return directory
+
+
+def _unknown(after_unknown: object, path: Sequence[str | int]) -> bool:
+    node = after_unknown
+    for step in path:
+        if node is True:
+            return True
+        if isinstance(step, int):
+            if not isinstance(node, list) or len(node) <= step:
+                return False
+            node = node[step]
+        else:
+            if not isinstance(node, dict):
+                return False
+            node = node.get(step)
+    return node is True
+
+
+def _expression(resource_config: Mapping[str, Any], path: Sequence[str | int]) -> Mapping[str, Any] | None:
+    node: object = resource_config.get("expressions", {})
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(node, list) or len(node) <= step:
+                return None
+        elif not isinstance(node, dict):
+            return None
+        node = node[step] if isinstance(step, int) else node.get(step)
+    return node if isinstance(node, dict) else None
+
+
+def _resource_config(
+    configuration: Mapping[str, Any], calls: Sequence[str], type_: str, name: str
+) -> Mapping[str, Any] | None:
+    module = _module_config(configuration, calls)
+    if module is None:
+        return None
+    for resource in module.get("resources", []):
+        if resource.get("type") == type_ and resource.get("name") == name:
+            return resource
+    return None
+
+
+def _sources(
+    configuration: Mapping[str, Any], calls: Sequence[str], references: Iterable[str], depth: int = 0
+) -> set[str]:
+    """The resource types (data sources as data.<type>) a list of references ends at; "?" when a reference
+    cannot be followed in the plan (locals, root variables, for_each values)."""
+    if depth > _MAX_DEPTH:
+        return {"?"}
+    found: set[str] = set()
+    for reference in references:
+        parts = [_strip_index(part) for part in reference.split(".")]
+        if parts[0] == "module":
+            if len(parts) < 3:  # noqa: PLR2004 -- "module.x" names no output; its "module.x.out" sibling does
+                continue
+            module = _module_config(configuration, [*calls, parts[1]])
+            output = (module or {}).get("outputs", {}).get(parts[2], {})
+            refs = output.get("expression", {}).get("references")
+            found |= _sources(configuration, [*calls, parts[1]], refs, depth + 1) if refs else {"?"}
+        elif parts[0] == "var" and calls:
+            parent = _module_config(configuration, calls[:-1]) or {}
+            argument = (
+                parent.get("module_calls", {}).get(calls[-1], {}).get("expressions", {}).get(parts[1], {})
+            )
+            refs = argument.get("references")
+            found |= _sources(configuration, calls[:-1], refs, depth + 1) if refs else {"?"}
+        elif parts[0] == "data" and len(parts) >= 3:  # noqa: PLR2004 -- data.<type>.<name>
+            found.add(f"data.{parts[1]}")
+        elif parts[0] in {"var", "local", "each", "count", "path", "self", "terraform"}:
+            found.add("?")
+        elif len(parts) >= 2:  # noqa: PLR2004 -- <type>.<name>
+            found.add(parts[0])
+    return found
+
+
+def analyse(plan: Mapping[str, Any]) -> PlanFacts:
+    changes = [
+        change
+        for change in plan.get("resource_changes", [])
+        if change.get("mode") == "managed" and change.get("change", {}).get("actions") != ["delete"]
+    ]
+    configuration = plan.get("configuration", {})
+    readable = Evaluation(
+        rule=PLAN_READABLE,
+        title=TITLES[PLAN_READABLE],
+        checked=1,
+        findings=()
+        if changes
+        else (
+            Finding(
+                rule=PLAN_READABLE, title=TITLES[PLAN_READABLE], message="the plan has no resource changes"
+            ),
+        ),
+    )
+    documents: list[Finding] = []
+    keys: list[Finding] = []
+    deferred: list[str] = []
+    accepted_keys: list[str] = []
+    judged_documents = judged_keys = 0
+    for change in changes:
+        type_, address = change["type"], change["address"]
+        after_unknown = change.get("change", {}).get("after_unknown", {})
+        calls = _module_calls(change.get("module_address"))
+        if type_ in IAM_DOCUMENTS:
+            judged_documents += 1
+            attribute = IAM_DOCUMENTS[type_]
+            if _unknown(after_unknown, (attribute,)):
+                source = module_source(configuration, calls)
+                if type_ == "aws_iam_role" and source == IRSA_MODULE:
+                    deferred.append(address)
+                else:
+                    documents.append(
+                        Finding(
+                            rule=DOCUMENTS_KNOWN,
+                            title=TITLES[DOCUMENTS_KNOWN],
+                            message=f"{address}.{attribute} is unknown until apply (module {source}): "
+                            "build it from values known at plan time (names, not resource attributes)",
+                        )
+                    )
+        if type_ in KMS_KEY_ATTRIBUTES:
+            judged_keys += 1
+            path = KMS_KEY_ATTRIBUTES[type_]
+            if _unknown(after_unknown, path):
+                attribute = ".".join(str(step) for step in path)
+                config = _resource_config(configuration, calls, type_, change["name"])
+                expression = _expression(config, path) if config else None
+                refs = (expression or {}).get("references", [])
+                sources = _sources(configuration, calls, refs) if refs else {"?"}
+                if sources and sources <= KMS_KEY_SOURCES:
+                    accepted_keys.append(f"{address}.{attribute} <- {', '.join(sorted(sources))}")
+                else:
+                    keys.append(
+                        Finding(
+                            rule=KEYS_FROM_KMS,
+                            title=TITLES[KEYS_FROM_KMS],
+                            message=f"{address}.{attribute} is unknown until apply and is not set from an "
+                            f"aws_kms_key (it comes from: {', '.join(sorted(sources)) or 'nothing'})",
+                        )
+                    )
+    return PlanFacts(
+        evaluations=[
+            readable,
+            Evaluation(
+                rule=DOCUMENTS_KNOWN,
+                title=TITLES[DOCUMENTS_KNOWN],
+                checked=judged_documents,
+                findings=tuple(documents),
+            ),
+            Evaluation(
+                rule=KEYS_FROM_KMS, title=TITLES[KEYS_FROM_KMS], checked=judged_keys, findings=tuple(keys)
+            ),
+        ],
+        resources=len(changes),
+        deferred_trust=deferred,
+        unknown_keys=accepted_keys,
+    )

@@ -1,0 +1,152 @@
+"""Plans the policy gates judge, made by really planning Terraform against the AWS emulator on loopback.
+
+- The root plan: the judged root's own `infra/scripts/offline_plan.py` (what `make infra-plan` runs), so
+  a copy of the repository is planned exactly as the repository is.
+- A configuration on its own (a module with example inputs, a test fixture): planned here with the
+  emulator and Terraform environment of infra/scripts (aws_emulator.running, tfenv.terraform_env), in a
+  scratch copy, so nothing is written into the source tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from policies.model import GateError
+from policies.tools import tail
+from policies.workspace import INFRA_SCRIPTS, Root
+
+PLAN_TIMEOUT_SECONDS = 600
+REGION = "eu-west-1"
+
+
+def _infra_script(name: str) -> ModuleType:
+    if str(INFRA_SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(INFRA_SCRIPTS))
+    return __import__(name)
+
+
+def provider_env() -> dict[str, str]:
+    """Find the provider mirror once (tfenv searches the disk) and hand it to every plan this run makes."""
+    tfenv = _infra_script("tfenv")
+    try:
+        source = tfenv.provider_source()
+    except tfenv.TerraformEnvError as error:
+        raise GateError(str(error)) from error
+    if source.mirror is not None and not os.environ.get(tfenv.MIRROR_ENV):
+        return {tfenv.MIRROR_ENV: str(source.mirror)}
+    return {}
+
+
+def plan_root(root: Root, out: Path) -> dict[str, Any]:
+    """`infra/scripts/offline_plan.py` of the judged root; the plan JSON is written to `out`."""
+    script = root.infra / "scripts" / "offline_plan.py"
+    if not script.is_file():
+        msg = f"{root.relative(script)} is missing: cannot plan {root.relative(root.infra)}"
+        raise GateError(msg)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        str(script),
+        "--out",
+        str(out),
+        "--bootstrap-out",
+        str(out.with_name("bootstrap-plan.json")),
+    ]
+    try:
+        result = subprocess.run(  # noqa: S603 -- the root's own plan script, fixed arguments
+            command,
+            cwd=root.path,
+            env={**os.environ, **provider_env()},
+            capture_output=True,
+            text=True,
+            timeout=PLAN_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        msg = f"terraform plan of {root.relative(root.infra)} did not finish within {PLAN_TIMEOUT_SECONDS}s"
+        raise GateError(msg) from error
+    if result.returncode != 0:
+        output = tail(result.stdout + result.stderr, 40)
+        msg = f"terraform plan of {root.relative(root.infra)} failed:\n{output}"
+        raise GateError(msg)
+    return load_plan(out)
+
+
+def load_plan(path: Path) -> dict[str, Any]:
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        msg = f"plan {path} does not exist"
+        raise GateError(msg) from error
+    except (OSError, ValueError) as error:
+        msg = f"plan {path} is not readable JSON: {error}"
+        raise GateError(msg) from error
+    if not isinstance(plan, dict) or "format_version" not in plan or "planned_values" not in plan:
+        msg = f"{path} is not a plan's JSON (`terraform show -json PLANFILE`)"
+        raise GateError(msg)
+    return plan
+
+
+def _terraform(args: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
+    tfenv = _infra_script("tfenv")
+    try:
+        binary = tfenv.terraform_binary()
+    except tfenv.TerraformEnvError as error:
+        raise GateError(str(error)) from error
+    result = subprocess.run(  # noqa: S603 -- terraform with fixed arguments
+        [binary, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PLAN_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if result.returncode != 0:
+        output = tail(result.stdout + result.stderr, 40)
+        msg = f"{what}: terraform {args[0]} failed ({result.returncode}):\n{output}"
+        raise GateError(msg)
+    return result.stdout
+
+
+def plan_configs(configs: list[tuple[Path, dict[str, Any]]], workdir: Path) -> list[dict[str, Any]]:
+    """Plan each (configuration directory, input variables) in a scratch copy against one emulator.
+
+    A configuration without a provider block (a module) gets the default provider, in REGION."""
+    aws_emulator = _infra_script("aws_emulator")
+    tfenv = _infra_script("tfenv")
+    workdir = workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="plan-", dir=workdir))
+    plans: list[dict[str, Any]] = []
+    try:
+        with ExitStack() as stack:
+            try:
+                aws = stack.enter_context(aws_emulator.running(scratch / "emulator", lifetime_seconds=600))
+            except aws_emulator.EmulatorError as error:
+                raise GateError(str(error)) from error
+            for index, (config, variables) in enumerate(configs):
+                copy = scratch / f"config-{index}"
+                shutil.copytree(config, copy, ignore=shutil.ignore_patterns(".terraform", "tests", "*.md"))
+                (copy / "policy-inputs.auto.tfvars.json").write_text(json.dumps(variables), encoding="utf-8")
+                env = tfenv.terraform_env(
+                    data_dir=copy / ".terraform",
+                    extra={**aws.env(), "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION},
+                )
+                what = f"plan of {config}"
+                lock = ["-lockfile=readonly"] if (copy / ".terraform.lock.hcl").is_file() else []
+                _terraform(["init", "-no-color", "-backend=false", *lock], copy, env, what)
+                _terraform(["plan", "-no-color", "-out=policy.tfplan"], copy, env, what)
+                plans.append(json.loads(_terraform(["show", "-json", "policy.tfplan"], copy, env, what)))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return plans

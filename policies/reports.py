@@ -1,0 +1,158 @@
+"""The run's reports: the summary table on the console, JUnit XML for people and CI, SARIF for code scanning.
+
+Gates whose tool writes SARIF (checkov, hadolint, zizmor) keep its own file; the others get one written
+here from their findings, one SARIF file per gate, each a run of its own tool name.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from policies.model import GateResult
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_GATE_URIS = {
+    "plan": "policies/README.md",
+    "terraform-compliance": "https://terraform-compliance.com/",
+    "checkov-plan": "https://www.checkov.io/",
+    "kubernetes-schema": "https://github.com/willthames/kubernetes-validate",
+}
+
+
+def summary(results: list[GateResult], seconds: float) -> str:
+    header = ("gate", "checked", "failures", "seconds", "result")
+    rows = [
+        (
+            result.name,
+            f"{result.checked} {result.unit}",
+            str(result.failures),
+            f"{result.seconds:.1f}",
+            "pass" if result.passed else "FAIL",
+        )
+        for result in results
+    ]
+    total_failures = sum(result.failures for result in results)
+    rows.append(
+        (
+            "total",
+            "",
+            str(total_failures),
+            f"{seconds:.1f}",
+            "pass" if all(r.passed for r in results) else "FAIL",
+        )
+    )
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(header), rule, *(line(row) for row in rows[:-1]), rule, line(rows[-1])])
+
+
+def details(results: list[GateResult], limit: int = 20) -> str:
+    """What failed, gate by gate (the first `limit` findings each), and the notes worth reading."""
+    out: list[str] = []
+    for result in results:
+        out.extend(f"[{result.name}] {note}" for note in result.notes)
+        out.extend(f"[{result.name}] ERROR {error}" for error in result.errors)
+        if not result.passed and result.checked == 0 and not result.errors:
+            out.append(f"[{result.name}] ERROR checked nothing")
+        findings = result.findings
+        for finding in findings[:limit]:
+            where = f" ({finding.path}{f':{finding.line}' if finding.line else ''})" if finding.path else ""
+            out.append(f"[{result.name}] FAIL {finding.rule}{where}: {finding.message}")
+        if len(findings) > limit:
+            out.append(f"[{result.name}] ... and {len(findings) - limit} more (see the JUnit report)")
+    return "\n".join(out)
+
+
+def write_junit(results: list[GateResult], path: Path) -> None:
+    suites = ET.Element("testsuites", name="make policy")
+    for result in results:
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=result.name,
+            tests="0",
+            failures=str(len(result.findings)),
+            errors=str(len(result.errors)),
+            time=f"{result.seconds:.3f}",
+        )
+        tests = 0
+        for error in result.errors or (["checked nothing"] if result.checked == 0 else []):
+            case = ET.SubElement(suite, "testcase", classname=result.name, name="inputs read")
+            ET.SubElement(case, "error", message=error.splitlines()[0][:300]).text = error
+            tests += 1
+        for evaluation in result.evaluations:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=result.name,
+                name=f"{evaluation.rule} {evaluation.title}".strip()
+                if evaluation.title != evaluation.rule
+                else evaluation.rule,
+            )
+            if evaluation.findings:
+                text = "\n".join(
+                    f"{f.path or '-'}{f':{f.line}' if f.line else ''}: {f.message}"
+                    for f in evaluation.findings
+                )
+                ET.SubElement(
+                    case, "failure", message=f"{len(evaluation.findings)} failed", type=evaluation.rule
+                ).text = text
+            tests += 1
+        if not result.evaluations and not result.errors and result.checked:
+            ET.SubElement(
+                suite, "testcase", classname=result.name, name=f"{result.checked} {result.unit} clean"
+            )
+            tests += 1
+        suite.set("tests", str(tests))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_sarif(result: GateResult, path: Path) -> None:
+    rules: dict[str, dict[str, object]] = {}
+    sarif_results = []
+    for finding in result.findings:
+        rules.setdefault(finding.rule, {"id": finding.rule, "shortDescription": {"text": finding.title}})
+        entry: dict[str, object] = {
+            "ruleId": finding.rule,
+            "level": "error",
+            "message": {"text": finding.message},
+        }
+        if finding.path:
+            region = {"startLine": finding.line} if finding.line else {}
+            entry["locations"] = [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": finding.path},
+                        **({"region": region} if region else {}),
+                    }
+                }
+            ]
+        sarif_results.append(entry)
+    for error in result.errors:
+        rules.setdefault("INPUT", {"id": "INPUT", "shortDescription": {"text": "The gate read its input"}})
+        sarif_results.append({"ruleId": "INPUT", "level": "error", "message": {"text": error}})
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": f"policy-{result.name}",
+                        "informationUri": _GATE_URIS.get(result.name, "policies/README.md"),
+                        "rules": list(rules.values()),
+                    }
+                },
+                "results": sarif_results,
+            }
+        ],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=1), encoding="utf-8")

@@ -1,0 +1,97 @@
+# Every IAM document whose content the plan knows: identity policies, trust policies and resource
+# policies. A document unknown at plan time fails the plan gate instead (policies/README.md, "Unknown at
+# plan time"), so these scenarios never judge a document they cannot see. Only Allow statements grant
+# anything: Deny statements may use wildcards on purpose (the buckets deny s3:* over plain HTTP).
+#
+# The document types are listed one per row; a row whose type the plan does not hold is skipped. That
+# the plan holds IAM documents at all is plan_inventory.feature's job.
+Feature: IAM least privilege
+
+  Scenario Outline: Allow statements grant no wildcard action
+    Given I have <type> defined
+    When it has <document>
+    Then it must contain <document>
+    And it must contain Statement
+    When its Effect is Allow
+    Then it must contain Action
+    And its value must not match the "^(\*|[A-Za-z0-9-]+:\*)$" regex
+
+    Examples:
+      | type                             | document           |
+      | aws_iam_role                     | assume_role_policy |
+      | aws_iam_role_policy              | policy             |
+      | aws_iam_policy                   | policy             |
+      | aws_iam_user_policy              | policy             |
+      | aws_iam_group_policy             | policy             |
+      | aws_kms_key                      | policy             |
+      | aws_sns_topic_policy             | policy             |
+      | aws_sqs_queue_policy             | policy             |
+      | aws_s3_bucket_policy             | policy             |
+      | aws_ecr_repository_policy        | policy             |
+      | aws_secretsmanager_secret_policy | policy             |
+
+  Scenario Outline: Allow statements list what they grant instead of what they leave out
+    Given I have <type> defined
+    When it has <document>
+    Then it must contain <document>
+    And it must contain Statement
+    When its Effect is Allow
+    Then it must not contain NotAction
+    And it must not contain NotResource
+    And it must not contain NotPrincipal
+
+    Examples:
+      | type                             | document           |
+      | aws_iam_role                     | assume_role_policy |
+      | aws_iam_role_policy              | policy             |
+      | aws_iam_policy                   | policy             |
+      | aws_iam_user_policy              | policy             |
+      | aws_iam_group_policy             | policy             |
+      | aws_kms_key                      | policy             |
+      | aws_sns_topic_policy             | policy             |
+      | aws_sqs_queue_policy             | policy             |
+      | aws_s3_bucket_policy             | policy             |
+      | aws_ecr_repository_policy        | policy             |
+      | aws_secretsmanager_secret_policy | policy             |
+
+  # Only actions that take no resource may name every resource: ecr:GetAuthorizationToken (the registry
+  # login) and read-only Describe calls. Key policies are not listed: in a key policy "*" is the key itself.
+  Scenario Outline: Allow statements on every resource grant only actions that take no resource
+    Given I have <type> defined
+    When it has policy
+    Then it must contain policy
+    And it must contain Statement
+    When its Effect is Allow
+    When its Resource is "^\*$" regex
+    Then it must contain Action
+    And its value must match the "^(ecr:GetAuthorizationToken|[a-z0-9-]+:Describe[A-Za-z0-9]+)$" regex
+
+    Examples:
+      | type                             |
+      | aws_iam_role_policy              |
+      | aws_iam_policy                   |
+      | aws_iam_user_policy              |
+      | aws_iam_group_policy             |
+      | aws_sns_topic_policy             |
+      | aws_sqs_queue_policy             |
+      | aws_s3_bucket_policy             |
+      | aws_ecr_repository_policy        |
+      | aws_secretsmanager_secret_policy |
+
+  # Passing any role (or every role of an account) lets the holder hand a service more than it holds.
+  Scenario Outline: iam:PassRole names the roles it may pass
+    Given I have <type> defined
+    When it has policy
+    Then it must contain policy
+    And it must contain Statement
+    When its Effect is Allow
+    When its Action is "^iam:(\*|P\*|Pa\*|Pas\*|Pass\*|PassR\*|PassRo\*|PassRol\*|PassRole)$" regex
+    Then it must contain Resource
+    And its value must not match the "^(\*|arn:[a-z-]+:iam::[0-9*]*:role/\*)$" regex
+
+    Examples:
+      | type                 |
+      | aws_iam_role_policy  |
+      | aws_iam_policy       |
+      | aws_iam_user_policy  |
+      | aws_iam_group_policy |

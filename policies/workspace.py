@@ -1,0 +1,70 @@
+"""Where things are: the policies (this repository) and the tree they judge (this repository or a copy).
+
+The gates judge a *root* shaped like the repository: infra/, dist/, Dockerfile, .github/ and
+api/service.json. `make policy` judges the checkout itself; the mutation tests hand it copies.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+POLICIES_DIR = Path(__file__).resolve().parent
+REPO_ROOT = POLICIES_DIR.parent
+FEATURES_DIR = POLICIES_DIR / "terraform"
+CHECKOV_CHECKS_DIR = POLICIES_DIR / "checkov"
+# The pipeline's own tool that hands terraform-compliance a one-line copy of a plan (it reads one line and
+# rewrites its input file): the policy gate uses it rather than a second copy of that knowledge.
+COMPACT_PLAN = REPO_ROOT / ".github" / "scripts" / "compact_plan.py"
+INFRA_SCRIPTS = REPO_ROOT / "infra" / "scripts"
+
+# Never copied into a scan: Terraform's working data, caches and bytecode.
+_IGNORED = shutil.ignore_patterns(
+    ".terraform", "*.tfstate", "*.tfstate.*", "__pycache__", ".mypy_cache", "*.pyc"
+)
+
+
+@dataclass(frozen=True)
+class Root:
+    path: Path
+
+    @property
+    def infra(self) -> Path:
+        return self.path / "infra"
+
+    @property
+    def dist(self) -> Path:
+        return self.path / "dist"
+
+    @property
+    def dockerfile(self) -> Path:
+        return self.path / "Dockerfile"
+
+    @property
+    def github(self) -> Path:
+        return self.path / ".github"
+
+    @property
+    def service_card(self) -> Path:
+        return self.path / "api" / "service.json"
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.path.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def stage(root: Root, target: Path) -> Path:
+    """Copy what checkov scans into `target`, laid out as in the repository, so reported paths are the
+    repository's own (infra/main.tf, dist/prod/...) and nothing else (virtualenvs, build output) is read."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for directory in (root.infra, root.dist, root.github):
+        if directory.is_dir():
+            shutil.copytree(directory, target / directory.name, ignore=_IGNORED)
+    if root.dockerfile.is_file():
+        shutil.copy2(root.dockerfile, target / root.dockerfile.name)
+    return target
