@@ -31,6 +31,8 @@ from policies.workspace import CHECKOV_CHECKS_DIR, stage
 NAME = "checkov"
 PLAN_NAME = "checkov-plan"
 SOURCE_FRAMEWORKS = ("terraform", "kubernetes", "dockerfile", "github_actions")
+# Data sources are read during the plan, not planned: the plan JSON has nothing for these to judge.
+DATA_SOURCE_CHECKS = frozenset({"CKV_PRED_AWS_2"})
 _CUSTOM_ID = re.compile(r'\bid="(CKV_PRED_[A-Z0-9_]+)"')
 _CRASHED = re.compile(r"Failed to run check (\S+) on (\S+)")
 _NOT_LOADED = re.compile(r"Cannot load external check '([^']+)'")
@@ -167,7 +169,7 @@ def run_plan(context: Context) -> GateResult:
     if context.plan_path is None or context.plan is None:
         result.errors.append("no plan to judge: the plan gate did not produce one")
         return result
-    checks = custom_check_ids("CKV_PRED_AWS_")
+    checks = [check for check in custom_check_ids("CKV_PRED_AWS_") if check not in DATA_SOURCE_CHECKS]
     if not checks:
         result.errors.append(f"no custom Terraform check (CKV_PRED_AWS_*) in {CHECKOV_CHECKS_DIR}")
         return result

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,34 @@ def _irsa_module_plan(context: Context) -> Path:
     return out
 
 
+def _module_run(context: Context) -> tuple[list[Evaluation], int, int]:
+    """The web-identity feature on a plan of the IRSA module, findings placed on the module's file."""
+    module_features = context.work / "web-identity-features"
+    shutil.rmtree(module_features, ignore_errors=True)
+    module_features.mkdir(parents=True)
+    shutil.copy2(FEATURES_DIR / WEB_IDENTITY_FEATURE, module_features / WEB_IDENTITY_FEATURE)
+    evaluations, ran, skipped = _run(context, _irsa_module_plan(context), module_features, "irsa-module")
+    suffix = f" [{plan_facts.IRSA_MODULE}]"
+    placed = [
+        Evaluation(
+            rule=e.rule + suffix,
+            title=e.title + suffix,
+            checked=e.checked,
+            findings=tuple(
+                Finding(
+                    rule=f.rule + suffix,
+                    title=f.title,
+                    message=f.message,
+                    path=f"{plan_facts.IRSA_MODULE}/main.tf",
+                )
+                for f in e.findings
+            ),
+        )
+        for e in evaluations
+    ]
+    return placed, ran, skipped
+
+
 def run(context: Context) -> GateResult:
     result = GateResult(name=NAME, unit="scenarios")
     for name in features.stale(context.root.service_card):
@@ -215,45 +244,26 @@ def run(context: Context) -> GateResult:
     if context.plan_path is None:
         result.errors.append("no plan to judge: the plan gate did not produce one")
         return result
-    skipped_total = 0
-    try:
-        evaluations, ran, skipped = _run(context, context.plan_path, FEATURES_DIR, "root")
-        result.evaluations.extend(evaluations)
-        result.checked += ran
-        skipped_total += skipped
+    runs: list[Future[tuple[list[Evaluation], int, int]]] = []
+    # The module plan (about 10 s) is made while terraform-compliance reads the root plan.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs.append(pool.submit(_run, context, context.plan_path, FEATURES_DIR, "root"))
         if context.deferred_trust:
-            module_features = context.work / "web-identity-features"
-            shutil.rmtree(module_features, ignore_errors=True)
-            module_features.mkdir(parents=True)
-            shutil.copy2(FEATURES_DIR / WEB_IDENTITY_FEATURE, module_features / WEB_IDENTITY_FEATURE)
-            module_plan = _irsa_module_plan(context)
-            evaluations, ran, skipped = _run(context, module_plan, module_features, "irsa-module")
-            result.evaluations.extend(
-                Evaluation(
-                    rule=f"{e.rule} [{plan_facts.IRSA_MODULE}]",
-                    title=f"{e.title} [{plan_facts.IRSA_MODULE}]",
-                    checked=e.checked,
-                    findings=tuple(
-                        Finding(
-                            rule=f"{f.rule} [{plan_facts.IRSA_MODULE}]",
-                            title=f.title,
-                            message=f.message,
-                            path=f"{plan_facts.IRSA_MODULE}/main.tf",
-                            line=None,
-                        )
-                        for f in e.findings
-                    ),
-                )
-                for e in evaluations
-            )
-            result.checked += ran
-            skipped_total += skipped
+            runs.append(pool.submit(_module_run, context))
             result.notes.append(
                 f"{WEB_IDENTITY_FEATURE} also judged a plan of {plan_facts.IRSA_MODULE} "
                 f"({len(context.deferred_trust)} roles use it)"
             )
-    except GateError as error:
-        result.errors.append(str(error))
+    skipped_total = 0
+    for future in runs:
+        try:
+            evaluations, ran, skipped = future.result()
+        except GateError as error:
+            result.errors.append(str(error))
+            continue
+        result.evaluations.extend(evaluations)
+        result.checked += ran
+        skipped_total += skipped
     if skipped_total:
         result.notes.append(
             f"{skipped_total} scenarios skipped: nothing of their kind in the plan (not @noskip)"

@@ -38,3 +38,7 @@ Feature: The plan holds what the policies judge
   @noskip
   Scenario: The plan has CloudWatch log groups
     Given I have aws_cloudwatch_log_group defined
+
+  @noskip
+  Scenario: The plan has SQS queues
+    Given I have aws_sqs_queue defined
