@@ -18,7 +18,6 @@ locals {
   controller_role_name = "${var.cluster_name}-karpenter-controller"
   queue_name           = "${var.cluster_name}-karpenter-interruption"
   node_role_arn        = "arn:${local.partition}:iam::${local.account_id}:role/${local.node_role_name}"
-  controller_role_arn  = "arn:${local.partition}:iam::${local.account_id}:role/${local.controller_role_name}"
   queue_arn            = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.queue_name}"
   cluster_arn          = "arn:${local.partition}:eks:${local.region}:${local.account_id}:cluster/${var.cluster_name}"
 }
