@@ -53,9 +53,10 @@ KMS_KEY_ATTRIBUTES: dict[str, tuple[str | int, ...]] = {
     "aws_sqs_queue": ("kms_master_key_id",),
     "aws_cloudwatch_log_group": ("kms_key_id",),
     "aws_secretsmanager_secret": ("kms_key_id",),
-    "aws_ecr_repository": ("encryption_configuration", 0, "kms_key"),
     "aws_eks_cluster": ("encryption_config", 0, "provider", 0, "key_arn"),
 }
+# Not listed: aws_ecr_repository's kms_key. It is computed (the account's aws/ecr key) when unset, so
+# unknown proves nothing either way; the ECR feature requires encryption_type KMS, which the plan knows.
 KMS_KEY_SOURCES = frozenset({"aws_kms_key", "aws_kms_replica_key", "data.aws_kms_key"})
 # The one module whose trust policies may be unknown at plan time (relative to the judged root).
 IRSA_MODULE = "infra/modules/irsa_role"
@@ -219,7 +220,7 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
                         Finding(
                             rule=DOCUMENTS_KNOWN,
                             title=TITLES[DOCUMENTS_KNOWN],
-                            message=f"{address}.{attribute} is unknown until apply (module {source}): "
+                            message=f"{address}.{attribute} is unknown until apply (declared in {source}): "
                             "build it from values known at plan time (names, not resource attributes)",
                         )
                     )
@@ -231,8 +232,8 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
                 config = _resource_config(configuration, calls, type_, change["name"])
                 expression = _expression(config, path) if config else None
                 refs = (expression or {}).get("references", [])
-                sources = _sources(configuration, calls, refs) if refs else {"?"}
-                if sources and sources <= KMS_KEY_SOURCES:
+                sources = _sources(configuration, calls, refs) if refs else {"the provider (not configured)"}
+                if sources <= KMS_KEY_SOURCES:
                     accepted_keys.append(f"{address}.{attribute} <- {', '.join(sorted(sources))}")
                 else:
                     keys.append(

@@ -63,7 +63,9 @@ class WebIdentityTrustIsExact(BaseResourceCheck):
         relevant = [
             s
             for s in statements
-            if s.get("Effect") == "Allow" and _allows_web_identity(as_list(s.get("Action")))
+            if s.get("Effect") == "Allow"
+            and _allows_web_identity(as_list(s.get("Action")))
+            and "Federated" in (s.get("Principal") if isinstance(s.get("Principal"), dict) else {})
         ]
         if not relevant:
             return CheckResult.UNKNOWN

@@ -38,6 +38,8 @@ _ROW = re.compile(r"^\s*\|(.+)\|\s*$")
 _FAILURE = re.compile(r"^\s*Failure: (.*\S)\s*$")
 _ROW_SUFFIX = re.compile(r"^(.*) - row (\d+)$")
 _MESSAGE_LIMIT = 600
+# terraform-compliance repeats some failures with an empty address ("... property of ."): noise.
+_LEGACY_DUPLICATE = re.compile(r" of \.$")
 # Example inputs for planning infra/modules/irsa_role on its own: an issuer of the shape EKS gives.
 _IRSA_ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 _IRSA_ACCOUNT = "123456789012"
@@ -82,7 +84,7 @@ def _console(text: str) -> dict[str, _Scenario]:
         if current is None:
             continue
         failure = _FAILURE.match(raw)
-        if failure:
+        if failure and not _LEGACY_DUPLICATE.search(failure.group(1)):
             pending.append(failure.group(1)[:_MESSAGE_LIMIT])
             continue
         row = _ROW.match(raw)
