@@ -7,6 +7,7 @@ ZIZMOR_VERSION, HADOLINT_VERSION), and reach this package as `--pin package==ver
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,19 +44,25 @@ class Tools:
         if not self.uv.is_file():
             msg = f"{self.uv} is missing: run `make bootstrap`"
             raise GateError(msg)
-        try:
-            return subprocess.run(  # noqa: S603 -- argv built from fixed parts and pinned versions
-                self.command(tool, *args),
-                cwd=cwd,
-                env={**os.environ, **(env or {})},
-                capture_output=True,
-                text=True,
-                timeout=TOOL_TIMEOUT_SECONDS,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as error:
-            msg = f"{tool} did not finish within {TOOL_TIMEOUT_SECONDS}s"
-            raise GateError(msg) from error
+        command = self.command(tool, *args)
+        # Its own process group: on a timeout the tool's workers go too, not only uv.
+        with subprocess.Popen(  # noqa: S603 -- argv built from fixed parts and pinned versions
+            command,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=TOOL_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired as error:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+                msg = f"{tool} did not finish within {TOOL_TIMEOUT_SECONDS}s"
+                raise GateError(msg) from error
+        return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def parse_pins(values: list[str]) -> dict[str, str]:

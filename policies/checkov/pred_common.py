@@ -47,6 +47,16 @@ def fields(mapping: Any) -> dict[str, Any]:  # noqa: ANN401
     return {key: value for key, value in mapping.items() if not str(key).startswith("__")}
 
 
+def mapping(value: Any) -> dict[str, Any]:  # noqa: ANN401
+    """Labels or annotations as one dict (checkov may hand them over as a list of one-entry dicts)."""
+    if isinstance(value, list):
+        merged: dict[str, Any] = {}
+        for entry in value:
+            merged.update(fields(entry))
+        return merged
+    return fields(value)
+
+
 def get_path(document: Any, *path: str | int) -> Any:  # noqa: ANN401
     """document[path...] through dicts and lists, or None."""
     node = document

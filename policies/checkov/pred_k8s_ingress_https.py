@@ -14,7 +14,7 @@ from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
-from pred_common import get_path
+from pred_common import get_path, mapping
 
 PREFIX = "alb.ingress.kubernetes.io/"
 TLS13_PREFIX = "ELBSecurityPolicy-TLS13-"
@@ -45,7 +45,7 @@ class AlbIngressIsHttpsOnly(BaseK8Check):
         )
 
     def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
-        annotations = get_path(conf, "metadata", "annotations") or {}
+        annotations = mapping(get_path(conf, "metadata", "annotations"))
         ingress_class = get_path(conf, "spec", "ingressClassName") or annotations.get(
             "kubernetes.io/ingress.class"
         )

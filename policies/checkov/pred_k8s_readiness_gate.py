@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
-from pred_common import get_path
+from pred_common import get_path, mapping
 
 LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
 
@@ -69,7 +69,7 @@ class NamespaceInjectsReadinessGates(BaseK8Check):
         name = get_path(conf, "metadata", "name")
         if name not in _load_balanced_namespaces(manifest.parent):
             return CheckResult.UNKNOWN
-        label = (get_path(conf, "metadata", "labels") or {}).get(LABEL)
+        label = mapping(get_path(conf, "metadata", "labels")).get(LABEL)
         return CheckResult.PASSED if label == "enabled" else CheckResult.FAILED
 
 

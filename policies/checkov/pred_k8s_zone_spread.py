@@ -12,7 +12,7 @@ from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
-from pred_common import fields, get_path
+from pred_common import get_path, mapping
 
 ZONE = "topology.kubernetes.io/zone"
 
@@ -27,12 +27,12 @@ class ReplicasSpreadAcrossZones(BaseK8Check):
         )
 
     def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
-        pod_labels = fields(get_path(conf, "spec", "template", "metadata", "labels"))
+        pod_labels = mapping(get_path(conf, "spec", "template", "metadata", "labels"))
         constraints = get_path(conf, "spec", "template", "spec", "topologySpreadConstraints") or []
         for constraint in constraints:
             if not isinstance(constraint, dict) or constraint.get("topologyKey") != ZONE:
                 continue
-            selected = fields(get_path(constraint, "labelSelector", "matchLabels"))
+            selected = mapping(get_path(constraint, "labelSelector", "matchLabels"))
             own_pods = bool(selected) and all(pod_labels.get(key) == value for key, value in selected.items())
             if (
                 constraint.get("whenUnsatisfiable") == "DoNotSchedule"
