@@ -47,7 +47,8 @@ Feature: HTTPS at the load balancer
     Given I have aws_lb_listener defined
     When its protocol is not HTTPS
     Then it must contain default_action
-    And it must contain redirect
+    When its type is redirect
+    Then it must contain redirect
     And it must contain protocol
     And its value must be HTTPS
 

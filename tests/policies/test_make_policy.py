@@ -1,0 +1,88 @@
+"""`make policy` on this checkout: every gate runs, reads its input, passes, and leaves its reports."""
+
+from __future__ import annotations
+
+import json
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+
+from tests.policies.conftest import REPO_ROOT, PolicyRun, require_crd_schemas, run_policy
+
+pytestmark = pytest.mark.slow
+
+GATES = (
+    "plan",
+    "terraform-compliance",
+    "checkov-plan",
+    "checkov",
+    "kubernetes-schema",
+    "hadolint",
+    "zizmor",
+)
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory) -> tuple[PolicyRun, float]:
+    require_crd_schemas()
+    reports = tmp_path_factory.mktemp("policy") / "reports"
+    started = time.monotonic()
+    run = run_policy(reports)
+    return run, time.monotonic() - started
+
+
+def test_the_repository_passes_every_gate(real_run):
+    run, _seconds = real_run
+    assert run.returncode == 0, run.output[-5000:]
+    for gate in GATES:
+        name, checked, _unit, failures, _seconds, result = run.summary_row(gate)
+        assert (name, failures, result) == (gate, "0", "pass")
+        assert int(checked) > 0, f"{gate} checked nothing"
+    assert run.summary_row("total")[1] == "0"
+
+
+def test_every_gate_read_enough_to_mean_something(real_run):
+    run, _seconds = real_run
+    checked = {gate: int(run.summary_row(gate)[1]) for gate in GATES}
+    assert checked["plan"] > 100, "the plan of infra/ has well over a hundred resources"
+    assert checked["terraform-compliance"] >= 40, "scenarios of the root plan and of the IRSA module plan"
+    assert checked["checkov"] > 500
+    objects = [
+        document
+        for path in (REPO_ROOT / "dist").rglob("*.yaml")
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        if document
+    ]
+    assert checked["kubernetes-schema"] == len(objects), "every object in dist/"
+    assert checked["zizmor"] == len(list((REPO_ROOT / ".github" / "workflows").glob("*.yml"))) + 1
+    assert "IRSA trust policies unknown until the cluster exists" in run.output
+    assert "also judged a plan of infra/modules/irsa_role" in run.output
+
+
+def test_reports_are_junit_and_sarif_without_a_failure(real_run):
+    run, _seconds = real_run
+    junit = ET.parse(run.reports / "junit.xml")  # noqa: S314 -- the report the run just wrote
+    suites = {suite.get("name"): suite for suite in junit.getroot().iter("testsuite")}
+    assert set(suites) == set(GATES)
+    for suite in suites.values():
+        assert (suite.get("failures"), suite.get("errors")) == ("0", "0")
+        assert int(suite.get("tests", "0")) > 0
+    sarif_files = sorted(run.reports.glob("*.sarif"))
+    assert {path.stem for path in sarif_files} == set(GATES)
+    for path in sarif_files:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert document["version"] == "2.1.0"
+        for result in (r for sarif_run in document["runs"] for r in sarif_run.get("results", [])):
+            assert result.get("suppressions"), f"{path.name}: an unsuppressed finding {result.get('ruleId')}"
+    assert not list(run.reports.rglob("*/*.sarif")), "scratch SARIF must not sit under the reports folder"
+
+
+def test_the_plan_judged_is_made_by_this_run(real_run):
+    run, seconds = real_run
+    plan = json.loads((run.reports / "plan.json").read_text(encoding="utf-8"))
+    assert plan["resource_changes"]
+    assert "planned infra against the emulator" in run.output
+    # Recorded for the report (not a pass condition: shared CI machines vary).
+    print(f"make policy took {seconds:.0f}s")  # noqa: T201

@@ -1,0 +1,175 @@
+"""The plan-based rules (terraform-compliance scenarios, the plan gate, the custom checks on the plan),
+each with a passing and a failing case, on plan JSON made by really planning the fixture configurations
+(tests/policies/fixtures/terraform) against the AWS emulator, four configurations in one emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from policies.planning import plan_configs
+from tests.policies.conftest import FIXTURES, REPO_ROOT, PolicyRun, run_policy, scenario_names
+
+pytestmark = pytest.mark.slow
+
+CONFIGS = ("passing", "failing", "empty", "unknowns")
+PLAN_GATES = "terraform-compliance,checkov-plan"
+
+# Scenario (and outline row) -> what its failure on the failing plan must name: the fixture's case.
+FAILING_CASES = {
+    "Allow statements grant no wildcard action [aws_iam_role, assume_role_policy]": (
+        "FixtureTrustWildcardAction"
+    ),
+    "Allow statements grant no wildcard action [aws_iam_role_policy, policy]": "FixtureServiceWildcardAction",
+    "Allow statements grant no wildcard action [aws_kms_key, policy]": "FixtureKeyWildcardAction",
+    "Allow statements list what they grant instead of what they leave out [aws_iam_policy, policy]": (
+        "FixtureNotAction"
+    ),
+    "Allow statements on every resource grant only actions that take no resource [aws_iam_role_policy]": (
+        "FixtureEveryResource"
+    ),
+    "iam:PassRole names the roles it may pass [aws_iam_user_policy]": "FixturePassAnyRole",
+    "Web-identity trust conditions hold no wildcard": "FixtureOidcWildcardSubject",
+    "Web-identity trust requires the STS audience": "FixtureOidcNoAudience",
+    "Web-identity trust requires one exact subject": "FixtureOidcNoSubject",
+    "HTTPS listeners negotiate with a TLS 1.3 policy": "aws_lb_listener.https_tls12",
+    "Plain-HTTP listeners have no action but a redirect": "aws_lb_listener.http_forward",
+    # The scenario reads the redirect action itself, which names no listener; one case redirects to HTTP.
+    "Plain-HTTP listeners redirect to HTTPS": "It is set to HTTP.",
+    "Target groups health-check the readiness path (/ready)": "aws_lb_target_group.wrong_health_path",
+    "Target group health checks are enabled": "aws_lb_target_group.health_check_off",
+    "ECR image tags are immutable": "aws_ecr_repository.mutable_tags",
+    "ECR scans every pushed image": "aws_ecr_repository.no_scan",
+    "ECR encrypts images with KMS": "aws_ecr_repository.aes_encryption",
+    "A public EKS endpoint admits only named networks": "0.0.0.0/0",
+    "EKS encrypts Kubernetes secrets with a KMS key": "aws_eks_cluster.plain_secrets",
+    "EKS sends API server, audit and authenticator logs to CloudWatch": "aws_eks_cluster.few_logs",
+    "SNS topics are encrypted with a KMS key": "aws_sns_topic.plain_topic",
+    "SQS queues are encrypted with a KMS key": "aws_sqs_queue.plain_queue",
+    "CloudWatch log groups are encrypted with a KMS key": "aws_cloudwatch_log_group.plain_logs",
+}
+DOCUMENT_TYPES = (
+    "aws_iam_role, assume_role_policy",
+    "aws_iam_role_policy, policy",
+    "aws_iam_policy, policy",
+    "aws_iam_user_policy, policy",
+    "aws_iam_group_policy, policy",
+    "aws_kms_key, policy",
+    "aws_sns_topic_policy, policy",
+    "aws_sqs_queue_policy, policy",
+    "aws_s3_bucket_policy, policy",
+    "aws_ecr_repository_policy, policy",
+    "aws_secretsmanager_secret_policy, policy",
+)
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory):
+    """Plan JSON of each fixture configuration, written to a file each."""
+    work = tmp_path_factory.mktemp("fixture-plans")
+    unknowns = work / "unknowns-config"
+    shutil.copytree(FIXTURES / "terraform" / "unknowns", unknowns)
+    shutil.copytree(REPO_ROOT / "infra" / "modules" / "irsa_role", unknowns / "modules" / "irsa_role")
+    configs = [(FIXTURES / "terraform" / name, {}) for name in CONFIGS[:-1]] + [(unknowns, {})]
+    paths = {}
+    for name, plan in zip(CONFIGS, plan_configs(configs, work / "scratch"), strict=True):
+        paths[name] = work / f"{name}.json"
+        paths[name].write_text(json.dumps(plan), encoding="utf-8")
+    return paths
+
+
+@pytest.fixture(scope="module")
+def runs(plans, tmp_path_factory) -> dict[str, PolicyRun]:
+    reports = tmp_path_factory.mktemp("runs")
+    jobs = {name: (PLAN_GATES, plans[name]) for name in ("passing", "failing", "empty")}
+    jobs["unknowns"] = ("plan", plans["unknowns"])
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            name: pool.submit(run_policy, reports / name, gates=gates, plan=plan)
+            for name, (gates, plan) in jobs.items()
+        }
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_the_passing_plan_passes_every_plan_gate(runs):
+    run = runs["passing"]
+    assert run.returncode == 0, run.output[-4000:]
+    for gate in ("plan", "terraform-compliance", "checkov-plan"):
+        assert run.failures(gate) == {}
+        assert run.errors(gate) == []
+
+
+def test_every_scenario_ran_on_the_passing_plan_and_passed(runs):
+    passed = runs["passing"].passed("terraform-compliance")
+    ran = {name.split(" [")[0] for name in passed}
+    assert set(scenario_names()) <= ran, f"never ran (skipped on every row): {set(scenario_names()) - ran}"
+    rows = {name for name in passed if name.startswith("Allow statements grant no wildcard action [")}
+    assert rows == {f"Allow statements grant no wildcard action [{row}]" for row in DOCUMENT_TYPES}
+
+
+@pytest.mark.parametrize("scenario", sorted(FAILING_CASES))
+def test_each_scenario_fails_on_its_own_case(runs, scenario):
+    failures = runs["failing"].failures("terraform-compliance")
+    assert scenario in failures, f"{scenario} did not fail; failed: {sorted(failures)}"
+    assert FAILING_CASES[scenario] in failures[scenario]
+
+
+def test_the_failing_plan_fails_only_where_a_case_was_planted(runs):
+    failed = set(runs["failing"].failures("terraform-compliance"))
+    # A NotAction statement has no Action: the wildcard-action row of its document type fails with it, and
+    # its iam:PassRole on "*" is also a statement on every resource.
+    by_products = {
+        "Allow statements grant no wildcard action [aws_iam_policy, policy]",
+        "Allow statements on every resource grant only actions that take no resource [aws_iam_user_policy]",
+    }
+    assert failed == set(FAILING_CASES) | by_products
+    inventory = [name for name in scenario_names("@noskip") if name.startswith("The plan has")]
+    assert set(inventory) <= runs["failing"].passed("terraform-compliance")
+
+
+def test_an_empty_plan_fails_every_noskip_scenario_by_name(runs):
+    run = runs["empty"]
+    assert run.returncode != 0
+    failed = set(run.failures("terraform-compliance"))
+    noskip = set(scenario_names("@noskip"))
+    assert noskip <= failed
+    assert failed <= noskip, "only the scenarios that must find their resources fail on an unrelated plan"
+
+
+def test_the_custom_checks_judge_the_rendered_plan(runs):
+    passed = {name.split(" ")[0] for name in runs["passing"].passed("checkov-plan")}
+    assert {"CKV_PRED_AWS_1", "CKV_PRED_AWS_3"} <= passed
+    failures = runs["failing"].failures("checkov-plan")
+    by_id = {name.split(" ")[0]: text for name, text in failures.items()}
+    assert set(by_id) == {"CKV_PRED_AWS_1", "CKV_PRED_AWS_3"}
+    for role in ("oidc_wildcard_subject", "oidc_no_audience", "oidc_no_subject"):
+        assert f"aws_iam_role.{role}" in by_id["CKV_PRED_AWS_1"]
+    assert "trust_wildcard_action" not in by_id["CKV_PRED_AWS_1"], "not a web-identity trust"
+    for listener in ("https_tls12", "http_forward", "http_redirect_plain"):
+        assert f"aws_lb_listener.{listener}" in by_id["CKV_PRED_AWS_3"]
+
+
+def test_unknown_documents_and_keys_fail_the_plan_gate_by_rule(runs):
+    run = runs["unknowns"]
+    assert run.returncode != 0
+    failures = run.failures("plan")
+    documents = failures[
+        "POL_PLAN_002 IAM documents are known at plan time (IRSA trust excepted, judged on a module plan)"
+    ]
+    assert "aws_iam_role_policy.unknown_document.policy" in documents
+    assert "module.own_role.aws_iam_role.this.assume_role_policy" in documents
+    assert "module.irsa" not in documents, "the IRSA module's trust is deferred, not failed"
+    keys = failures["POL_PLAN_003 A KMS key attribute unknown at plan time is set from an aws_kms_key"]
+    assert "aws_sns_topic.key_not_from_kms.kms_master_key_id" in keys
+    assert "aws_sqs_queue" in keys, "the failure says where the value comes from"
+    assert "key_from_kms_module" not in keys, "a key from an aws_kms_key behind a module output is accepted"
+    assert "1 IRSA trust policies unknown until the cluster exists" in run.output
+
+
+def test_the_passing_plan_accepts_its_unknown_keys(runs):
+    # An SNS topic, a log group, a secret and the EKS secrets key, each from aws_kms_key.this.
+    assert "4 KMS key attributes unknown until apply, each set from an aws_kms_key" in runs["passing"].output
