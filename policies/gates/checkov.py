@@ -22,18 +22,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from policies import locate
 from policies.context import Context
 from policies.model import Evaluation, Finding, GateError, GateResult
 from policies.tools import tail
-from policies.workspace import CHECKOV_CHECKS_DIR, stage
+from policies.workspace import CHECKOV_CHECKS_DIR, Root, stage
 
 NAME = "checkov"
 PLAN_NAME = "checkov-plan"
 SOURCE_FRAMEWORKS = ("terraform", "kubernetes", "dockerfile", "github_actions")
 # Data sources are read during the plan, not planned: the plan JSON has nothing for these to judge.
 DATA_SOURCE_CHECKS = frozenset({"CKV_PRED_AWS_2"})
-_CUSTOM_ID = re.compile(r'\bid="(CKV_PRED_[A-Z0-9_]+)"')
+_CUSTOM_ID = re.compile(r'"(CKV_PRED_[A-Z0-9_]+)"')
 _CRASHED = re.compile(r"Failed to run check (\S+) on (\S+)")
 _NOT_LOADED = re.compile(r"Cannot load external check '([^']+)'")
 
@@ -137,8 +139,24 @@ def _evaluations(
     return evaluations, checked, parse_errors
 
 
+def _unreadable_yaml(root: Root) -> list[str]:
+    """checkov's Kubernetes and workflow parsers skip a YAML file they cannot read without a word (its
+    report says zero parsing errors): read each one first, so that such a file fails the gate."""
+    problems = []
+    files = [*root.dist.rglob("*.y*ml"), *root.github.rglob("*.y*ml")]
+    for path in sorted(p for p in files if p.is_file()):
+        try:
+            list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            problems.append(
+                f"checkov could not parse {root.relative(path)} (it would skip it silently): {error}"
+            )
+    return problems
+
+
 def run(context: Context) -> GateResult:
     result = GateResult(name=NAME)
+    result.errors += _unreadable_yaml(context.root)
     try:
         scan = stage(context.root, context.work / "checkov-scan")
         out = context.work / "checkov-out"
