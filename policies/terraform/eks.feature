@@ -1,7 +1,7 @@
 Feature: EKS control plane
 
-  # A private endpoint has no public CIDRs to judge; a public one must name the networks it admits.
-  # Unknown CIDRs on a public endpoint fail: what the plan cannot show is not allowed through.
+  # A private endpoint has no public CIDRs to judge; a public one must name, in the plan, the networks it
+  # admits, and none of them may be the whole internet.
   Scenario: A public EKS endpoint admits only named networks
     Given I have aws_eks_cluster defined
     Then it must contain vpc_config
