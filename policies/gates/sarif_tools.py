@@ -67,7 +67,7 @@ def _evaluations(results: list[dict[str, Any]], checked: int, failing: set[str] 
 
 
 def run_hadolint(context: Context) -> GateResult:
-    result = GateResult(name=HADOLINT, unit="files")
+    result = GateResult(name=HADOLINT, unit="Dockerfile")
     dockerfile = context.root.dockerfile
     if not dockerfile.is_file():
         result.errors.append(f"{context.root.relative(dockerfile)} does not exist")

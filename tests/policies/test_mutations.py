@@ -142,7 +142,7 @@ def _run(name: str, mutation: Mutation, work) -> PolicyRun:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, PolicyRun]:
-    """Every mutation, two at a time (the infra ones each plan the copy: about 40 s)."""
+    """Every mutation, two at a time (the infra ones first: each plans its copy, about 45 s)."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
             name: pool.submit(_run, name, mutation, tmp_path_factory.mktemp("mutation"))
