@@ -8,6 +8,8 @@ the summary then says which plan was judged.
 
 from __future__ import annotations
 
+import json
+
 from policies import plan_facts
 from policies.context import Context
 from policies.model import GateError, GateResult
@@ -31,6 +33,14 @@ def run(context: Context) -> GateResult:
         result.errors.append(str(error))
         return result
     facts = plan_facts.analyse(plan)
+    # Every decision on a value the plan cannot show, for a reviewer (and the tests) to read.
+    (context.reports / "plan-decisions.json").write_text(
+        json.dumps(
+            {"deferred_irsa_trust": facts.deferred_trust, "unknown_keys_from_kms": facts.unknown_keys},
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     context.plan = plan
     context.deferred_trust = facts.deferred_trust
     result.checked = facts.resources

@@ -79,6 +79,26 @@ def test_reports_are_junit_and_sarif_without_a_failure(real_run):
     assert not list(run.reports.rglob("*/*.sarif")), "scratch SARIF must not sit under the reports folder"
 
 
+def test_karpenter_iam_and_interruption_queue_are_judged(real_run):
+    run, _seconds = real_run
+    plan = json.loads((run.reports / "plan.json").read_text(encoding="utf-8"))
+    addresses = {change["address"] for change in plan["resource_changes"]}
+    assert "module.karpenter.aws_sqs_queue.interruption" in addresses
+    assert any(
+        a.startswith("module.karpenter.module.controller_role.aws_iam_role_policy.") for a in addresses
+    )
+    decisions = json.loads((run.reports / "plan-decisions.json").read_text(encoding="utf-8"))
+    assert (
+        "module.karpenter.aws_sqs_queue.interruption.kms_master_key_id <- aws_kms_key"
+        in (decisions["unknown_keys_from_kms"])
+    )
+    assert "module.karpenter.module.controller_role.aws_iam_role.this" in decisions["deferred_irsa_trust"]
+    passed = run.passed("terraform-compliance")
+    assert "Allow statements grant no wildcard action [aws_iam_role_policy, policy]" in passed
+    assert "Allow statements grant no wildcard action [aws_sqs_queue_policy, policy]" in passed
+    assert "The plan has SQS queues" in passed
+
+
 def test_the_plan_judged_is_made_by_this_run(real_run):
     run, seconds = real_run
     plan = json.loads((run.reports / "plan.json").read_text(encoding="utf-8"))

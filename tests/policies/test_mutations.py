@@ -27,12 +27,19 @@ class Mutation:
 
 
 MUTATIONS = {
-    "wildcard action": Mutation(
-        "infra/modules/github_oidc/deploy_role.tf",
-        '"ecr:PutImage",',
-        '"ecr:*",',
+    "wildcard action (Karpenter controller)": Mutation(
+        "infra/modules/karpenter/controller.tf",
+        'Action   = "ec2:CreateTags"',
+        'Action   = "ec2:*"',
         "terraform-compliance",
         {"terraform-compliance": {"Allow statements grant no wildcard action [aws_iam_role_policy, policy]"}},
+    ),
+    "interruption queue without KMS (Karpenter)": Mutation(
+        "infra/modules/karpenter/interruption.tf",
+        "kms_master_key_id                 = module.queue_key.arn",
+        "sqs_managed_sse_enabled           = true",
+        "terraform-compliance",
+        {"terraform-compliance": {"SQS queues are encrypted with a KMS key"}},
     ),
     "wildcard OIDC subject (GitHub)": Mutation(
         "infra/modules/github_oidc/main.tf",
