@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from policies.plan_facts import IAM_DOCUMENTS
 from policies.planning import plan_configs
 from tests.policies.conftest import FIXTURES, REPO_ROOT, PolicyRun, run_policy, scenario_names
 
@@ -52,19 +53,8 @@ FAILING_CASES = {
     "SQS queues are encrypted with a KMS key": "aws_sqs_queue.plain_queue",
     "CloudWatch log groups are encrypted with a KMS key": "aws_cloudwatch_log_group.plain_logs",
 }
-DOCUMENT_TYPES = (
-    "aws_iam_role, assume_role_policy",
-    "aws_iam_role_policy, policy",
-    "aws_iam_policy, policy",
-    "aws_iam_user_policy, policy",
-    "aws_iam_group_policy, policy",
-    "aws_kms_key, policy",
-    "aws_sns_topic_policy, policy",
-    "aws_sqs_queue_policy, policy",
-    "aws_s3_bucket_policy, policy",
-    "aws_ecr_repository_policy, policy",
-    "aws_secretsmanager_secret_policy, policy",
-)
+# One row per IAM document type, in plan_facts' order: the feature's tables and the plan gate agree.
+DOCUMENT_TYPES = tuple(f"{type_}, {attribute}" for type_, attribute in IAM_DOCUMENTS.items())
 
 
 @pytest.fixture(scope="module")
