@@ -163,14 +163,16 @@ def _sources(
             module = _module_config(configuration, [*calls, parts[1]])
             output = (module or {}).get("outputs", {}).get(parts[2], {})
             refs = output.get("expression", {}).get("references")
-            found |= _sources(configuration, [*calls, parts[1]], refs, depth + 1) if refs else {"?"}
+            found |= (_sources(configuration, [*calls, parts[1]], refs, depth + 1) if refs else set()) or {
+                "?"
+            }
         elif parts[0] == "var" and calls:
             parent = _module_config(configuration, calls[:-1]) or {}
             argument = (
                 parent.get("module_calls", {}).get(calls[-1], {}).get("expressions", {}).get(parts[1], {})
             )
             refs = argument.get("references")
-            found |= _sources(configuration, calls[:-1], refs, depth + 1) if refs else {"?"}
+            found |= (_sources(configuration, calls[:-1], refs, depth + 1) if refs else set()) or {"?"}
         elif parts[0] == "data" and len(parts) >= 3:  # noqa: PLR2004 -- data.<type>.<name>
             found.add(f"data.{parts[1]}")
         elif parts[0] in {"var", "local", "each", "count", "path", "self", "terraform"}:
@@ -233,7 +235,7 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
                 expression = _expression(config, path) if config else None
                 refs = (expression or {}).get("references", [])
                 sources = _sources(configuration, calls, refs) if refs else {"the provider (not configured)"}
-                if sources <= KMS_KEY_SOURCES:
+                if sources and sources <= KMS_KEY_SOURCES:
                     accepted_keys.append(f"{address}.{attribute} <- {', '.join(sorted(sources))}")
                 else:
                     keys.append(

@@ -239,10 +239,17 @@ def _module_run(context: Context) -> tuple[list[Evaluation], int, int]:
 
 def run(context: Context) -> GateResult:
     result = GateResult(name=NAME, unit="scenarios")
-    for name in features.stale(context.root.service_card):
+    try:
+        stale = features.stale(context.root.service_card)
+    except (OSError, ValueError) as error:
         result.errors.append(
-            f"policies/terraform/{name} is stale against the service card: run `make policy-features`"
+            f"cannot read the service card {context.root.relative(context.root.service_card)}: {error}"
         )
+        return result
+    result.errors += [
+        f"policies/terraform/{name} is stale against the service card: run `make policy-features`"
+        for name in stale
+    ]
     if context.plan_path is None:
         result.errors.append("no plan to judge: the plan gate did not produce one")
         return result
