@@ -13,8 +13,8 @@ from pathlib import Path
 from policies.model import GateResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+# SARIF wants an absolute URI here; the plan gate is this package's own (policies/README.md).
 _GATE_URIS = {
-    "plan": "policies/README.md",
     "terraform-compliance": "https://terraform-compliance.com/",
     "checkov-plan": "https://www.checkov.io/",
     "kubernetes-schema": "https://github.com/willthames/kubernetes-validate",
@@ -146,7 +146,7 @@ def write_sarif(result: GateResult, path: Path) -> None:
                 "tool": {
                     "driver": {
                         "name": f"policy-{result.name}",
-                        "informationUri": _GATE_URIS.get(result.name, "policies/README.md"),
+                        **({"informationUri": _GATE_URIS[result.name]} if result.name in _GATE_URIS else {}),
                         "rules": list(rules.values()),
                     }
                 },
