@@ -6,12 +6,13 @@ another reason would prove nothing.
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
 
-from tests.policies.conftest import PolicyRun, copy_root, run_policy
+from tests.policies.conftest import REPO_ROOT, PolicyRun, copy_root, run_policy
 
 pytestmark = pytest.mark.slow
 
@@ -170,3 +171,21 @@ def test_each_mutation_fails_make_policy_naming_its_rule(runs, name):
     untouched = [gate for gate in mutation.gates.split(",") if gate not in mutation.expected]
     for gate in [*untouched, *(["plan"] if "terraform" in mutation.gates else [])]:
         assert run.failures(gate) == {}
+
+
+def test_every_finding_in_the_sarif_points_at_a_file_of_the_judged_tree(runs):
+    """Code scanning places a finding by its repository-relative path: each one must name a real file."""
+    for name, run in runs.items():
+        root = run.reports.parent / "root"
+        located = 0
+        for sarif in run.reports.glob("*.sarif"):
+            document = json.loads(sarif.read_text(encoding="utf-8"))
+            for result in (r for sarif_run in document["runs"] for r in sarif_run.get("results", [])):
+                for location in result.get("locations", []):
+                    uri = location["physicalLocation"]["artifactLocation"]["uri"]
+                    assert not uri.startswith("/"), f"{name}: {sarif.name} has an absolute path {uri}"
+                    assert (root / uri).is_file() or (REPO_ROOT / uri).is_file(), (
+                        f"{name}: {sarif.name}: {uri}"
+                    )
+                    located += 1
+        assert located, f"{name}: no finding of the run has a location"
