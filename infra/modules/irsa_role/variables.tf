@@ -21,11 +21,23 @@ variable "oidc_issuer" {
 variable "namespace" {
   description = "Kubernetes namespace of the only service account allowed to assume the role."
   type        = string
+
+  # The trust's subject is built from this value and cannot be seen in the root plan until the cluster
+  # exists, so the exact-subject rule is enforced here: a DNS label, no wildcard can slip in.
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.namespace))
+    error_message = "namespace must be a Kubernetes namespace name (a DNS-1123 label): no wildcards."
+  }
 }
 
 variable "service_account" {
   description = "Name of the only Kubernetes service account allowed to assume the role."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$", var.service_account))
+    error_message = "service_account must be a Kubernetes object name (a DNS-1123 subdomain): no wildcards."
+  }
 }
 
 variable "inline_policies" {

@@ -40,3 +40,23 @@ run "issuer_with_scheme_is_rejected" {
 
   expect_failures = [var.oidc_issuer]
 }
+
+run "wildcard_namespace_is_rejected" {
+  command = plan
+
+  variables {
+    namespace = "*"
+  }
+
+  expect_failures = [var.namespace]
+}
+
+run "wildcard_service_account_is_rejected" {
+  command = plan
+
+  variables {
+    service_account = "predictor*"
+  }
+
+  expect_failures = [var.service_account]
+}
