@@ -16,6 +16,8 @@ PY := $(VENV)/bin/python
 # it imports, its cold start and its memory are production's (Litestar loads plugins for whatever
 # libraries it finds installed, and the dev environment has many).
 RUN_VENV := .venv-run
+# The standard cdk8s CLI (manifests_py/cdk8s-cli/package-lock.json), so the tests prove `cdk8s synth` works.
+CDK8S_CLI_DIR := $(TOOLS_DIR)/cdk8s-cli
 BUILD := build
 # The service card (api/service.json) is the one source of the port; HOST stays loopback by default.
 HOST ?= 127.0.0.1
@@ -43,7 +45,7 @@ $(VENV)/.all: $(UV) pyproject.toml uv.lock
 	@touch $@
 
 .PHONY: bootstrap
-bootstrap: $(VENV)/.all $(RUN_VENV)/.synced ## Install the pinned uv, the dev environment and the runtime one
+bootstrap: $(VENV)/.all $(RUN_VENV)/.synced $(CDK8S_CLI_DIR)/.installed ## Install the pinned uv, the dev environment and the runtime one
 
 # ---------------------------------------------------------------- service
 .PHONY: run
@@ -72,6 +74,12 @@ fmt: $(VENV)/.all ## Apply ruff's fixes and formatting
 IMAGE ?=
 ENVIRONMENT ?=
 SYNTH_CHECK_DIR := $(BUILD)/synth-check
+$(CDK8S_CLI_DIR)/.installed: manifests_py/cdk8s-cli/package.json manifests_py/cdk8s-cli/package-lock.json
+	rm -rf $(CDK8S_CLI_DIR)
+	mkdir -p $(CDK8S_CLI_DIR)
+	cp $^ $(CDK8S_CLI_DIR)/
+	npm ci --prefix $(CDK8S_CLI_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
 
 .PHONY: synth
 synth: $(VENV)/.all ## Synthesize dist/ from manifests_py (validated; IMAGE=REPO@sha256:... ENVIRONMENT=prod for a deploy)
@@ -308,7 +316,7 @@ capacity-plan: $(VENV)/.all ## Print the capacity plan (HPA target, replicas, no
 
 # ---------------------------------------------------------------- tests
 .PHONY: test
-test: $(VENV)/.all ## Run every test that can run on this machine (unit, HTTP, system)
+test: bootstrap lint ## Lint, then run every test that can run on this machine (unit, HTTP, system, policy)
 	$(PY) -m pytest
 
 .PHONY: clean
