@@ -185,15 +185,19 @@ def test_malformed_pins_are_refused_naming_every_problem(tmp_path, mirror):
 # ---------------------------------------------------------------------------------------------- the jobs
 
 
-def _schema_readers(workflows) -> dict[str, tuple[int, int]]:
-    """checks.yml's jobs that read the schemas: (index of the fetch step, index of the first reader)."""
+# The deploy's release re-synthesizes with the pushed digest, which validates the custom resources too.
+RELEASE = "deploy.py release"
+
+
+def _schema_readers(workflows, workflow="checks.yml", readers=SCHEMA_READERS) -> dict[str, tuple[int, int]]:
+    """A workflow's jobs that read the schemas: (index of the fetch step, index of the first reader)."""
     found = {}
-    for job_id, job in workflows["checks.yml"]["jobs"].items():
+    for job_id, job in workflows[workflow]["jobs"].items():
         runs = [step.get("run", "") for step in job.get("steps", [])]
-        readers = [i for i, run in enumerate(runs) if any(command in run for command in SCHEMA_READERS)]
-        if readers:
+        reading = [i for i, run in enumerate(runs) if any(command in run for command in readers)]
+        if reading:
             fetches = [i for i, run in enumerate(runs) if "fetch_crd_schemas.py" in run]
-            found[job_id] = (fetches[0] if fetches else -1, readers[0])
+            found[job_id] = (fetches[0] if fetches else -1, reading[0])
     return found
 
 
@@ -204,9 +208,18 @@ def test_every_job_that_reads_the_crd_schemas_fetches_them_first(workflows):
         assert 0 <= fetch < reader, f"checks.yml:{job_id} must fetch the CRD schemas before using them"
 
 
+def test_the_deploy_fetches_the_crd_schemas_before_it_releases(workflows):
+    found = _schema_readers(workflows, "deploy.yml", (RELEASE,))
+    assert set(found) == {"deploy"}
+    fetch, release = found["deploy"]
+    assert 0 <= fetch < release, "deploy.yml must fetch the CRD schemas before the release synthesizes"
+
+
 def test_the_fetch_step_points_the_later_steps_at_the_schemas(workflows):
-    for job_id in _schema_readers(workflows):
-        steps = workflows["checks.yml"]["jobs"][job_id]["steps"]
+    jobs = [("checks.yml", job_id) for job_id in _schema_readers(workflows)]
+    jobs += [("deploy.yml", job_id) for job_id in _schema_readers(workflows, "deploy.yml", (RELEASE,))]
+    for workflow, job_id in jobs:
+        steps = workflows[workflow]["jobs"][job_id]["steps"]
         run = next(step["run"] for step in steps if "fetch_crd_schemas.py" in step.get("run", ""))
         assert '.github/scripts/fetch_crd_schemas.py "${RUNNER_TEMP}/crd-schemas"' in run, job_id
         assert f'echo "{CRD_SCHEMA_ENV}=${{RUNNER_TEMP}}/crd-schemas" >> "${{GITHUB_ENV}}"' in run, job_id
