@@ -7,6 +7,7 @@ here from their findings, one SARIF file per gate, each a run of its own tool na
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -69,6 +70,19 @@ def details(results: list[GateResult], limit: int = 20) -> str:
     return "\n".join(out)
 
 
+# Characters XML 1.0 cannot carry (control characters other than tab, newline and carriage return).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(element: ET.Element) -> None:
+    """Make every attribute and text of the tree representable: tool output can carry anything."""
+    for node in element.iter():
+        if node.text:
+            node.text = _NOT_XML.sub("?", node.text)
+        for key, value in node.attrib.items():
+            node.set(key, _NOT_XML.sub("?", value))
+
+
 def write_junit(results: list[GateResult], path: Path) -> None:
     suites = ET.Element("testsuites", name="make policy")
     for result in results:
@@ -110,6 +124,7 @@ def write_junit(results: list[GateResult], path: Path) -> None:
             )
             tests += 1
         suite.set("tests", str(tests))
+    _xml_safe(suites)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
 

@@ -7,6 +7,7 @@ ZIZMOR_VERSION, HADOLINT_VERSION), and reach this package as `--pin package==ver
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from dataclasses import dataclass
@@ -49,7 +50,8 @@ class Tools:
         with subprocess.Popen(  # noqa: S603 -- argv built from fixed parts and pinned versions
             command,
             cwd=cwd,
-            env={**os.environ, **(env or {})},
+            # Reports are text: no colour, whatever the tool guesses from CI or a terminal.
+            env={**os.environ, "NO_COLOR": "1", "CLICOLOR": "0", "FORCE_COLOR": "0", **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -62,7 +64,15 @@ class Tools:
                 process.communicate()
                 msg = f"{tool} did not finish within {TOOL_TIMEOUT_SECONDS}s"
                 raise GateError(msg) from error
-        return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+        return subprocess.CompletedProcess(command, process.returncode, _plain(stdout), _plain(stderr))
+
+
+# Some tools colour their output even when told not to (zizmor does when CI is set); reports get plain text.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def _plain(text: str) -> str:
+    return _ANSI_ESCAPE.sub("", text)
 
 
 def parse_pins(values: list[str]) -> dict[str, str]:
