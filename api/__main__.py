@@ -5,19 +5,21 @@ from __future__ import annotations
 import sys
 
 from api.model import ModelError
+from api.service_card import load_service_card
 from api.settings import SettingsError, load_settings
 
 
 def main() -> int:
+    card = load_service_card()
     try:
-        settings = load_settings()
+        settings = load_settings(card=card)
     except SettingsError as error:
         print(f"predictor: configuration error: {error}", file=sys.stderr)  # noqa: T201 - before logging exists
         return 2
     from api.server import serve  # noqa: PLC0415 - a configuration error should not pay for the web stack
 
     try:
-        serve(settings)
+        serve(settings, card=card)
     except ModelError as error:
         print(f"predictor: model error: {error}", file=sys.stderr)  # noqa: T201 - before logging exists
         return 2

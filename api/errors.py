@@ -12,7 +12,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.types import ExceptionHandlersMap
 
-__all__ = ["ErrorBody", "RequestError", "exception_handlers"]
+__all__ = ["MAX_DETAIL_CHARS", "MAX_FIELD_CHARS", "ErrorBody", "RequestError", "exception_handlers"]
 
 _log = logging.getLogger("api.errors")
 
@@ -36,16 +36,27 @@ class ErrorBody(msgspec.Struct, omit_defaults=True):
     field: str | None = None
 
 
+# Fields and details can quote what the client sent (a key, a path); bounded, so a huge key cannot
+# inflate the error response.
+MAX_FIELD_CHARS = 128
+MAX_DETAIL_CHARS = 512
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
 class RequestError(Exception):
     """A client error detected by our own validation."""
 
     def __init__(
         self, status: int, detail: str, *, field: str | None = None, error: str | None = None
     ) -> None:
+        detail = _bounded(detail, MAX_DETAIL_CHARS)
         super().__init__(detail)
         self.status = status
         self.detail = detail
-        self.field = field
+        self.field = None if field is None else _bounded(field, MAX_FIELD_CHARS)
         self.error = error or _CODES.get(status, "client_error")
 
 

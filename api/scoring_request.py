@@ -26,7 +26,6 @@ _NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field 
 _JSON_MEDIA_TYPES = frozenset({"application/json"})
 _NOT_FINITE = "not a finite number in float range (NaN and Infinity are not JSON)"
 _MAX_FLOAT_DIGITS = 309
-_MAX_ECHOED_NAME = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,17 +90,10 @@ def _from_validation_error(error: msgspec.ValidationError) -> RequestError:
     message, path = (match["message"], match["path"] or "") if match else (str(error), "")
     named = _NAMED_FIELD.match(message)
     if named:
-        name = _shortened(named["name"])
-        path = f"{path}.{name}"
-        message = message.replace(named["name"], name)
+        path = f"{path}.{named['name']}"
     if message in {"Number out of range", "Integer value out of range"}:
         message = _NOT_FINITE
     return RequestError(422, message, field=path.removeprefix(".") or "body")
-
-
-def _shortened(name: str) -> str:
-    # A client-chosen key is echoed in the error: bound it, so a huge key can't inflate the response.
-    return name if len(name) <= _MAX_ECHOED_NAME else f"{name[:_MAX_ECHOED_NAME]}..."
 
 
 def _diagnose(body: bytes) -> RequestError:

@@ -18,6 +18,7 @@ from api._http_protocol import BoundedHttpToolsProtocol
 from api._logs import LOG_CONFIG
 from api.app import create_app
 from api.lifecycle import Lifecycle
+from api.service_card import ServiceCard
 from api.settings import Settings
 
 __all__ = ["DrainingServer", "serve"]
@@ -51,9 +52,9 @@ class DrainingServer(uvicorn.Server):
         return await super().on_tick(counter)
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, *, card: ServiceCard | None = None) -> None:
     lifecycle = Lifecycle()
-    app = create_app(settings, lifecycle=lifecycle)
+    app = create_app(settings, lifecycle=lifecycle, card=card)
     config = uvicorn.Config(
         app,
         host=settings.host,
