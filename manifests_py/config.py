@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from api.settings import ENV_PREFIX, Settings
 from manifests_py._fields import Fields
 from manifests_py.image import (
     ImageReference,
@@ -59,13 +60,11 @@ PYPROJECT = REPO_ROOT / "pyproject.toml"
 # PREDICTOR_PORT, _DRAIN_SECONDS and _KEEP_ALIVE_SECONDS come from the service card, PREDICTOR_HOST from
 # the image; the app refuses any other PREDICTOR_ variable at start-up.
 APP_SETTING_VARIABLES = {
-    "model_path": "PREDICTOR_MODEL_PATH",
-    "max_batch_size": "PREDICTOR_MAX_BATCH_SIZE",
-    "max_body_bytes": "PREDICTOR_MAX_BODY_BYTES",
-    "log_requests": "PREDICTOR_LOG_REQUESTS",
-    "metrics_enabled": "PREDICTOR_METRICS_ENABLED",
+    field: f"{ENV_PREFIX}{field.upper()}"
+    for field in ("model_path", "max_batch_size", "max_body_bytes", "log_requests", "metrics_enabled")
+    if field in Settings.__struct_fields__
 }
-_APP_PREFIX = "PREDICTOR_"
+_APP_PREFIX = ENV_PREFIX
 
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from api.settings import SettingsError, load_settings
 from manifests_py._pod import MANAGED_BY
 from manifests_py.config import (
     APP_SETTING_VARIABLES,
@@ -88,6 +89,22 @@ def _setting(value: str | int | bool) -> str:  # noqa: FBT001 - a value, not a f
     return str(value)
 
 
+def checked_app_environment(card: ServiceCard, config: EnvironmentConfig) -> dict[str, str]:
+    """``app_environment``, refused (ConfigError naming the file) unless the service itself accepts it.
+
+    The pods would otherwise crash-loop on a value the config's own checks let through (a body limit
+    under the service's minimum, say). The model path names a file inside the image, so it is left to
+    the config's own check.
+    """
+    environment = app_environment(card, config.server)
+    checked = {key: value for key, value in environment.items() if key != APP_SETTING_VARIABLES["model_path"]}
+    try:
+        load_settings(checked, card=card)
+    except SettingsError as error:
+        raise ConfigError([f"{config.source}: server: the service refuses {error}"]) from error
+    return environment
+
+
 def app_environment(card: ServiceCard, server: ServerConfig) -> dict[str, str]:
     """The PREDICTOR_* variables: card facts the pod timings depend on, plus what the environment sets.
 
@@ -156,7 +173,7 @@ def service_props(
             memory_request_mebibytes=resources.memory_request_mebibytes,
             memory_limit_mebibytes=resources.memory_limit_mebibytes,
         ),
-        environment=app_environment(card, config.server),
+        environment=checked_app_environment(card, config),
         secret_environment={
             name: SecretEnv(secret=ref.secret, key=ref.key) for name, ref in config.secrets.items()
         },

@@ -83,6 +83,19 @@ OTHER_ACCOUNT_TARGET_GROUP = (
     "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/predictor-prod/7b6a5f4e3d2c1b0a"
 )
 BAD_CONFIGS = [
+    # Values the config's own checks let through but the service refuses at start-up (a crash loop).
+    Case(
+        "dev",
+        "server.max_body_bytes",
+        512,
+        "dev.toml: server: the service refuses PREDICTOR_MAX_BODY_BYTES='512': Expected `int` >= 1024",
+    ),
+    Case(
+        "prod",
+        "server.max_batch_size",
+        20000,
+        "prod.toml: server: the service refuses PREDICTOR_MAX_BATCH_SIZE='20000': Expected `int` <= 10000",
+    ),
     Case("dev", "scale.max", None, "dev.toml: scale.max: missing"),
     Case("prod", "scale.min", "3", "prod.toml: scale.min: expected an integer, got string '3'"),
     Case("dev", "scale.min", 5, "dev.toml: scale.min: 5 is greater than scale.max (3)"),
