@@ -28,7 +28,7 @@ def _inputs(**overrides: str) -> dict[str, str]:
     inputs = {
         "DEPLOY_ENVIRONMENT": "prod",
         "IMAGE_TAG": COMMIT,
-        "EKS_CLUSTER_NAME": "predictor-production",
+        "EKS_CLUSTER_NAME": PROD["terraform_outputs"]["cluster_name"],
         "SMOKE_BASE_URL": "https://predictor.example.com",
         "ROLLOUT_TIMEOUT_SECONDS": "120",
         "AWS_REGION": REGION,
@@ -242,6 +242,7 @@ def test_missing_inputs_are_all_named_and_nothing_runs(sandbox):
         ({"DEPLOY_ENVIRONMENT": "staging"}, "no manifests_py/environments/staging.toml"),
         ({"AWS_REGION": "us-east-1"}, "one of them is stale"),
         ({"EKS_CLUSTER_NAME": "bad name"}, "is not an EKS cluster name"),
+        ({"EKS_CLUSTER_NAME": "predictor-staging"}, "manifests were synthesized for"),
         ({"ROLLOUT_TIMEOUT_SECONDS": "forever"}, "is not a whole number of seconds"),
     ],
 )

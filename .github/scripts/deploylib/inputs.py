@@ -75,6 +75,9 @@ class Target:
     repository_name: str
     region: str
     account_id: str
+    # The cluster the manifests were synthesized for (Karpenter's discovery tags, the node role); None
+    # when the environment's config does not name one.
+    cluster_name: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +132,7 @@ def _load_target(environment: str, problems: list[str]) -> Target | None:
             "the outputs are from different applies"
         )
         return None
+    cluster_name = outputs.get("cluster_name")
     return Target(
         environment=environment,
         registry=match["registry"],
@@ -136,6 +140,7 @@ def _load_target(environment: str, problems: list[str]) -> Target | None:
         repository_name=match["name"],
         region=region,
         account_id=account,
+        cluster_name=str(cluster_name) if cluster_name else None,
     )
 
 
@@ -245,6 +250,16 @@ def resolve_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> Inpu
     cluster_name = smoke_url = None
     if "release" in phases:
         cluster_name = _cluster_name(args, environ, problems)
+        if (
+            target is not None
+            and None not in (cluster_name, target.cluster_name)
+            and cluster_name != target.cluster_name
+        ):
+            problems.append(
+                f"cluster name (--cluster-name / EKS_CLUSTER_NAME) is {cluster_name} but environment "
+                f"{target.environment}'s manifests were synthesized for {target.cluster_name} "
+                "([terraform_outputs].cluster_name): one of them is stale"
+            )
         raw_url = _value(args.smoke_url, environ, "SMOKE_BASE_URL")
         if raw_url is None:
             problems.append(
