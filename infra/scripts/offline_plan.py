@@ -40,9 +40,25 @@ class PlanFailedError(RuntimeError):
     """A step of the offline plan failed; the message names it and carries Terraform's output."""
 
 
+# A plan here takes seconds; a step that runs for ten minutes is hung (a provider waiting on an API).
+TERRAFORM_STEP_TIMEOUT_SECONDS = 600
+
+
 def terraform(args: list[str], cwd: Path, env: dict[str, str], step: str) -> str:
     command = [tfenv.terraform_binary(), *args]
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    try:
+        result = subprocess.run(  # noqa: S603
+            command,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=TERRAFORM_STEP_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired as error:
+        msg = f"{step}: terraform {args[0]} did not finish within {TERRAFORM_STEP_TIMEOUT_SECONDS} s"
+        raise PlanFailedError(msg) from error
     if result.returncode != 0:
         msg = f"{step}: terraform {args[0]} failed ({result.returncode})\n{result.stdout}{result.stderr}"
         raise PlanFailedError(msg)

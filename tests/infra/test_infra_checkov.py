@@ -36,6 +36,7 @@ def test_checkov_terraform_checks_pass_on_infra():
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
+        timeout=600,
         check=False,
     )
     try:
