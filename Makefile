@@ -21,7 +21,9 @@ CDK8S_CLI_DIR := $(TOOLS_DIR)/cdk8s-cli
 BUILD := build
 # The service card (api/service.json) is the one source of the port; HOST stays loopback by default.
 HOST ?= 127.0.0.1
-PORT ?= $(shell $(PYTHON) -c 'import json; print(json.load(open("api/service.json"))["port"])')
+# $(call card,KEY): a top-level fact of the service card.
+card = $(shell $(PYTHON) -c 'import json, sys; print(json.load(open("api/service.json"))[sys.argv[1]])' $(1))
+PORT ?= $(call card,port)
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
@@ -100,7 +102,7 @@ synth-check: $(VENV)/.all ## Fail if dist/ is not exactly what `make synth` writ
 # (CI: the ECR repository and the commit SHA). BASE_IMAGE and BASE_TAG build on another base (the image
 # tests use a Debian base assembled locally); left empty, the Dockerfile's pinned default is used.
 IMAGE_BUILDER ?= $(if $(shell docker info >/dev/null 2>&1 && echo up),docker,buildah)
-IMAGE_REPOSITORY ?= localhost/$(call image_card,name)
+IMAGE_REPOSITORY ?= localhost/$(call card,name)
 IMAGE_TAG ?= $(shell git rev-parse HEAD 2>/dev/null)
 IMAGE_REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 BASE_IMAGE ?=
@@ -110,15 +112,14 @@ BASE_TAG ?=
 IMAGE_CA_BUNDLE ?= $(firstword $(wildcard $(if $(filter environment%,$(origin SSL_CERT_FILE)),$(SSL_CERT_FILE)) \
   /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt))
 
-image_card = $(shell $(PYTHON) -c 'import json, sys; print(json.load(open("api/service.json"))[sys.argv[1]])' $(1))
 # The clone URL as a browsable source: scp-style remotes become https, credentials are dropped, and a clone
 # without an origin names its own directory.
 image_source = $(or $(shell git config --get remote.origin.url 2>/dev/null \
   | sed -E 's#^git@([^:]+):#https://\1/#; s#^(https?://)[^/@]+@#\1#; s#\.git$$##; s#^/#file:///#'),file://$(CURDIR))
 image_build_args = \
   UV_VERSION=$(UV_VERSION) \
-  APP_UID=$(call image_card,uid) \
-  APP_PORT=$(call image_card,port) \
+  APP_UID=$(call card,uid) \
+  APP_PORT=$(call card,port) \
   VERSION=$(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])') \
   REVISION=$(IMAGE_REVISION) \
   CREATED=$(shell date -u +%Y-%m-%dT%H:%M:%SZ) \
