@@ -9,40 +9,18 @@ import time
 import pytest
 
 from tests.support.service import LOOPBACK, get, start_service
+from tests.support.slow_request import SlowRequest
 
 pytestmark = pytest.mark.slow
 
 ROW = json.dumps(
     {"tenure_months": 3, "monthly_spend": 90, "support_tickets": 4, "days_since_login": 30}
 ).encode()
-SPLIT = 10  # bytes of the body held back, so the request stays in flight until we send them
-
-
-def _open_slow_request(port: int) -> socket.socket:
-    sock = socket.create_connection((LOOPBACK, port), timeout=10)
-    head = (
-        "POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(ROW)}\r\n\r\n"
-    )
-    sock.sendall(head.encode() + ROW[:-SPLIT])
-    return sock
-
-
-def _finish(sock: socket.socket) -> bytes:
-    sock.sendall(ROW[-SPLIT:])
-    response = b""
-    while b"\r\n\r\n" not in response or not response.endswith(b"}"):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        response += chunk
-    sock.close()
-    return response
 
 
 def test_sigterm_drains_in_flight_requests_then_exits_cleanly(tmp_path):
     service = start_service(tmp_path / "service.log", env={"PREDICTOR_DRAIN_SECONDS": "10"})
-    in_flight = [_open_slow_request(service.port) for _ in range(5)]
+    in_flight = [SlowRequest(service.port, "/predict", ROW) for _ in range(5)]
     time.sleep(0.3)  # let the server accept and start reading each one
 
     signalled = time.monotonic()
@@ -54,7 +32,7 @@ def test_sigterm_drains_in_flight_requests_then_exits_cleanly(tmp_path):
     assert get(service.port, "/health")[0] == 200, "liveness must hold while draining"
     assert service.process.poll() is None, "the server must wait for in-flight requests"
 
-    responses = [_finish(sock) for sock in in_flight]
+    responses = [request.finish() for request in in_flight]
     for response in responses:
         assert response.startswith(b"HTTP/1.1 200 "), response[:200]
         assert b'"score":' in response
@@ -70,13 +48,13 @@ def test_sigterm_drains_in_flight_requests_then_exits_cleanly(tmp_path):
 def test_a_stuck_request_cannot_hold_the_process_past_the_drain_budget(tmp_path):
     env = {"PREDICTOR_DRAIN_SECONDS": "1", "PREDICTOR_BODY_TIMEOUT_SECONDS": "60"}
     service = start_service(tmp_path / "service.log", env=env)
-    stuck = _open_slow_request(service.port)
+    stuck = SlowRequest(service.port, "/predict", ROW)
     time.sleep(0.3)
     signalled = time.monotonic()
     service.process.send_signal(15)
     assert service.wait(timeout=15) == 0
     elapsed = time.monotonic() - signalled
-    stuck.close()
+    stuck.abandon()
     # Budget (1 s) plus the final wait for open connections (1 s) plus process teardown.
     assert elapsed < 4, f"took {elapsed:.1f} s"
 

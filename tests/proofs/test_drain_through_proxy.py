@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import time
 
 import pytest
@@ -23,35 +22,13 @@ from api.service_card import load_service_card
 from tests.load.haproxy import HAProxy
 from tests.load.rehearsal import DEFAULT_MANIFESTS, Timings, sample_body
 from tests.load.rollout_spec import load_rollout_spec
-from tests.support.service import LOOPBACK, get, start_service
+from tests.support.service import get, start_service
+from tests.support.slow_request import SlowRequest
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
 IN_FLIGHT = 6
 CHECK_SCALE = 0.25
-HELD_BACK = 10  # bytes of each body kept back, so the request stays in flight until the test sends them
-
-
-def _open_slow_request(port: int, path: str, body: bytes) -> socket.socket:
-    sock = socket.create_connection((LOOPBACK, port), timeout=20)
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: rehearsal\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    sock.sendall(head.encode() + body[:-HELD_BACK])
-    return sock
-
-
-def _finish(sock: socket.socket, body: bytes) -> bytes:
-    sock.sendall(body[-HELD_BACK:])
-    response = b""
-    while b"\r\n\r\n" not in response or not response.rstrip().endswith(b"}"):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        response += chunk
-    sock.close()
-    return response
 
 
 @pytest.fixture
@@ -84,7 +61,7 @@ def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(
             proxy.wait_until_healthy("staying", timeout=15)
             # Only the leaving replica is in rotation while the slow requests arrive, so they all land there.
             proxy.admit("leaving")
-            in_flight = [_open_slow_request(proxy.port, card.paths.predict, body) for _ in range(IN_FLIGHT)]
+            in_flight = [SlowRequest(proxy.port, card.paths.predict, body) for _ in range(IN_FLIGHT)]
             deadline = time.monotonic() + 10
             while proxy.server("leaving").current_sessions < IN_FLIGHT and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -112,7 +89,7 @@ def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(
                 status, _ = get(proxy.port, card.paths.predict)
                 assert status == 200, "new requests go to the replica that stays"
 
-            responses = [_finish(sock, body) for sock in in_flight]
+            responses = [request.finish() for request in in_flight]
             for response in responses:
                 assert response.startswith(b"HTTP/1.1 200 "), response[:300]
                 assert b'"score":' in response
