@@ -19,6 +19,8 @@ from manifests_py import _pod
 from manifests_py.crds import ServiceReference, TargetGroupBinding, TargetGroupBindingSpec
 from manifests_py.portability import PortabilityWarning
 from manifests_py.props import (
+    SCALE_DOWN,
+    SCALE_UP,
     IngressExposure,
     Probe,
     ScalingRules,
@@ -320,13 +322,13 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
     def warn(setting: str, detail: str) -> None:
         warnings.append(PortabilityWarning(target=Target.EKS, setting=setting, detail=detail))
 
-    if scale.min_scale == 0:
+    if scale.min == 0:
         warn("min_scale=0", "scale to zero needs Knative's activator; the HPA keeps minReplicas at 1")
     if scale.concurrency_target is not None:
         warn(
             f"concurrency_target={scale.concurrency_target}",
             "the HPA has no request-concurrency metric; "
-            f"it scales on CPU at {props.cpu_target_percent}% of the request",
+            f"it scales on CPU at {scale.cpu_target_percent}% of the request",
         )
     if scale.container_concurrency:
         warn(
@@ -384,11 +386,11 @@ def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning
         "autoscaler",
         metadata=_metadata(props),
         target=deployment,
-        min_replicas=max(scale.min_scale, 1),
-        max_replicas=scale.max_scale,
-        metrics=[kplus.Metric.resource_cpu(kplus.MetricTarget.average_utilization(props.cpu_target_percent))],
-        scale_up=_scaling_rules(scale.scale_up),
-        scale_down=_scaling_rules(scale.scale_down),
+        min_replicas=max(scale.min, 1),
+        max_replicas=scale.max,
+        metrics=[kplus.Metric.resource_cpu(kplus.MetricTarget.average_utilization(scale.cpu_target_percent))],
+        scale_up=_scaling_rules(SCALE_UP),
+        scale_down=_scaling_rules(SCALE_DOWN),
     )
     _expose(scope, props, service)
     return _not_carried(props)

@@ -34,17 +34,17 @@ def _autoscaling_annotations(props: ServiceProps) -> dict[str, str]:
     scale = props.autoscaling
     if scale.concurrency_target is not None:
         klass, metric, target = "kpa", "concurrency", scale.concurrency_target
-        min_scale = scale.min_scale
+        min_scale = scale.min
     else:
         # CPU needs the HPA class, which cannot scale to zero.
-        klass, metric, target = "hpa", "cpu", props.cpu_target_percent
-        min_scale = max(scale.min_scale, 1)
+        klass, metric, target = "hpa", "cpu", scale.cpu_target_percent
+        min_scale = max(scale.min, 1)
     return {
         f"{_AUTOSCALING}/class": f"{klass}.{_AUTOSCALING}",
         f"{_AUTOSCALING}/metric": metric,
         f"{_AUTOSCALING}/target": str(target),
         f"{_AUTOSCALING}/min-scale": str(min_scale),
-        f"{_AUTOSCALING}/max-scale": str(scale.max_scale),
+        f"{_AUTOSCALING}/max-scale": str(scale.max),
     }
 
 
@@ -57,10 +57,10 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
     scale = props.autoscaling
     if scale.concurrency_target is not None:
         warn(
-            f"cpu_target_percent={props.cpu_target_percent}",
+            f"cpu_target_percent={scale.cpu_target_percent}",
             f"Knative's autoscaler scales on concurrency_target={scale.concurrency_target} instead",
         )
-    elif scale.min_scale == 0:
+    elif scale.min == 0:
         warn(
             "min_scale=0",
             "scaling on CPU uses Knative's HPA class, which cannot scale to zero; min-scale is 1",

@@ -6,72 +6,71 @@ the tag (the digest does not exist until CI pushes the image); CI re-synthesizes
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from typing import Annotated, Self
 
-__all__ = [
-    "ImageReference",
-    "ImageReferenceError",
-    "parse_image_reference",
-    "validate_digest",
-    "validate_repository",
-    "validate_tag",
-]
+from pydantic import AfterValidator, ValidationError, model_validator
+
+from manifests_py._model import Props, describe_errors, shaped
+
+__all__ = ["Digest", "ImageReference", "ImageReferenceError", "Repository", "Tag", "parse_image_reference"]
 
 # The grammar of github.com/distribution/reference, restricted to what a registry accepts.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _HOST = (
     r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
 )
-_REPOSITORY = re.compile(rf"^(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-_MUTABLE_TAGS = frozenset({"latest"})
+Repository = Annotated[
+    str,
+    shaped(
+        rf"(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*",
+        "an image repository (registry/name in lower case, no tag)",
+    ),
+]
+
+
+def _immutable(tag: str) -> str:
+    if tag.lower() == "latest":
+        msg = f"the tag {tag!r} is mutable; pin a release tag or a digest"
+        raise ValueError(msg)
+    return tag
+
+
+Tag = Annotated[
+    str, shaped(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "a valid image tag"), AfterValidator(_immutable)
+]
+Digest = Annotated[
+    str, shaped(r"sha256:[a-f0-9]{64}", "a sha256 digest (sha256: followed by 64 lower-case hex digits)")
+]
 
 
 class ImageReferenceError(ValueError):
     """An image reference is malformed or unpinned; the message starts with the field it came from."""
 
 
-def validate_repository(repository: str, *, field: str) -> str:
-    if not _REPOSITORY.fullmatch(repository):
-        msg = f"{field}: {repository!r} is not an image repository (registry/name in lower case, no tag)"
-        raise ImageReferenceError(msg)
-    return repository
+class ImageReference(Props):
+    repository: Repository
+    tag: Tag | None = None
+    digest: Digest | None = None
 
-
-def validate_tag(tag: str, *, field: str) -> str:
-    if not _TAG.fullmatch(tag):
-        msg = f"{field}: {tag!r} is not a valid image tag"
-        raise ImageReferenceError(msg)
-    if tag.lower() in _MUTABLE_TAGS:
-        msg = f"{field}: the tag {tag!r} is mutable; pin a release tag or a digest"
-        raise ImageReferenceError(msg)
-    return tag
-
-
-def validate_digest(digest: str, *, field: str) -> str:
-    if not _DIGEST.fullmatch(digest):
-        msg = f"{field}: {digest!r} is not a sha256 digest (sha256: followed by 64 lower-case hex digits)"
-        raise ImageReferenceError(msg)
-    return digest
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImageReference:
-    repository: str
-    tag: str | None = None
-    digest: str | None = None
-
-    def __post_init__(self) -> None:
-        validate_repository(self.repository, field="image.repository")
+    @model_validator(mode="after")
+    def _pinned(self) -> Self:
         if self.tag is None and self.digest is None:
-            msg = f"image: {self.repository!r} has neither a tag nor a digest"
-            raise ImageReferenceError(msg)
-        if self.tag is not None:
-            validate_tag(self.tag, field="image.tag")
-        if self.digest is not None:
-            validate_digest(self.digest, field="image.digest")
+            msg = (
+                f"{self.repository!r} has neither a tag nor a digest; "
+                "pin one (never rely on an implicit latest)"
+            )
+            raise ValueError(msg)
+        return self
+
+    @classmethod
+    def checked(cls, *, field: str, **parts: str | None) -> ImageReference:
+        """The reference, or ImageReferenceError naming ``field`` and every problem with it."""
+        try:
+            return cls(**parts)  # type: ignore[arg-type]
+        except ValidationError as error:
+            reasons = [line.split(": ", 1)[-1] for line in describe_errors(error)]
+            msg = f"{field}: {'; '.join(reasons)}"
+            raise ImageReferenceError(msg) from error
 
     @property
     def pinned_by_digest(self) -> bool:
@@ -89,12 +88,4 @@ def parse_image_reference(text: str, *, field: str) -> ImageReference:
     slash = remainder.rfind("/")
     colon = remainder.rfind(":")
     repository, tag = (remainder[:colon], remainder[colon + 1 :]) if colon > slash else (remainder, "")
-    if not tag and not digest:
-        msg = f"{field}: {text!r} has neither a tag nor a digest; pin one (never rely on an implicit latest)"
-        raise ImageReferenceError(msg)
-    validate_repository(repository, field=field)
-    if tag:
-        validate_tag(tag, field=field)
-    if digest:
-        validate_digest(digest, field=field)
-    return ImageReference(repository=repository, tag=tag or None, digest=digest or None)
+    return ImageReference.checked(field=field, repository=repository, tag=tag or None, digest=digest or None)

@@ -47,16 +47,16 @@ def _requirements(props: NodePoolProps) -> list[NodeSelectorRequirement]:
     aws = "karpenter.k8s.aws"
     requirements = [
         require("kubernetes.io/os", "In", "linux"),
-        require("kubernetes.io/arch", "In", *props.architectures),
-        require("karpenter.sh/capacity-type", "In", *props.capacity_types),
-        require("topology.kubernetes.io/zone", "In", *props.zones),
-        require(f"{aws}/instance-category", "In", *props.instance_categories),
+        require("kubernetes.io/arch", "In", *props.pool.architectures),
+        require("karpenter.sh/capacity-type", "In", *props.pool.capacity_types),
+        require("topology.kubernetes.io/zone", "In", *props.pool.zones),
+        require(f"{aws}/instance-category", "In", *props.pool.instance_categories),
     ]
-    if props.instance_families:
-        requirements.append(require(f"{aws}/instance-family", "In", *props.instance_families))
+    if props.pool.instance_families:
+        requirements.append(require(f"{aws}/instance-family", "In", *props.pool.instance_families))
     requirements += [
-        require(f"{aws}/instance-generation", "Gt", str(props.instance_generation_min - 1)),
-        require(f"{aws}/instance-cpu", "Lt", str(props.instance_cpu_max + 1)),
+        require(f"{aws}/instance-generation", "Gt", str(props.pool.instance_generation_min - 1)),
+        require(f"{aws}/instance-cpu", "Lt", str(props.pool.instance_cpu_max + 1)),
     ]
     return requirements
 
@@ -73,7 +73,7 @@ def _node_class_spec(props: NodePoolProps) -> EC2NodeClassSpec:
     discovery = [TagSelectorTerm(tags={DISCOVERY_TAG: props.cluster_name})]
     return EC2NodeClassSpec(
         role=props.node_role_name,
-        ami_selector_terms=[AmiSelectorTerm(alias=props.ami_alias)],
+        ami_selector_terms=[AmiSelectorTerm(alias=props.pool.ami_alias)],
         subnet_selector_terms=discovery,
         security_group_selector_terms=discovery,
         # IMDSv2 only; a hop limit of 1 keeps the instance role's credentials away from pods.
@@ -88,7 +88,7 @@ def _node_class_spec(props: NodePoolProps) -> EC2NodeClassSpec:
                 device_name=AL2023_ROOT_DEVICE,
                 root_volume=True,
                 ebs=EbsVolume(
-                    volume_size=f"{props.root_volume_gibibytes}Gi",
+                    volume_size=f"{props.pool.root_volume_gibibytes}Gi",
                     volume_type="gp3",
                     encrypted=True,
                     delete_on_termination=True,
@@ -107,13 +107,13 @@ def _node_pool_spec(props: NodePoolProps) -> NodePoolSpec:
                     group=EC2NodeClass.API_VERSION.split("/")[0], kind=EC2NodeClass.KIND, name=props.name
                 ),
                 requirements=_requirements(props),
-                expire_after=props.expire_after,
-                termination_grace_period=props.termination_grace_period,
+                expire_after=props.pool.expire_after,
+                termination_grace_period=props.pool.termination_grace_period,
             )
         ),
         disruption=NodePoolDisruption(
-            consolidation_policy=props.consolidation_policy.value,
-            consolidate_after=props.consolidate_after,
+            consolidation_policy=props.pool.consolidation_policy.value,
+            consolidate_after=props.pool.consolidate_after,
             budgets=[
                 DisruptionBudget(
                     nodes=budget.nodes,
@@ -121,12 +121,12 @@ def _node_pool_spec(props: NodePoolProps) -> NodePoolSpec:
                     schedule=budget.schedule,
                     duration=budget.duration,
                 )
-                for budget in props.budgets
+                for budget in props.pool.disruption_budgets
             ],
         ),
         limits={
-            "cpu": _quantity_cpu(props.cpu_limit_millicores),
-            "memory": _quantity_memory(props.memory_limit_mebibytes),
+            "cpu": _quantity_cpu(props.pool.cpu_limit_millicores),
+            "memory": _quantity_memory(props.pool.memory_limit_mebibytes),
         },
     )
 

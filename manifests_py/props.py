@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Annotated, Self
 
-from manifests_py.capacity_record import derived_cpu_target_percent
+from pydantic import Field, model_validator
+
+from manifests_py._model import Cpu, Memory, Props, mebibytes, millicores, refuse, shaped
 from manifests_py.image import ImageReference
 from manifests_py.shutdown import ShutdownTimings
 
 __all__ = [
+    "SCALE_DOWN",
+    "SCALE_UP",
     "Autoscaling",
     "Exposure",
     "HealthPaths",
@@ -38,27 +43,46 @@ class Target(StrEnum):
     KNATIVE = "knative"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Resources:
-    cpu_request_millicores: int = 250
-    cpu_limit_millicores: int = 1000
-    # Memory request == limit: the pod is never scheduled on memory it may not get.
-    memory_request_mebibytes: int = 256
-    memory_limit_mebibytes: int = 256
+class Resources(Props):
+    """``[resources]``: the container's CPU and memory, as Kubernetes quantities."""
 
-    def __post_init__(self) -> None:
-        if not 0 < self.cpu_request_millicores <= self.cpu_limit_millicores:
-            msg = (
-                f"resources: need 0 < cpu request ({self.cpu_request_millicores}m) "
-                f"<= limit ({self.cpu_limit_millicores}m)"
+    cpu_request: Cpu
+    cpu_limit: Cpu
+    # Memory request == limit in the committed environments: the pod is never scheduled on memory it
+    # may not get.
+    memory_request: Memory
+    memory_limit: Memory
+
+    @property
+    def cpu_request_millicores(self) -> int:
+        return millicores(self.cpu_request)
+
+    @property
+    def cpu_limit_millicores(self) -> int:
+        return millicores(self.cpu_limit)
+
+    @property
+    def memory_request_mebibytes(self) -> int:
+        return mebibytes(self.memory_request)
+
+    @property
+    def memory_limit_mebibytes(self) -> int:
+        return mebibytes(self.memory_limit)
+
+    @model_validator(mode="after")
+    def _request_within_limit(self) -> Self:
+        if self.cpu_request_millicores == 0:
+            raise refuse(reason="must be above zero", field="cpu_request")
+        if self.cpu_request_millicores > self.cpu_limit_millicores:
+            raise refuse(
+                reason=f"{self.cpu_request} exceeds cpu_limit ({self.cpu_limit})", field="cpu_request"
             )
-            raise ValueError(msg)
-        if not 0 < self.memory_request_mebibytes <= self.memory_limit_mebibytes:
-            msg = (
-                f"resources: need 0 < memory request ({self.memory_request_mebibytes}Mi) "
-                f"<= limit ({self.memory_limit_mebibytes}Mi)"
+        if self.memory_request_mebibytes > self.memory_limit_mebibytes:
+            raise refuse(
+                reason=f"{self.memory_request} exceeds memory_limit ({self.memory_limit})",
+                field="memory_request",
             )
-            raise ValueError(msg)
+        return self
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,40 +98,49 @@ class ScalingRules:
     policies: tuple[ScalingPolicy, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Autoscaling:
-    min_scale: int = 2
-    max_scale: int = 10
-    # Utilization of the CPU *request*: what the HPA (eks) and Knative's HPA class scale on. None (the
-    # default) derives it from the committed capacity measurement at the pod's CPU request
-    # (ServiceProps.cpu_target_percent), so no one retypes a measured figure.
-    cpu_target_percent: int | None = None
-    # In-flight requests per pod; when set, Knative's own autoscaler (KPA) scales on it instead of CPU.
-    concurrency_target: int | None = None
-    # Hard cap of concurrent requests per pod (Knative's queue-proxy enforces it); 0 = no cap.
-    container_concurrency: int = 0
-    # A stateless pod that starts in about a second can be added at once: react to the first reading
-    # (no stabilization) and allow doubling, or four more pods when there are few, every 15 s (the HPA's
-    # sync period), whichever adds more.
-    scale_up: ScalingRules = ScalingRules(
-        stabilization_window_seconds=0,
-        policies=(
-            ScalingPolicy(kind="Percent", value=100, period_seconds=15),
-            ScalingPolicy(kind="Pods", value=4, period_seconds=15),
-        ),
-    )
-    # Removing pods is what risks the latency objective, so it waits for five minutes of lower readings
-    # and then sheds at most 10 % a minute. The HPA rounds a percentage down to whole pods kept, so at
-    # least one pod can always go and the HPA still reaches min_scale.
-    scale_down: ScalingRules = ScalingRules(
-        stabilization_window_seconds=300,
-        policies=(ScalingPolicy(kind="Percent", value=10, period_seconds=60),),
-    )
+# A stateless pod that starts in about a second can be added at once: react to the first reading (no
+# stabilization) and allow doubling, or four more pods when there are few, every 15 s (the HPA's sync
+# period), whichever adds more.
+SCALE_UP = ScalingRules(
+    stabilization_window_seconds=0,
+    policies=(
+        ScalingPolicy(kind="Percent", value=100, period_seconds=15),
+        ScalingPolicy(kind="Pods", value=4, period_seconds=15),
+    ),
+)
+# Removing pods is what risks the latency objective, so it waits for five minutes of lower readings and
+# then sheds at most 10 % a minute. The HPA rounds a percentage down to whole pods kept, so at least one
+# pod can always go and the HPA still reaches the minimum.
+SCALE_DOWN = ScalingRules(
+    stabilization_window_seconds=300,
+    policies=(ScalingPolicy(kind="Percent", value=10, period_seconds=60),),
+)
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.min_scale <= self.max_scale or self.max_scale < 1:
-            msg = f"autoscaling: need 0 <= min_scale ({self.min_scale}) <= max_scale ({self.max_scale}) >= 1"
-            raise ValueError(msg)
+
+class Autoscaling(Props):
+    """``[scale]``: the replica bounds and what the autoscalers aim at."""
+
+    min: int = Field(ge=0, le=1000)
+    max: int = Field(ge=1, le=1000)
+    # Utilization of the CPU *request*: what the HPA (eks) and Knative's HPA class scale on. Chosen by a
+    # person; `make capacity` prints the value a measurement suggests next to it.
+    cpu_target_percent: int = Field(ge=1, le=100)
+    # In-flight requests per pod; when set, Knative's own autoscaler (KPA) scales on it instead of CPU.
+    concurrency_target: int | None = Field(default=None, ge=1, le=10_000)
+    # Hard cap of concurrent requests per pod (Knative's queue-proxy enforces it); 0 = no cap.
+    container_concurrency: int = Field(default=0, ge=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.min > self.max:
+            raise refuse(reason=f"{self.min} is greater than max ({self.max})", field="min")
+        target, cap = self.concurrency_target, self.container_concurrency
+        if target and cap and target > cap:
+            raise refuse(
+                reason=f"{target} exceeds container_concurrency ({cap}): the target could never be reached",
+                field="concurrency_target",
+            )
+        return self
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,10 +165,11 @@ class Probes:
     liveness: Probe = Probe(period_seconds=10, timeout_seconds=2, failure_threshold=3)
 
 
-@dataclass(frozen=True, kw_only=True)
-class SecretEnv:
-    secret: str
-    key: str
+class SecretEnv(Props):
+    """``[secrets.NAME]``: key ``key`` of Kubernetes Secret ``secret``."""
+
+    secret: Annotated[str, shaped(r"[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?", "a Secret name")]
+    key: Annotated[str, shaped(r"[-._a-zA-Z0-9]{1,253}", "a Secret key")]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,9 +214,9 @@ class ServiceProps:
     run_as_user: int
     shutdown: ShutdownTimings
     health: HealthPaths
+    autoscaling: Autoscaling
+    resources: Resources
     target: Target = Target.EKS
-    autoscaling: Autoscaling = Autoscaling()
-    resources: Resources = Resources()
     probes: Probes = Probes()
     environment: Mapping[str, str] = field(default_factory=dict)
     secret_environment: Mapping[str, SecretEnv] = field(default_factory=dict)
@@ -201,22 +235,7 @@ class ServiceProps:
     tmp_size_limit_mebibytes: int = 64
 
     def __post_init__(self) -> None:
-        if not 1 <= self.port <= 65535:  # noqa: PLR2004 - the TCP port range
-            msg = f"port: {self.port} is not a TCP port"
-            raise ValueError(msg)
-        if self.run_as_user < 10000:  # noqa: PLR2004 - restricted pods run above host UID ranges
-            msg = f"run_as_user: {self.run_as_user} must be >= 10000 so it maps to no host user"
-            raise ValueError(msg)
         clash = set(self.environment) & set(self.secret_environment)
         if clash:
             msg = f"environment and secret_environment both set {', '.join(sorted(clash))}"
             raise ValueError(msg)
-        self.cpu_target_percent  # noqa: B018 - resolved now, so a missing measurement fails at construction
-
-    @property
-    def cpu_target_percent(self) -> int:
-        """The HPA's CPU target: as set in ``autoscaling``, else derived from the capacity measurement."""
-        explicit = self.autoscaling.cpu_target_percent
-        if explicit is not None:
-            return explicit
-        return derived_cpu_target_percent(self.resources.cpu_request_millicores)

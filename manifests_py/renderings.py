@@ -10,33 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from api.settings import SettingsError, load_settings
 from manifests_py._pod import MANAGED_BY
-from manifests_py.config import (
-    APP_SETTING_VARIABLES,
-    ConfigError,
-    EnvironmentConfig,
-    ExposureKind,
-    NodePoolConfig,
-    ServerConfig,
-)
+from manifests_py.config import ConfigError, EnvironmentConfig, ExposureKind, app_settings
 from manifests_py.image import ImageReference
-from manifests_py.node_pool_props import (
-    Architecture,
-    Budget,
-    CapacityType,
-    ConsolidationPolicy,
-    DisruptionReason,
-    NodePoolProps,
-)
+from manifests_py.node_pool_props import NodePoolProps
 from manifests_py.props import (
-    Autoscaling,
     Exposure,
     HealthPaths,
     IngressExposure,
     LoadBalancerHealthCheck,
-    Resources,
-    SecretEnv,
     ServiceProps,
     Target,
     TargetGroupBindingExposure,
@@ -83,49 +65,23 @@ RENDERINGS: tuple[Rendering, ...] = (
 )
 
 
-def _setting(value: str | int | bool) -> str:  # noqa: FBT001 - a value, not a flag
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def checked_app_environment(card: ServiceCard, config: EnvironmentConfig) -> dict[str, str]:
-    """``app_environment``, refused (ConfigError naming the file) unless the service itself accepts it.
-
-    The pods would otherwise crash-loop on a value the config's own checks let through (a body limit
-    under the service's minimum, say). The model path names a file inside the image, so it is left to
-    the config's own check.
-    """
-    environment = app_environment(card, config.server)
-    checked = {key: value for key, value in environment.items() if key != APP_SETTING_VARIABLES["model_path"]}
-    try:
-        load_settings(checked, card=card)
-    except SettingsError as error:
-        raise ConfigError([f"{config.source}: server: the service refuses {error}"]) from error
-    return environment
-
-
-def app_environment(card: ServiceCard, server: ServerConfig) -> dict[str, str]:
-    """The PREDICTOR_* variables: card facts the pod timings depend on, plus what the environment sets.
+def app_environment(card: ServiceCard, config: EnvironmentConfig) -> dict[str, str]:
+    """The PREDICTOR_* variables: card facts the pod timings depend on, plus the environment's [server].
 
     PREDICTOR_HOST is left to the image, which listens on all interfaces.
     """
-    environment = {
+    return {
         "PREDICTOR_PORT": str(card.port),
         "PREDICTOR_DRAIN_SECONDS": str(card.server.drain_seconds),
         "PREDICTOR_KEEP_ALIVE_SECONDS": str(card.server.keep_alive_timeout_seconds),
+        **app_settings(config.server),
     }
-    for field, variable in APP_SETTING_VARIABLES.items():
-        value = getattr(server, field)
-        if value is not None:
-            environment[variable] = _setting(value)
-    return environment
 
 
 def _exposure(card: ServiceCard, config: EnvironmentConfig) -> Exposure:
-    if config.exposure is ExposureKind.TARGET_GROUP_BINDING and config.target_group_arn:
+    if config.exposure.kind is ExposureKind.TARGET_GROUP_BINDING and config.target_group_arn:
         return TargetGroupBindingExposure(target_group_arn=config.target_group_arn)
-    if config.exposure is ExposureKind.INGRESS and config.certificate_arn:
+    if config.exposure.kind is ExposureKind.INGRESS and config.certificate_arn:
         return IngressExposure(
             certificate_arn=config.certificate_arn,
             ssl_policy=card.load_balancer.tls_policy,
@@ -145,8 +101,7 @@ def _exposure(card: ServiceCard, config: EnvironmentConfig) -> Exposure:
 def service_props(
     card: ServiceCard, config: EnvironmentConfig, *, target: Target, image: ImageReference | None = None
 ) -> ServiceProps:
-    scale, resources = config.scale, config.resources
-    metrics_enabled = config.server.metrics_enabled is not False
+    metrics_enabled = config.server.get("metrics_enabled") is not False
     return ServiceProps(
         name=card.name,
         namespace=card.namespace,
@@ -160,58 +115,16 @@ def service_props(
             startup=card.paths.readiness, readiness=card.paths.readiness, liveness=card.paths.liveness
         ),
         target=target,
-        autoscaling=Autoscaling(
-            min_scale=scale.min,
-            max_scale=scale.max,
-            cpu_target_percent=scale.cpu_target_percent,
-            concurrency_target=scale.concurrency_target,
-            container_concurrency=scale.container_concurrency,
-        ),
-        resources=Resources(
-            cpu_request_millicores=resources.cpu_request_millicores,
-            cpu_limit_millicores=resources.cpu_limit_millicores,
-            memory_request_mebibytes=resources.memory_request_mebibytes,
-            memory_limit_mebibytes=resources.memory_limit_mebibytes,
-        ),
-        environment=checked_app_environment(card, config),
-        secret_environment={
-            name: SecretEnv(secret=ref.secret, key=ref.key) for name, ref in config.secrets.items()
-        },
+        autoscaling=config.scale,
+        resources=config.resources,
+        environment=app_environment(card, config),
+        secret_environment=config.secrets,
         exposure=_exposure(card, config),
         role_arn=config.app_role_arn,
         metrics_path=card.paths.metrics if metrics_enabled else None,
         # Knative's request timeout: the same bound the ALB's idle timeout puts on EKS.
         request_timeout_seconds=card.load_balancer.idle_timeout_seconds if target is Target.KNATIVE else None,
     )
-
-
-def _node_pool_overrides(pool: NodePoolConfig) -> dict[str, object]:
-    """The optional [node_pool] fields the environment sets, as props; the rest keep the props' defaults."""
-    overrides: dict[str, object] = {
-        "instance_categories": pool.instance_categories,
-        "instance_families": pool.instance_families,
-        "instance_generation_min": pool.instance_generation_min,
-        "instance_cpu_max": pool.instance_cpu_max,
-        "capacity_types": pool.capacity_types and tuple(CapacityType(v) for v in pool.capacity_types),
-        "architectures": pool.architectures and tuple(Architecture(v) for v in pool.architectures),
-        "consolidation_policy": pool.consolidation_policy and ConsolidationPolicy(pool.consolidation_policy),
-        "consolidate_after": pool.consolidate_after,
-        "expire_after": pool.expire_after,
-        "termination_grace_period": pool.termination_grace_period,
-        "ami_alias": pool.ami_alias,
-        "root_volume_gibibytes": pool.root_volume_gibibytes,
-        "budgets": pool.budgets
-        and tuple(
-            Budget(
-                nodes=b.nodes,
-                reasons=tuple(DisruptionReason(r) for r in b.reasons),
-                schedule=b.schedule,
-                duration=b.duration,
-            )
-            for b in pool.budgets
-        ),
-    }
-    return {key: value for key, value in overrides.items() if value is not None}
 
 
 def node_pool_props(card: ServiceCard, config: EnvironmentConfig) -> NodePoolProps:
@@ -225,14 +138,11 @@ def node_pool_props(card: ServiceCard, config: EnvironmentConfig) -> NodePoolPro
             name=card.name,
             cluster_name=pool.cluster_name,
             node_role_name=pool.node_role_name,
-            zones=pool.zones,
-            cpu_limit_millicores=pool.cpu_limit_millicores,
-            memory_limit_mebibytes=pool.memory_limit_mebibytes,
+            pool=pool,
             longest_pod_grace_period_seconds=ShutdownTimings.for_card(card).termination_grace_period_seconds,
             labels={"app.kubernetes.io/part-of": card.name, "app.kubernetes.io/managed-by": MANAGED_BY},
             # The same cost-allocation tags infra/ puts on everything it creates.
             tags={"Service": card.name, "Environment": config.name},
-            **_node_pool_overrides(pool),  # type: ignore[arg-type]
         )
     except ValueError as error:
         raise ConfigError([f"{config.source}: node_pool: {error}"]) from error

@@ -12,7 +12,6 @@ from typing import Any
 
 import cdk8s
 
-from manifests_py.capacity import CapacityError
 from manifests_py.config import (
     ENVIRONMENTS_DIR,
     ConfigError,
@@ -187,7 +186,7 @@ def synthesize(
         names = dict.fromkeys(r.environment for r in renderings)
         configs = _load_configs(names, project_version(), sources.environments_dir)
         rendered = render(renderings, card=card, configs=configs, image=image)
-    except (ConfigError, ServiceCardError, ImageReferenceError, CapacityError) as error:
+    except (ConfigError, ServiceCardError, ImageReferenceError) as error:
         raise SynthesisError(getattr(error, "problems", None) or [str(error)]) from error
     problems = _validate(rendered, sources.schema_dir or crd_schema_dir(), notice)
     if problems:

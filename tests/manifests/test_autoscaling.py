@@ -1,4 +1,4 @@
-"""The HPA: bounds from the config, its CPU target from the committed capacity measurement, and scaling
+"""The HPA: bounds and CPU target from the config (a measurement only suggests the target), and scaling
 behaviour that adds pods at once and removes them slowly, replayed with the controller's own rate rules.
 The PodDisruptionBudget and the zone spread must hold at every scale the HPA can reach."""
 
@@ -8,10 +8,7 @@ import math
 
 import pytest
 
-from manifests_py import props as props_module
-from manifests_py.capacity import hpa_cpu_target_percent
-from manifests_py.capacity_record import load_capacity_record
-from manifests_py.config import load_environment
+from manifests_py.config import ConfigError, load_environment
 from manifests_py.renderings import RENDERINGS, Layer
 from manifests_py.synth import render
 from tests.manifests.conftest import DIST, load_folder
@@ -41,37 +38,39 @@ def test_bounds_come_from_the_config(folder):
 
 
 @pytest.mark.parametrize("folder", EKS_FOLDERS)
-def test_cpu_target_is_what_the_committed_capacity_measurement_derives(folder):
-    config = load_environment(folder)
-    assert config.scale.cpu_target_percent is None, "the target must not be typed into the config"
-    measurement = load_capacity_record().measurement_for(config.resources.cpu_request_millicores)
+def test_cpu_target_is_the_configured_value(folder):
     (metric,) = hpa(folder)["metrics"]
     assert metric["resource"]["name"] == "cpu"
     assert metric["resource"]["target"] == {
         "type": "Utilization",
-        "averageUtilization": hpa_cpu_target_percent(measurement),
+        "averageUtilization": load_environment(folder).scale.cpu_target_percent,
     }
 
 
-def test_the_target_follows_the_record_not_a_retyped_number(card, monkeypatch):
-    """Change what the measurement derives, and the synthesized HPA target changes with it."""
-    monkeypatch.setattr(
-        props_module, "derived_cpu_target_percent", lambda millicores: 100 - millicores // 100
-    )
-    config = load_environment("prod")
+def test_the_target_follows_the_config(card, environments_copy):
+    """Change the configured target, and the synthesized HPA target changes with it (nothing else does)."""
+    path = environments_copy / "prod.toml"
+    configured = load_environment("prod").scale.cpu_target_percent
+    path.write_text(path.read_text().replace(f"cpu_target_percent = {configured}", "cpu_target_percent = 41"))
+    config = load_environment("prod", directory=environments_copy)
     (folder,) = render([r for r in RENDERINGS if r.folder == "prod"], card=card, configs={"prod": config})
     (autoscaler,) = [o for o in folder.objects if o["kind"] == "HorizontalPodAutoscaler"]
-    expected = 100 - config.resources.cpu_request_millicores // 100
-    assert autoscaler["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == expected
+    assert autoscaler["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 41
 
 
-def test_knative_on_cpu_uses_the_same_derived_target(card):
-    config = load_environment("dev")
-    derived = hpa_cpu_target_percent(
-        load_capacity_record().measurement_for(config.resources.cpu_request_millicores)
+def test_the_cpu_target_is_required(environments_copy):
+    path = environments_copy / "prod.toml"
+    path.write_text(
+        "\n".join(line for line in path.read_text().splitlines() if "cpu_target_percent" not in line)
     )
+    with pytest.raises(ConfigError, match=r"prod\.toml: scale\.cpu_target_percent: missing"):
+        load_environment("prod", directory=environments_copy)
+
+
+def test_knative_on_cpu_uses_the_configured_target(card):
+    target = load_environment("dev").scale.cpu_target_percent
     warnings = [str(w) for w in _rendered(card, "dev").warnings]
-    assert any(f"it scales on CPU at {derived}% of the request" in w for w in warnings)
+    assert any(f"it scales on CPU at {target}% of the request" in w for w in warnings)
 
 
 def _rendered(card, folder):

@@ -217,14 +217,10 @@ def test_knative_renders_no_eks_only_objects(rendered):
 def test_props_refuse_unsafe_values(card, rendered):
     props = service_props(card, load_environment("prod"), target=Target.EKS)
     assert isinstance(props, ServiceProps)
-    with pytest.raises(ValueError, match="min_scale"):
-        Autoscaling(min_scale=4, max_scale=2)
-    with pytest.raises(ValueError, match="cpu request"):
-        Resources(cpu_request_millicores=2000, cpu_limit_millicores=1000)
-    with pytest.raises(ValueError, match="run_as_user"):
-        replace(props, run_as_user=1000)
-    with pytest.raises(ValueError, match="port"):
-        replace(props, port=0)
+    with pytest.raises(ValueError, match="min"):
+        Autoscaling(min=4, max=2, cpu_target_percent=50)
+    with pytest.raises(ValueError, match="cpu_request"):
+        Resources(cpu_request="2", cpu_limit="1", memory_request="256Mi", memory_limit="256Mi")
     clash = SecretEnv(secret="config", key="port")  # noqa: S106 - a Secret's name, not a password
     with pytest.raises(ValueError, match="both set PREDICTOR_PORT"):
         replace(props, secret_environment={"PREDICTOR_PORT": clash})

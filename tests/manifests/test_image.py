@@ -48,7 +48,7 @@ def test_invalid_references_name_the_field(text, message):
 
 
 def test_a_reference_must_be_pinned():
-    with pytest.raises(ImageReferenceError, match="neither a tag nor a digest"):
+    with pytest.raises(ValueError, match="neither a tag nor a digest"):
         ImageReference(repository=ECR)
-    with pytest.raises(ImageReferenceError, match="mutable"):
+    with pytest.raises(ValueError, match="mutable"):
         ImageReference(repository=ECR, tag="latest")
