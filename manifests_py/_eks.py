@@ -19,11 +19,8 @@ from manifests_py import _pod
 from manifests_py.crds import ServiceReference, TargetGroupBinding, TargetGroupBindingSpec
 from manifests_py.portability import PortabilityWarning
 from manifests_py.props import (
-    SCALE_DOWN,
-    SCALE_UP,
     IngressExposure,
     Probe,
-    ScalingRules,
     ServiceProps,
     Target,
     TargetGroupBindingExposure,
@@ -50,6 +47,25 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 CHECKOV_DIGEST_CHECK = "CKV_K8S_43"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOSTNAME_KEY = "kubernetes.io/hostname"
+# A stateless pod that starts in about a second can be added at once: react to the first reading (no
+# stabilization) and allow doubling, or four more pods when there are few, every 15 s (the HPA's sync
+# period), whichever adds more.
+SCALE_UP = kplus.ScalingRules(
+    stabilization_window=cdk8s.Duration.seconds(0),
+    strategy=kplus.ScalingStrategy.MAX_CHANGE,
+    policies=[
+        kplus.ScalingPolicy(replicas=kplus.Replicas.percent(100), duration=cdk8s.Duration.seconds(15)),
+        kplus.ScalingPolicy(replicas=kplus.Replicas.absolute(4), duration=cdk8s.Duration.seconds(15)),
+    ],
+)
+# Removing pods is what risks the latency objective, so it waits for five minutes of lower readings and
+# then sheds at most 10 % a minute. The HPA rounds a percentage down to whole pods kept, so at least one
+# pod can always go and the HPA still reaches the minimum.
+SCALE_DOWN = kplus.ScalingRules(
+    stabilization_window=cdk8s.Duration.seconds(300),
+    strategy=kplus.ScalingStrategy.MAX_CHANGE,
+    policies=[kplus.ScalingPolicy(replicas=kplus.Replicas.percent(10), duration=cdk8s.Duration.seconds(60))],
+)
 
 
 def _metadata(props: ServiceProps, *, namespaced: bool = True, **extra: object) -> cdk8s.ApiObjectMetadata:
@@ -70,23 +86,6 @@ def _probe(path: str, probe: Probe, port: int) -> kplus.Probe:
         timeout_seconds=cdk8s.Duration.seconds(probe.timeout_seconds),
         failure_threshold=probe.failure_threshold,
         success_threshold=1,
-    )
-
-
-def _scaling_rules(rules: ScalingRules) -> kplus.ScalingRules:
-    policies = [
-        kplus.ScalingPolicy(
-            replicas=kplus.Replicas.percent(p.value)
-            if p.kind == "Percent"
-            else kplus.Replicas.absolute(p.value),
-            duration=cdk8s.Duration.seconds(p.period_seconds),
-        )
-        for p in rules.policies
-    ]
-    return kplus.ScalingRules(
-        stabilization_window=cdk8s.Duration.seconds(rules.stabilization_window_seconds),
-        strategy=kplus.ScalingStrategy.MAX_CHANGE,
-        policies=policies,
     )
 
 
@@ -389,8 +388,8 @@ def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning
         min_replicas=max(scale.min, 1),
         max_replicas=scale.max,
         metrics=[kplus.Metric.resource_cpu(kplus.MetricTarget.average_utilization(scale.cpu_target_percent))],
-        scale_up=_scaling_rules(SCALE_UP),
-        scale_down=_scaling_rules(SCALE_DOWN),
+        scale_up=SCALE_UP,
+        scale_down=SCALE_DOWN,
     )
     _expose(scope, props, service)
     return _not_carried(props)

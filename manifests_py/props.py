@@ -19,8 +19,6 @@ from manifests_py.image import ImageReference
 from manifests_py.shutdown import ShutdownTimings
 
 __all__ = [
-    "SCALE_DOWN",
-    "SCALE_UP",
     "Autoscaling",
     "Exposure",
     "HealthPaths",
@@ -29,8 +27,6 @@ __all__ = [
     "Probe",
     "Probes",
     "Resources",
-    "ScalingPolicy",
-    "ScalingRules",
     "SecretEnv",
     "ServiceProps",
     "Target",
@@ -83,38 +79,6 @@ class Resources(Props):
                 field="memory_request",
             )
         return self
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScalingPolicy:
-    kind: str  # "Pods" or "Percent", as in autoscaling/v2
-    value: int
-    period_seconds: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScalingRules:
-    stabilization_window_seconds: int
-    policies: tuple[ScalingPolicy, ...]
-
-
-# A stateless pod that starts in about a second can be added at once: react to the first reading (no
-# stabilization) and allow doubling, or four more pods when there are few, every 15 s (the HPA's sync
-# period), whichever adds more.
-SCALE_UP = ScalingRules(
-    stabilization_window_seconds=0,
-    policies=(
-        ScalingPolicy(kind="Percent", value=100, period_seconds=15),
-        ScalingPolicy(kind="Pods", value=4, period_seconds=15),
-    ),
-)
-# Removing pods is what risks the latency objective, so it waits for five minutes of lower readings and
-# then sheds at most 10 % a minute. The HPA rounds a percentage down to whole pods kept, so at least one
-# pod can always go and the HPA still reaches the minimum.
-SCALE_DOWN = ScalingRules(
-    stabilization_window_seconds=300,
-    policies=(ScalingPolicy(kind="Percent", value=10, period_seconds=60),),
-)
 
 
 class Autoscaling(Props):
