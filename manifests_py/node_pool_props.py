@@ -107,26 +107,25 @@ class Budget(Props):
 class NodePool(Props):
     """``[node_pool]``: the cluster's Karpenter capacity; unset fields keep these restricted defaults."""
 
-    zones: tuple[str, ...] = Field(min_length=1)
+    zones: tuple[str, ...]
     # Caps on everything the pool may launch at once: what a runaway HPA or a bad rollout can cost.
     cpu_limit: Cpu
     memory_limit: Memory
-    instance_categories: tuple[InstanceCategory, ...] = Field(default=("c", "m"), min_length=1)
+    instance_categories: tuple[InstanceCategory, ...] = ("c", "m")
     # Empty: every family of those categories from the minimum generation on (more choice for Spot and
     # for the cheapest fit); a list narrows it to these families.
     instance_families: tuple[str, ...] = ()
     instance_generation_min: int = Field(default=6, ge=1, le=99)
     # Small nodes keep the blast radius of one node small and consolidation fine-grained.
     instance_cpu_max: int = Field(default=16, ge=1, le=1024)
-    capacity_types: tuple[CapacityType, ...] = Field(default=(CapacityType.ON_DEMAND,), min_length=1)
+    capacity_types: tuple[CapacityType, ...] = (CapacityType.ON_DEMAND,)
     # The image is built for one architecture (amd64 in CI); arm64 needs a multi-architecture image.
-    architectures: tuple[Architecture, ...] = Field(default=(Architecture.AMD64,), min_length=1)
+    architectures: tuple[Architecture, ...] = (Architecture.AMD64,)
     consolidation_policy: ConsolidationPolicy = ConsolidationPolicy.WHEN_EMPTY_OR_UNDERUTILIZED
     # How long a node must stay empty or under-used before Karpenter replaces or removes it: minutes, so
     # short dips in traffic (and the HPA's own 5-minute scale-down) do not churn nodes.
     consolidate_after: Duration = "5m"
-    # With no budget Karpenter may disrupt every node at once.
-    disruption_budgets: tuple[Budget, ...] = Field(default=(Budget(nodes="10%"),), min_length=1)
+    disruption_budgets: tuple[Budget, ...] = (Budget(nodes="10%"),)
     # Nodes are replaced after 30 days, so they pick up patched AMIs and never run for ever.
     expire_after: Duration = "720h"
     # The most a drain may take, even if a PodDisruptionBudget blocks it (a stuck drain must end).
@@ -138,13 +137,22 @@ class NodePool(Props):
     # The AMI's snapshot is 20 GiB.
     root_volume_gibibytes: int = Field(default=20, ge=20, le=1000)
 
+    # Checked once the items are valid (a min_length would also count the invalid ones as missing).
     @field_validator("zones", "instance_categories", "capacity_types", "architectures")
     @classmethod
     def _distinct(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        if len(set(values)) != len(values):
-            msg = "lists a value twice"
+        if not values or len(set(values)) != len(values):
+            msg = "empty" if not values else "lists a value twice"
             raise ValueError(msg)
         return values
+
+    @field_validator("disruption_budgets")
+    @classmethod
+    def _some_budget(cls, budgets: tuple[Budget, ...]) -> tuple[Budget, ...]:
+        if not budgets:
+            msg = "empty: with no budget Karpenter may disrupt every node at once"
+            raise ValueError(msg)
+        return budgets
 
     @field_validator("zones")
     @classmethod

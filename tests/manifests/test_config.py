@@ -92,7 +92,10 @@ BAD_CONFIGS = [
     Case("dev", "scale.cpu_target_percent", 120, "scale.cpu_target_percent", "less than or equal to 100"),
     Case("dev", "scale.mni", 1, "scale.mni", "unknown field"),
     Case("prod", "server.host", "any", "server.host", "unknown field"),
-    Case("prod", "node_pool.zones", [], "node_pool.zones", "at least 1 item"),
+    Case("prod", "node_pool.zones", [], "node_pool.zones", "empty"),
+    Case(
+        "prod", "node_pool.disruption_budgets", [], "node_pool.disruption_budgets", "may disrupt every node"
+    ),
     Case("dev", "node_pool.zonez", ["eu-west-1a"], "node_pool.zonez", "unknown field"),
     Case(
         "prod",
