@@ -1,8 +1,9 @@
 """Typed, keyword-only props of the Knative-like service construct, with production-safe defaults.
 
 The props describe the service the way Knative does (image, port, scale bounds and target, resources,
-environment, health paths, exposure); ``target`` picks what it becomes. Nothing here knows about a
-particular environment: ``manifests_py.renderings`` fills the props from the service card and config.
+environment, health paths, exposure); ``target`` picks what it becomes. ``Autoscaling``, ``Resources``
+and ``SecretEnv`` are pydantic models: an environment's ``[scale]``, ``[resources]`` and ``[secrets.X]``
+tables are validated straight into them. ``manifests_py.renderings`` adds what the service card says.
 """
 
 from __future__ import annotations
