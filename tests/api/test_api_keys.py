@@ -1,9 +1,8 @@
-"""The API key file: its format, what it refuses, and rotation without a restart (keys matched, never shown)."""
+"""The API key file: its format, what it refuses, and rotation without a restart; keys are never shown."""
 
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 
 import pytest
@@ -76,7 +75,7 @@ def test_one_key_per_line_with_blank_lines_comments_and_spaces_ignored(tmp_path)
         ("a" * (MIN_KEY_CHARS - 1), "line 1: a key of 31 characters; keys must have 32 to 512"),
         ("# ok\n" + "a" * 513, "line 2: a key of 513 characters"),
         ("with space " + "a" * 40, "line 1: not a bearer token"),
-        ("quote\"" + "a" * 40, "line 1: not a bearer token"),
+        ('quote"' + "a" * 40, "line 1: not a bearer token"),
     ],
 )
 def test_an_unusable_file_is_refused_with_the_line_and_the_reason(tmp_path, content, words):
@@ -102,7 +101,7 @@ def test_a_missing_or_unreadable_file_is_refused(tmp_path, make):
     path = tmp_path / "keys"
     if make == "directory":
         path.mkdir()  # stat works, reading fails: what an unreadable file looks like to a root process
-    with pytest.raises(ApiKeyFileError, match="^cannot read the key file: "):
+    with pytest.raises(ApiKeyFileError, match=r"^cannot read the key file: "):
         ApiKeys(str(path))
 
 
@@ -134,7 +133,7 @@ def test_the_secret_mount_swap_of_its_data_link_is_seen(tmp_path):
     keys = ApiKeys(str(tmp_path / "api-keys"), check_interval=0)
     assert keys.matches(old.encode())
     (tmp_path / "..data_tmp").symlink_to("..v2")
-    os.replace(tmp_path / "..data_tmp", tmp_path / "..data")
+    (tmp_path / "..data_tmp").replace(tmp_path / "..data")
     assert keys.matches(new.encode())
     assert not keys.matches(old.encode())
 
