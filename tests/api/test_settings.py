@@ -112,4 +112,6 @@ def test_a_missing_api_key_file_stops_start_up_with_exit_2(tmp_path):
         check=False,
     )
     assert result.returncode == 2
-    assert f"configuration error: PREDICTOR_API_KEYS_FILE='{missing}': cannot read the key file" in result.stderr
+    assert (
+        f"configuration error: PREDICTOR_API_KEYS_FILE='{missing}': cannot read the key file" in result.stderr
+    )
