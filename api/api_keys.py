@@ -21,10 +21,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["MAX_KEY_CHARS", "MIN_KEY_CHARS", "ApiKeyFileError", "ApiKeys", "read_api_keys"]
+__all__ = ["MAX_FILE_BYTES", "MAX_KEY_CHARS", "MIN_KEY_CHARS", "ApiKeyFileError", "ApiKeys", "read_api_keys"]
 
 MIN_KEY_CHARS = 32
 MAX_KEY_CHARS = 512
+MAX_FILE_BYTES = 65_536
 BEARER_TOKEN = re.compile(rb"[A-Za-z0-9._~+/-]+=*")
 
 _log = logging.getLogger("api.api_keys")
@@ -43,10 +44,14 @@ def _digest(key: bytes) -> bytes:
 def read_api_keys(path: str | Path) -> tuple[bytes, ...]:
     """The digests of the keys in ``path``; ApiKeyFileError says which line is wrong, and why."""
     try:
-        text = Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            text = file.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         msg = f"cannot read the key file: {error.strerror or error}"
         raise ApiKeyFileError(msg) from None
+    if len(text) > MAX_FILE_BYTES:
+        msg = f"the key file is larger than {MAX_FILE_BYTES} bytes, the most a Secrets Manager secret holds"
+        raise ApiKeyFileError(msg)
     digests: list[bytes] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()

@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from api.api_keys import MIN_KEY_CHARS, ApiKeyFileError, ApiKeys, read_api_keys
+from api.api_keys import MAX_FILE_BYTES, MIN_KEY_CHARS, ApiKeyFileError, ApiKeys, read_api_keys
 
 
 def new_key() -> str:
@@ -75,6 +75,7 @@ def test_one_key_per_line_with_blank_lines_comments_and_spaces_ignored(tmp_path)
         ("a" * (MIN_KEY_CHARS - 1), "line 1: a key of 31 characters; keys must have 32 to 512"),
         ("# ok\n" + "a" * 513, "line 2: a key of 513 characters"),
         ("with space " + "a" * 40, "line 1: not a bearer token"),
+        ("#" * MAX_FILE_BYTES + "\n" + "a" * 40, "the key file is larger than 65536 bytes"),
         ('quote"' + "a" * 40, "line 1: not a bearer token"),
     ],
 )
