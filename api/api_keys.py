@@ -35,6 +35,10 @@ class ApiKeyFileError(ValueError):
     """The key file cannot be read or holds no valid key; the message never quotes a key."""
 
 
+def _unreadable(error: OSError) -> str:
+    return f"cannot read the key file: {error.strerror or error}"
+
+
 def _digest(key: bytes) -> bytes:
     # Keys are held and compared as SHA-256 digests: equal lengths, so the comparison doesn't leak a key's
     # length, and the process keeps no key in clear.
@@ -47,8 +51,7 @@ def read_api_keys(path: str | Path) -> tuple[bytes, ...]:
         with Path(path).open("rb") as file:
             text = file.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        msg = f"cannot read the key file: {error.strerror or error}"
-        raise ApiKeyFileError(msg) from None
+        raise ApiKeyFileError(_unreadable(error)) from None
     if len(text) > MAX_FILE_BYTES:
         msg = f"the key file is larger than {MAX_FILE_BYTES} bytes, the most a Secrets Manager secret holds"
         raise ApiKeyFileError(msg)
@@ -92,8 +95,7 @@ class ApiKeys:
         try:
             self._signature = _signature(self._path)
         except OSError as error:
-            msg = f"cannot read the key file: {error.strerror or error}"
-            raise ApiKeyFileError(msg) from None
+            raise ApiKeyFileError(_unreadable(error)) from None
         self._digests = read_api_keys(path)
         self._next_check = clock() + check_interval
         self._problem: str | None = None
@@ -125,7 +127,7 @@ class ApiKeys:
                 return
             digests = read_api_keys(self._path)
         except OSError as error:
-            self._keep_last_keys(f"cannot read the key file: {error.strerror or error}")
+            self._keep_last_keys(_unreadable(error))
             return
         except ApiKeyFileError as error:
             self._keep_last_keys(str(error))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SECURITY", "UNAUTHORIZED_RESPONSE", "bearer_auth_middleware", "security_components"]
 
-_SCHEME_NAME = "apiKey"
+_SCHEME_NAME = "bearerAuth"
 SECURITY: list[SecurityRequirement] = [{_SCHEME_NAME: []}]
 
 
