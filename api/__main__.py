@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
+from api.api_keys import ApiKeyFileError
 from api.model import ModelError
 from api.service_card import load_service_card
-from api.settings import SettingsError, load_settings
+from api.settings import SettingsError, load_settings, setting_variable
 
 
 def main() -> int:
@@ -22,6 +23,11 @@ def main() -> int:
         serve(settings, card=card)
     except ModelError as error:
         print(f"predictor: model error: {error}", file=sys.stderr)  # noqa: T201 - before logging exists
+        return 2
+    except ApiKeyFileError as error:
+        # The key file checked a moment ago by load_settings changed before the app read it.
+        variable = setting_variable("api_keys_file")
+        print(f"predictor: configuration error: {variable}: {error}", file=sys.stderr)  # noqa: T201 - before logging exists
         return 2
     return 0
 

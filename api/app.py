@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from litestar import Litestar
 from litestar.datastructures import ResponseHeader
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components
 
 from api._logs import JsonLineWriter
 from api._metrics import Metrics
 from api._observability import ObservabilityMiddleware
 from api._options import options_handlers
+from api.api_keys import ApiKeys
+from api.bearer_auth import security_components
 from api.errors import exception_handlers
 from api.lifecycle import Lifecycle
 from api.model import load_model
 from api.routes import metrics_handler, predict_handlers, probe_handlers
 from api.service_card import ServiceCard, load_service_card
-from api.settings import Settings
+from api.settings import Settings, setting_variable
 
 __all__ = ["create_app"]
 
+_log = logging.getLogger("api.app")
 
-def _openapi_config(card: ServiceCard, model_version: str) -> OpenAPIConfig:
+
+def _openapi_config(card: ServiceCard, model_version: str, *, secured: bool) -> OpenAPIConfig:
     document = PurePosixPath(card.paths.openapi)
     if document.name != "openapi.json":
         msg = f"service card paths.openapi must end in /openapi.json, got {card.paths.openapi}"
@@ -35,17 +42,36 @@ def _openapi_config(card: ServiceCard, model_version: str) -> OpenAPIConfig:
         path=str(document.parent),
         # The JSON document only: the UI plugins load scripts from public CDNs.
         render_plugins=[JsonRenderPlugin()],
+        components=security_components() if secured else Components(),
     )
+
+
+def _log_access(card: ServiceCard, api_keys: ApiKeys | None) -> Callable[[], None]:
+    # At start-up, once the server has configured logging: whether anyone may score, in one line.
+    def log_access() -> None:
+        if api_keys is None:
+            variable = setting_variable("api_keys_file")
+            _log.warning("POST %s is open to every client: %s is not set", card.paths.predict, variable)
+        else:
+            _log.info(
+                "POST %s needs a bearer API key: %d keys from %s, re-read when the file changes",
+                card.paths.predict,
+                api_keys.count,
+                api_keys.path,
+            )
+
+    return log_access
 
 
 def create_app(
     settings: Settings, *, lifecycle: Lifecycle | None = None, card: ServiceCard | None = None
 ) -> Litestar:
-    """Build the service. Loads and validates the model (raising ModelError) before anything serves."""
+    """Build the service. Loads the model (raising ModelError) and the API keys (raising ApiKeyFileError)."""
     card = card or load_service_card()
     lifecycle = lifecycle or Lifecycle()
     model = load_model(settings.model_path)
     metrics = Metrics(model, lifecycle) if settings.metrics_enabled else None
+    api_keys = None if settings.api_keys_file is None else ApiKeys(settings.api_keys_file)
 
     handlers = [
         *probe_handlers(
@@ -59,6 +85,7 @@ def create_app(
             model=model,
             max_batch_size=settings.max_batch_size,
             body_timeout_seconds=settings.body_timeout_seconds,
+            api_keys=api_keys,
         ),
     ]
     if metrics is not None:
@@ -68,7 +95,8 @@ def create_app(
         # The explicit OPTIONS handlers must come first (see api/_options.py).
         route_handlers=[*options_handlers(handlers), *handlers],
         exception_handlers=exception_handlers(max_body_bytes=settings.max_body_bytes),
-        openapi_config=_openapi_config(card, model.version),
+        openapi_config=_openapi_config(card, model.version, secured=api_keys is not None),
+        on_startup=[_log_access(card, api_keys)],
         request_max_body_size=settings.max_body_bytes,
         response_headers=[
             ResponseHeader(

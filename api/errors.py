@@ -19,6 +19,7 @@ _log = logging.getLogger("api.errors")
 # Litestar raises these itself (routing, body limit); clients get a stable code for each.
 _CODES = {
     400: "bad_request",
+    401: "unauthorized",
     404: "not_found",
     405: "method_not_allowed",
     408: "request_timeout",

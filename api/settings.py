@@ -1,7 +1,8 @@
 """Typed runtime settings, read once from ``PREDICTOR_*`` environment variables and validated.
 
 Defaults are the production values; anything unsafe (a keep-alive that the load balancer would outlive,
-an unknown ``PREDICTOR_`` variable that is probably a typo) stops start-up with a message naming the variable.
+an unknown ``PREDICTOR_`` variable that is probably a typo, an API key file that is missing, empty or
+holds a short key) stops start-up with a message naming the variable.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Annotated, Any
 
 import msgspec
 
+from api.api_keys import ApiKeyFileError, read_api_keys
 from api.service_card import ServiceCard, load_service_card
 
-__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "load_settings"]
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "load_settings", "setting_variable"]
 
 ENV_PREFIX = "PREDICTOR_"
 BUNDLED_MODEL_PATH = Path(__file__).with_name("models") / "churn-logreg.json"
@@ -57,13 +59,24 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     ]
     log_requests: Annotated[bool, msgspec.Meta(description="One JSON log line per request on stdout.")] = True
     metrics_enabled: Annotated[bool, msgspec.Meta(description="Serve Prometheus metrics.")] = True
+    api_keys_file: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                min_length=1,
+                description="File of client API keys (see api/api_keys.py); POST /predict then needs "
+                "one as a bearer token. Unset: POST /predict is open.",
+            ),
+        ]
+        | None
+    ) = None
 
 
 _FIELD_BY_VARIABLE = {f"{ENV_PREFIX}{name.upper()}": name for name in Settings.__struct_fields__}
 _ERROR_PATH = re.compile(r" - at `\$\.(?P<field>\w+)`$")
 
 
-def _variable(field: str) -> str:
+def setting_variable(field: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}"
 
 
@@ -92,17 +105,23 @@ def load_settings(environ: Mapping[str, str] | None = None, card: ServiceCard | 
             raise SettingsError(message) from error
         field = match["field"]
         raw = values[field]
-        msg = f"{_variable(field)}={raw!r}: {message[: match.start()]}"
+        msg = f"{setting_variable(field)}={raw!r}: {message[: match.start()]}"
         raise SettingsError(msg) from error
 
     idle = card.load_balancer.idle_timeout_seconds
     if settings.keep_alive_seconds <= idle:
         msg = (
-            f"{_variable('keep_alive_seconds')}={settings.keep_alive_seconds}: must exceed the load "
+            f"{setting_variable('keep_alive_seconds')}={settings.keep_alive_seconds}: must exceed the load "
             f"balancer's idle timeout ({idle} s), or the server closes connections the load balancer reuses"
         )
         raise SettingsError(msg)
     if not Path(settings.model_path).is_file():
-        msg = f"{_variable('model_path')}={settings.model_path!r}: no such file"
+        msg = f"{setting_variable('model_path')}={settings.model_path!r}: no such file"
         raise SettingsError(msg)
+    if settings.api_keys_file is not None:
+        try:
+            read_api_keys(settings.api_keys_file)
+        except ApiKeyFileError as error:
+            msg = f"{setting_variable('api_keys_file')}={settings.api_keys_file!r}: {error}"
+            raise SettingsError(msg) from error
     return settings

@@ -17,6 +17,8 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.types import ASGIApp
 
 from api._responses import JsonBytes
+from api.api_keys import ApiKeys
+from api.bearer_auth import SECURITY, UNAUTHORIZED_RESPONSE, bearer_auth_middleware
 from api.errors import ErrorBody, RequestError
 from api.model import LogisticModel
 from api.scoring_request import RequestParser
@@ -94,8 +96,14 @@ def _request_body_operation(model: LogisticModel, max_batch_size: int) -> type[O
 
 
 def predict_handlers(
-    *, path: str, model: LogisticModel, max_batch_size: int, body_timeout_seconds: float
+    *,
+    path: str,
+    model: LogisticModel,
+    max_batch_size: int,
+    body_timeout_seconds: float,
+    api_keys: ApiKeys | None = None,
 ) -> list[HTTPRouteHandler]:
+    """GET and POST; with ``api_keys``, POST needs one of them as a bearer token (GET stays open)."""
     baseline = JsonBytes(msgspec.json.encode(BaselinePrediction(score=model.score(model.baseline))))
     parser = RequestParser(model, max_batch_size=max_batch_size)
     version = model.version
@@ -124,7 +132,10 @@ def predict_handlers(
         responses={
             200: ResponseSpec(_PREDICTION_UNION, description="Scores in [0, 1]", generate_examples=False),
             **_ERROR_RESPONSES,
+            **({401: UNAUTHORIZED_RESPONSE} if api_keys else {}),
         },
+        middleware=[bearer_auth_middleware(api_keys)] if api_keys else None,
+        security=SECURITY if api_keys else None,
     )
     async def predict(request: Request[Any, Any, Any]) -> ASGIApp:
         parser.check_content_type(request.headers.get("content-type"))

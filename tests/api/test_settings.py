@@ -63,3 +63,55 @@ def test_bad_setting_stops_start_up_with_exit_2_and_the_variable_named():
     )
     assert result.returncode == 2
     assert "configuration error: PREDICTOR_PORT='nope'" in result.stderr
+
+
+def test_no_api_key_file_by_default(card):
+    assert load_settings({}, card=card).api_keys_file is None
+
+
+def test_a_usable_api_key_file_is_accepted(card, tmp_path):
+    path = tmp_path / "keys"
+    path.write_text("k" * 32 + "\n", encoding="utf-8")
+    assert load_settings({"PREDICTOR_API_KEYS_FILE": str(path)}, card=card).api_keys_file == str(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "cannot read the key file: No such file or directory"),
+        ("directory", "cannot read the key file: Is a directory"),
+        ("", "no key in the key file"),
+        ("short-key\n", "line 1: a key of 9 characters"),
+    ],
+)
+def test_an_unusable_api_key_file_stops_start_up_naming_the_variable(card, tmp_path, content, words):
+    path = tmp_path / "keys"
+    if content == "directory":
+        path.mkdir()
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"PREDICTOR_API_KEYS_FILE": str(path)}, card=card)
+    assert str(raised.value).startswith(f"PREDICTOR_API_KEYS_FILE={str(path)!r}: {words}")
+
+
+def test_an_empty_api_key_file_variable_is_refused_not_taken_as_unset(card):
+    with pytest.raises(SettingsError, match=r"^PREDICTOR_API_KEYS_FILE='': .*length >= 1"):
+        load_settings({"PREDICTOR_API_KEYS_FILE": ""}, card=card)
+
+
+def test_a_missing_api_key_file_stops_start_up_with_exit_2(tmp_path):
+    missing = tmp_path / "keys"
+    result = subprocess.run(
+        [sys.executable, "-m", "api"],
+        cwd=REPO_ROOT,
+        env={"PATH": "/usr/bin:/bin", "PREDICTOR_API_KEYS_FILE": str(missing)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert (
+        f"configuration error: PREDICTOR_API_KEYS_FILE='{missing}': cannot read the key file" in result.stderr
+    )

@@ -272,7 +272,7 @@ def test_bad_configuration_names_the_field_and_writes_nothing(environments_copy,
     set_field(environments_copy, case.env, case.field, case.value)
     before = snapshot(out_dir)
     with pytest.raises(SynthesisError) as raised:
-        synthesize(out_dir, sources=Sources(environments_dir=environments_copy), notice=lambda _: None)
+        synthesize(out_dir, sources=Sources(environments_dir=environments_copy))
     where = f"{case.env}.toml: {case.location}: "
     assert any(where in p and case.fragment in p for p in raised.value.problems), raised.value.problems
     assert snapshot(out_dir) == before
@@ -284,7 +284,7 @@ def test_every_problem_of_every_environment_is_reported_at_once(environments_cop
     set_field(environments_copy, "prod", "image.tag", "latest")
     set_field(environments_copy, "prod", "exposure.kind", None)
     with pytest.raises(SynthesisError) as raised:
-        synthesize(out_dir, sources=Sources(environments_dir=environments_copy), notice=lambda _: None)
+        synthesize(out_dir, sources=Sources(environments_dir=environments_copy))
     problems = "\n".join(raised.value.problems)
     assert "dev.toml: scale.min" in problems
     assert "prod.toml: image.tag" in problems

@@ -3,7 +3,9 @@
 It runs schemathesis's own engine (``schemathesis run``): the document's examples, the coverage phase
 (boundary and type-violating values for every schema), then random valid and invalid requests, with every
 check enabled: no 5xx, only documented statuses, content types, headers and body schemas, invalid input
-rejected with a 4xx and valid input accepted, a truthful ``Allow`` header. Bounded by ``MAX_EXAMPLES``
+rejected with a 4xx and valid input accepted, a truthful ``Allow`` header. The server runs as in a cluster,
+with an API key file: schemathesis sends the key, and its ``ignored_auth`` check proves that POST /predict
+refuses requests without it or with a wrong one. Bounded by ``MAX_EXAMPLES``
 per operation and a per-request timeout (a hang is an error), and the server's log must hold no 5xx.
 
 Why the CLI and not the pytest plugin: schemathesis 4.32's lazy loader (``schemathesis.pytest.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -42,11 +45,15 @@ def test_every_response_conforms_to_the_published_document(tmp_path, publish):
     log = tmp_path / "service.log"
     reports = tmp_path / "reports"
     seed = os.environ.get("PROOFS_FUZZ_SEED")
-    with running_service(log) as service:
+    key = secrets.token_urlsafe(32)
+    key_file = tmp_path / "api-keys"
+    key_file.write_text(key + "\n", encoding="utf-8")
+    with running_service(log, env={"PREDICTOR_API_KEYS_FILE": str(key_file)}) as service:
         command = [
             *_schemathesis(),
             "run",
             service.url + card.paths.openapi,
+            f"--header=Authorization: Bearer {key}",
             "--checks=all",
             f"--max-examples={MAX_EXAMPLES}",
             f"--request-timeout={REQUEST_TIMEOUT_SECONDS}",
@@ -80,7 +87,7 @@ def test_every_response_conforms_to_the_published_document(tmp_path, publish):
     publish(
         "fuzz-openapi",
         {
-            "command": " ".join(command[1:]),
+            "command": " ".join(command[1:]).replace(key, "<key>"),
             "seed": run["seed"],
             "max_examples": MAX_EXAMPLES,
             "request_timeout_seconds": REQUEST_TIMEOUT_SECONDS,
