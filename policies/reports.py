@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from policies.model import GateResult
+from tools.common import write_atomic
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # SARIF wants an absolute URI here; the plan gate is this package's own (policies/README.md).
@@ -125,8 +126,7 @@ def write_junit(results: list[GateResult], path: Path) -> None:
             tests += 1
         suite.set("tests", str(tests))
     _xml_safe(suites)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    write_atomic(path, ET.tostring(suites, encoding="unicode", xml_declaration=True))
 
 
 def write_sarif(result: GateResult, path: Path) -> None:
@@ -169,5 +169,4 @@ def write_sarif(result: GateResult, path: Path) -> None:
             }
         ],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    write_atomic(path, json.dumps(document, indent=1))

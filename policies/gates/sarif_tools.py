@@ -16,7 +16,7 @@ from typing import Any
 
 from policies.context import Context
 from policies.model import Evaluation, Finding, GateError, GateResult
-from policies.tools import tail
+from tools.common import tail, write_json
 
 HADOLINT = "hadolint"
 ZIZMOR = "zizmor"
@@ -146,5 +146,5 @@ def run_zizmor(context: Context) -> GateResult:
 
 def _write(context: Context, name: str, document: dict[str, Any], result: GateResult) -> None:
     target = context.reports / name
-    target.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    write_json(target, document)
     result.native_sarif.append(target)
