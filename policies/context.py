@@ -17,7 +17,6 @@ class Context:
     tools: Tools
     given_plan: Path | None = None
     # Set by the plan gate for the gates that judge the plan.
-    plan_path: Path | None = None
     plan: dict[str, Any] | None = None
     deferred_trust: list[str] = field(default_factory=list)
 

@@ -24,11 +24,9 @@ from typing import Any
 
 from policies.model import Evaluation, Finding
 
-PLAN_READABLE = "POL_PLAN_001"
 DOCUMENTS_KNOWN = "POL_PLAN_002"
 KEYS_FROM_KMS = "POL_PLAN_003"
 TITLES = {
-    PLAN_READABLE: "The plan holds resource changes to judge",
     DOCUMENTS_KNOWN: "IAM documents are known at plan time (IRSA trust excepted, judged on a module plan)",
     KEYS_FROM_KMS: "A KMS key attribute unknown at plan time is set from an aws_kms_key",
 }
@@ -189,18 +187,6 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
         if change.get("mode") == "managed" and change.get("change", {}).get("actions") != ["delete"]
     ]
     configuration = plan.get("configuration", {})
-    readable = Evaluation(
-        rule=PLAN_READABLE,
-        title=TITLES[PLAN_READABLE],
-        checked=1,
-        findings=()
-        if changes
-        else (
-            Finding(
-                rule=PLAN_READABLE, title=TITLES[PLAN_READABLE], message="the plan has no resource changes"
-            ),
-        ),
-    )
     documents: list[Finding] = []
     keys: list[Finding] = []
     deferred: list[str] = []
@@ -248,7 +234,6 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
                     )
     return PlanFacts(
         evaluations=[
-            readable,
             Evaluation(
                 rule=DOCUMENTS_KNOWN,
                 title=TITLES[DOCUMENTS_KNOWN],
