@@ -10,13 +10,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-POLICIES_DIR = Path(__file__).resolve().parent
-REPO_ROOT = POLICIES_DIR.parent
+from tools.common import REPO_ROOT
+
+POLICIES_DIR = REPO_ROOT / "policies"
 FEATURES_DIR = POLICIES_DIR / "terraform"
 CHECKOV_CHECKS_DIR = POLICIES_DIR / "checkov"
-# The pipeline's own tool that hands terraform-compliance a one-line copy of a plan (it reads one line and
-# rewrites its input file): the policy gate uses it rather than a second copy of that knowledge.
-COMPACT_PLAN = REPO_ROOT / ".github" / "scripts" / "compact_plan.py"
 INFRA_SCRIPTS = REPO_ROOT / "infra" / "scripts"
 
 # Never copied into a scan: Terraform's working data, caches and bytecode.
