@@ -57,7 +57,7 @@ def _scenario_lines(features_dir: Path) -> dict[str, tuple[str, int]]:
         for number, text in enumerate(feature.read_text(encoding="utf-8").splitlines(), start=1):
             match = _SCENARIO.match(text)
             if match:
-                lines[match.group(2)] = (feature.name, number)
+                lines[match.group(2)] = (f"policies/terraform/{feature.name}", number)
     return lines
 
 
@@ -116,9 +116,10 @@ def _cases(report: Path) -> list[tuple[str, str]]:
 
 
 def _run(
-    context: Context, plan: dict[str, Any], features_dir: Path, label: str
+    context: Context, plan: dict[str, Any], features_dir: Path, label: str, module: str | None = None
 ) -> tuple[list[Evaluation], int, int]:
-    """(evaluations, scenarios run, scenarios skipped) of one terraform-compliance run."""
+    """(evaluations, scenarios run, scenarios skipped) of one terraform-compliance run; a plan of `module`
+    on its own has its findings named and placed on that module."""
     work = context.work / f"terraform-compliance-{label}"
     # terraform-compliance reads a plan's first line only and rewrites its input file: it gets a one-line
     # copy, so a pretty-printed plan is read whole and the judged file is left as it was.
@@ -151,6 +152,7 @@ def _run(
         title = scenario_name
         if scenario is not None and row is not None and row < len(scenario.rows):
             title = f"{scenario_name} [{scenario.rows[row]}]"
+        title += f" [{module}]" if module else ""
         if outcome == "skipped":
             skipped += 1
             continue
@@ -158,26 +160,23 @@ def _run(
         findings: tuple[Finding, ...] = ()
         if outcome == "failed":
             messages = (scenario.failures.get(row) if scenario else None) or ["failed (see the report)"]
-            feature, line = lines.get(scenario_name, (None, None))
+            where = (f"{module}/main.tf", None) if module else lines.get(scenario_name, (None, None))
             findings = tuple(
-                _finding(context, title, message, feature, line) for message in dict.fromkeys(messages)
+                _finding(context, title, message, where, locate_address=not module)
+                for message in dict.fromkeys(messages)
             )
         evaluations.append(Evaluation(rule=title, title=title, checked=1, findings=findings))
     return evaluations, ran, skipped
 
 
-def _finding(context: Context, title: str, message: str, feature: str | None, line: int | None) -> Finding:
-    address = locate.first_address(message)
-    where = locate.declaration(context.root, context.plan or {}, address) if address else None
-    if where is None and feature is not None:
-        where = (f"policies/terraform/{feature}", line or 1)
-    return Finding(
-        rule=title,
-        title=title,
-        message=message,
-        path=where[0] if where else None,
-        line=where[1] if where else None,
-    )
+def _finding(
+    context: Context, title: str, message: str, where: tuple[str | None, int | None], *, locate_address: bool
+) -> Finding:
+    """Placed on the declaration of the resource the message names in the root plan, else `where`."""
+    address = locate.first_address(message) if locate_address else None
+    declared = locate.declaration(context.root, context.plan or {}, address) if address else None
+    path, line = declared or where
+    return Finding(rule=title, title=title, message=message, path=path, line=line)
 
 
 def _irsa_module_plan(context: Context) -> dict[str, Any]:
@@ -201,26 +200,7 @@ def _module_run(context: Context) -> tuple[list[Evaluation], int, int]:
     shutil.rmtree(module_features, ignore_errors=True)
     module_features.mkdir(parents=True)
     shutil.copy2(FEATURES_DIR / WEB_IDENTITY_FEATURE, module_features / WEB_IDENTITY_FEATURE)
-    evaluations, ran, skipped = _run(context, _irsa_module_plan(context), module_features, "irsa-module")
-    suffix = f" [{plan_facts.IRSA_MODULE}]"
-    placed = [
-        Evaluation(
-            rule=e.rule + suffix,
-            title=e.title + suffix,
-            checked=e.checked,
-            findings=tuple(
-                Finding(
-                    rule=f.rule + suffix,
-                    title=f.title,
-                    message=f.message,
-                    path=f"{plan_facts.IRSA_MODULE}/main.tf",
-                )
-                for f in e.findings
-            ),
-        )
-        for e in evaluations
-    ]
-    return placed, ran, skipped
+    return _run(context, _irsa_module_plan(context), module_features, "irsa-module", plan_facts.IRSA_MODULE)
 
 
 def run(context: Context) -> GateResult:
