@@ -18,7 +18,6 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # SARIF wants an absolute URI here; the plan gate is this package's own (policies/README.md).
 _GATE_URIS = {
     "terraform-compliance": "https://terraform-compliance.com/",
-    "checkov-plan": "https://www.checkov.io/",
     "kubernetes-schema": "https://github.com/willthames/kubernetes-validate",
 }
 

@@ -1,8 +1,8 @@
 """The gates whose tool writes SARIF itself: hadolint on the Dockerfile, zizmor on the workflows.
 
-- hadolint (HADOLINT_VERSION): a finding at warning level or above fails, as in the image tests; DL1000
-  (the Dockerfile does not parse) is an input the gate could not read.
-- zizmor (ZIZMOR_VERSION, the pipeline's pin, the flags of `make workflows-check`): offline, strict
+- hadolint (HADOLINT_VERSION): a finding at warning level or above fails; DL1000 (the Dockerfile does
+  not parse) is an input the gate could not read.
+- zizmor (ZIZMOR_VERSION; `make workflows-check` runs this gate too): offline, strict
   collection (a workflow that does not parse is an error), pedantic persona; every finding fails. Every
   workflow must appear among the inputs zizmor reports as audited.
 """
