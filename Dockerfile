@@ -1,7 +1,11 @@
 # The service image. The build stage resolves the locked runtime set (uv.lock, no dev groups) into a
-# virtualenv; the runtime stage carries only that virtualenv and api/. Build it with `make image`: it passes
-# every build argument from its one source (uid and port: api/service.json; version: pyproject.toml;
-# uv: the Makefile's UV_VERSION; revision, source and date: git and the clock).
+# virtualenv; the runtime stage carries only that virtualenv and api/.
+#
+# `docker build -t predictor .` builds it as it stands: every default below is the real value, copied from
+# its one source (uid and port: api/service.json; version: pyproject.toml; uv: the Makefile's UV_VERSION),
+# and tests/image/test_dockerfile_defaults.py fails when a copy drifts from its source. `make image` passes
+# the same values from those sources, plus the revision, creation date and source labels from git and
+# the clock.
 
 # The base: official slim Python, its tag pinned to the digest of the multi-architecture index. 3.11 is
 # also Debian bookworm's python3, so a base assembled from Debian packages behaves alike. Repository and
@@ -10,6 +14,10 @@ ARG BASE_IMAGE=docker.io/library/python
 ARG BASE_TAG=3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
 # The virtualenv's interpreter links to the base's by absolute path, so both stages use the same base and path.
 ARG VENV=/opt/venv
+ARG UV_VERSION=0.13.9
+ARG APP_UID=10001
+ARG APP_PORT=8000
+ARG VERSION=0.1.0
 
 FROM ${BASE_IMAGE}:${BASE_TAG} AS build
 ARG VENV
@@ -26,15 +34,14 @@ ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
     UV_LINK_MODE=copy \
     UV_PROJECT_ENVIRONMENT=${VENV}
 
-# First, before any download: refuse to build without the arguments only `make image` knows (uid and port
-# come from api/service.json, uv from the Makefile's pin). binutils is here only to strip the debug
-# sections that wheels ship (uvloop's alone are 11 MB).
+# First, before any download: refuse a value a build argument emptied or made unusable. binutils is here
+# only to strip the debug sections that wheels ship (uvloop's alone are 11 MB).
 RUN missing=""; \
     [ -n "${UV_VERSION:-}" ] || missing="${missing} UV_VERSION"; \
     [ -n "${APP_UID:-}" ] || missing="${missing} APP_UID"; \
     [ -n "${APP_PORT:-}" ] || missing="${missing} APP_PORT"; \
     if [ -n "${missing}" ]; then \
-        echo "missing build arguments:${missing} (build with 'make image', which reads them from their sources)" >&2; \
+        echo "empty build arguments:${missing} (leave them out to build with the Dockerfile's defaults)" >&2; \
         exit 1; \
     fi; \
     case "${APP_UID}:${APP_PORT}" in *[!0-9:]*) \

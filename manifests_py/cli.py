@@ -59,17 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     started = time.perf_counter()
 
-    def notice(message: str) -> None:
-        if not args.quiet:
-            _say(f"note: {message}")
-
     try:
         rendered = synthesize(
             args.out,
             environments=args.environments,
             image=args.image or None,
             sources=Sources(environments_dir=args.environments_dir),
-            notice=notice,
         )
     except SynthesisError as error:
         for problem in error.problems:

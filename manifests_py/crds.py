@@ -1,7 +1,7 @@
 """Hand-typed L1 classes for the custom resources cdk8s-plus has no construct for.
 
 Only the fields this app sets are typed; tests validate the synthesized objects strictly against the
-upstream CRD schemas (``../shared/schemas``), so a misspelt or misplaced field fails there.
+upstream CRD schemas vendored in ``manifests_py/crd_schemas``, so a misspelt or misplaced field fails there.
 """
 
 from __future__ import annotations

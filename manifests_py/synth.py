@@ -5,7 +5,7 @@ Nothing reaches the output directory unless every step succeeded; a failure leav
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,9 @@ from manifests_py.portability import PortabilityWarning
 from manifests_py.renderings import RENDERINGS, Layer, Rendering, node_pool_props, service_props
 from manifests_py.service_card import REPO_ROOT, ServiceCard, ServiceCardError, load_service_card
 from manifests_py.validation import (
+    CRD_SCHEMA_DIR,
     CrdSchemaMissingError,
     ObjectProblem,
-    crd_schema_dir,
     kubernetes_versions,
     validate_objects,
 )
@@ -52,8 +52,7 @@ class Sources:
     """Where synthesis reads its inputs besides the service card."""
 
     environments_dir: Path = ENVIRONMENTS_DIR
-    # None: $MANIFESTS_CRD_SCHEMA_DIR, else ../shared/schemas beside the repository.
-    schema_dir: Path | None = None
+    schema_dir: Path = CRD_SCHEMA_DIR
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,19 +155,13 @@ def _load_configs(names: Iterable[str], default_tag: str, directory: Path) -> di
     return configs
 
 
-def _validate(
-    rendered: Sequence[RenderedFolder], schema_dir: Path, notice: Callable[[str], None]
-) -> list[ObjectProblem]:
+def _validate(rendered: Sequence[RenderedFolder], schema_dir: Path) -> list[ObjectProblem]:
     versions = kubernetes_versions()
-    problems: list[ObjectProblem] = []
-    for folder in rendered:
-        try:
-            problems.extend(validate_objects(folder.objects, versions=versions, schema_dir=schema_dir))
-        except CrdSchemaMissingError as missing:
-            notice(f"{folder.rendering.folder}: custom resources not schema-checked: {missing}")
-            builtins = [o for o in folder.objects if "." not in str(o.get("apiVersion")).split("/")[0]]
-            problems.extend(validate_objects(builtins, versions=versions, schema_dir=schema_dir))
-    return problems
+    return [
+        problem
+        for folder in rendered
+        for problem in validate_objects(folder.objects, versions=versions, schema_dir=schema_dir)
+    ]
 
 
 def synthesize(
@@ -177,7 +170,6 @@ def synthesize(
     environments: Sequence[str] | None = None,
     image: str | None = None,
     sources: Sources | None = None,
-    notice: Callable[[str], None] = print,
 ) -> list[RenderedFolder]:
     """Render, validate and publish; raises SynthesisError (dist/ untouched) on any problem."""
     sources = sources or Sources()
@@ -189,7 +181,10 @@ def synthesize(
         rendered = render(renderings, card=card, configs=configs, image=image)
     except (ConfigError, ServiceCardError, ImageReferenceError, CapacityError) as error:
         raise SynthesisError(getattr(error, "problems", None) or [str(error)]) from error
-    problems = _validate(rendered, sources.schema_dir or crd_schema_dir(), notice)
+    try:
+        problems = _validate(rendered, sources.schema_dir)
+    except CrdSchemaMissingError as error:
+        raise SynthesisError([str(error)]) from error
     if problems:
         raise SynthesisError([f"invalid object {problem}" for problem in problems])
     with staging_directory(out_dir) as staging:

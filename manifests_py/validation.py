@@ -2,16 +2,16 @@
 
 Built-in kinds are checked with kubernetes-validate's strict schemas for every Kubernetes minor it bundles
 from 1.28 (the cdk8s-plus-28 line) up, which includes the newest release EKS runs. Custom resources are
-checked against their upstream CRD schemas (``../shared/schemas`` beside the repository), made strict the
-way the API server treats a structural schema: an object that lists its properties accepts no others,
-unless it says ``x-kubernetes-preserve-unknown-fields``.
+checked against their upstream CRD schemas, vendored unchanged in ``manifests_py/crd_schemas`` (source and
+sha256 of each in ``sources.json`` there), made strict the way the API server treats a structural schema:
+an object that lists its properties accepts no others unless it says ``x-kubernetes-preserve-unknown-fields``.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -23,14 +23,12 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import yaml  # type: ignore[import-untyped]
 from kubernetes_validate.utils import all_versions  # type: ignore[import-untyped]
 
-from manifests_py.service_card import REPO_ROOT
-
 __all__ = [
+    "CRD_SCHEMA_DIR",
     "CRD_SCHEMA_FILES",
     "MINIMUM_KUBERNETES",
     "CrdSchemaMissingError",
     "ObjectProblem",
-    "crd_schema_dir",
     "kubernetes_versions",
     "validate_against_crd",
     "validate_builtin",
@@ -38,20 +36,18 @@ __all__ = [
 ]
 
 MINIMUM_KUBERNETES = "1.28"
-CRD_SCHEMA_ENV = "MANIFESTS_CRD_SCHEMA_DIR"
-# (apiVersion, kind) -> the upstream CRD file that defines it.
+CRD_SCHEMA_DIR = Path(__file__).resolve().parent / "crd_schemas"
+# (apiVersion, kind) -> the upstream CRD file that defines it, as the provenance file lists them.
 CRD_SCHEMA_FILES: dict[tuple[str, str], str] = {
-    ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): "elbv2-targetgroupbinding-crd.yaml",
-    ("serving.knative.dev/v1", "Service"): "knative-serving-service-crd.yaml",
-    ("karpenter.sh/v1", "NodePool"): "karpenter-nodepool-crd.yaml",
-    ("karpenter.k8s.aws/v1", "EC2NodeClass"): "karpenter-ec2nodeclass-crd.yaml",
+    (entry["apiVersion"], entry["kind"]): entry["file"]
+    for entry in json.loads((CRD_SCHEMA_DIR / "sources.json").read_text(encoding="utf-8"))["schemas"]
 }
 _PRESERVE = "x-kubernetes-preserve-unknown-fields"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class CrdSchemaMissingError(FileNotFoundError):
-    """A custom resource's CRD schema file is not where the schemas are expected."""
+    """A custom resource's CRD schema is missing or not the pinned upstream file (a broken checkout)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,11 +69,6 @@ def kubernetes_versions() -> tuple[str, ...]:
 
     minors = sorted({".".join(v.split(".")[:2]) for v in all_versions()}, key=key)
     return tuple(v for v in minors if key(v) >= key(MINIMUM_KUBERNETES))
-
-
-def crd_schema_dir() -> Path:
-    configured = os.environ.get(CRD_SCHEMA_ENV)
-    return Path(configured) if configured else REPO_ROOT.parent / "shared" / "schemas"
 
 
 def _object_id(document: Mapping[str, Any]) -> str:
@@ -117,13 +108,26 @@ def _object_meta_schema() -> dict[str, Any]:
     return meta
 
 
+def _pinned_sha256(schema_dir: Path, file_name: str) -> str | None:
+    try:
+        sources = json.loads((schema_dir / "sources.json").read_text(encoding="utf-8"))["schemas"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        msg = f"{schema_dir / 'sources.json'}: cannot read the CRD schemas' provenance ({error})"
+        raise CrdSchemaMissingError(msg) from error
+    return next((entry.get("sha256") for entry in sources if entry.get("file") == file_name), None)
+
+
 @cache
 def _crd_validator(schema_dir: Path, file_name: str, api_version: str) -> jsonschema.Draft7Validator:
     path = schema_dir / file_name
     if not path.is_file():
-        msg = f"CRD schema {path} not found (set {CRD_SCHEMA_ENV} or place ../shared/schemas beside the repo)"
+        msg = f"CRD schema {path} not found (the vendored schemas live in {CRD_SCHEMA_DIR})"
         raise CrdSchemaMissingError(msg)
-    crd = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+    content = path.read_bytes()
+    if hashlib.sha256(content).hexdigest() != _pinned_sha256(schema_dir, file_name):
+        msg = f"CRD schema {path} is not the upstream file sources.json pins (sha256 differs)"
+        raise CrdSchemaMissingError(msg)
+    crd = yaml.load(content.decode("utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     version = api_version.rsplit("/", 1)[1]
     schemas = [v["schema"]["openAPIV3Schema"] for v in crd["spec"]["versions"] if v["name"] == version]
     if not schemas:
@@ -135,7 +139,9 @@ def _crd_validator(schema_dir: Path, file_name: str, api_version: str) -> jsonsc
     return jsonschema.Draft7Validator(schema)
 
 
-def validate_against_crd(document: Mapping[str, Any], schema_dir: Path) -> list[ObjectProblem]:
+def validate_against_crd(
+    document: Mapping[str, Any], schema_dir: Path = CRD_SCHEMA_DIR
+) -> list[ObjectProblem]:
     key = (str(document.get("apiVersion")), str(document.get("kind")))
     file_name = CRD_SCHEMA_FILES[key]
     validator = _crd_validator(schema_dir, file_name, key[0])
@@ -177,7 +183,7 @@ def validate_builtin(document: Mapping[str, Any], version: str) -> list[ObjectPr
 
 
 def validate_objects(
-    documents: Iterable[Mapping[str, Any]], *, versions: Iterable[str], schema_dir: Path
+    documents: Iterable[Mapping[str, Any]], *, versions: Iterable[str], schema_dir: Path = CRD_SCHEMA_DIR
 ) -> list[ObjectProblem]:
     """Every problem in every object; raises CrdSchemaMissingError if a custom resource's schema is absent."""
     problems: list[ObjectProblem] = []

@@ -2,8 +2,8 @@
 
 manifests_py.validation is what the manifests tests use: built-in kinds against kubernetes-validate's
 strict schemas for every bundled minor from 1.28 up, custom resources (TargetGroupBinding, Knative
-Service, Karpenter NodePool and EC2NodeClass) against their upstream CRD schemas from ../shared/schemas
-(or MANIFESTS_CRD_SCHEMA_DIR). A missing schema, a YAML error or an empty dist/ fails the gate.
+Service, Karpenter NodePool and EC2NodeClass) against the upstream CRD schemas the judged tree vendors in
+manifests_py/crd_schemas. A missing schema, a YAML error or an empty dist/ fails the gate.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from typing import Any
 import yaml
 
 from manifests_py.validation import (
+    CRD_SCHEMA_DIR,
     CrdSchemaMissingError,
-    crd_schema_dir,
     kubernetes_versions,
     validate_objects,
 )
 from policies.context import Context
 from policies.model import Evaluation, Finding, GateResult
+from tools.common import REPO_ROOT
 
 NAME = "kubernetes-schema"
 RULE = "K8S_SCHEMA"
@@ -43,6 +44,7 @@ def run(context: Context) -> GateResult:
         result.errors.append(f"no manifest in {context.root.relative(context.root.dist)}/")
         return result
     versions = kubernetes_versions()
+    schema_dir = context.root.path / CRD_SCHEMA_DIR.relative_to(REPO_ROOT)
     findings: list[Finding] = []
     checked = 0
     for path in files:
@@ -53,7 +55,7 @@ def run(context: Context) -> GateResult:
             result.errors.append(f"{relative} is not readable YAML: {error}")
             continue
         try:
-            problems = validate_objects(documents, versions=versions, schema_dir=crd_schema_dir())
+            problems = validate_objects(documents, versions=versions, schema_dir=schema_dir)
         except CrdSchemaMissingError as error:
             result.errors.append(f"{relative}: {error}")
             continue

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
 import tomllib
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -66,27 +63,12 @@ def test_environment_keeps_the_read_only_root_and_nothing_from_the_build(image_c
     assert not leaked, f"build-stage settings in the image: {leaked}"
 
 
-def _is_ancestor(older: str, newer: str) -> bool:
-    command = ["git", "merge-base", "--is-ancestor", older, newer]
-    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, check=False).returncode == 0
-
-
-def test_oci_labels_come_from_their_sources(image_config, image, local_base):
+def test_labels_of_a_build_with_no_argument_are_the_defaults(image_config, local_base):
+    """Only `make image` knows the revision, date and source (test_build_arguments.py checks it passes them);
+    a plain build says nothing rather than something invented."""
     labels = image_config["Labels"]
     with (REPO_ROOT / "pyproject.toml").open("rb") as handle:
         version = tomllib.load(handle)["project"]["version"]
     assert labels[f"{LABEL}version"] == version
     assert labels[f"{LABEL}base.name"] == local_base.reference
-
-    # The checkout's HEAD when `make image` ran.
-    revision = labels[f"{LABEL}revision"]
-    assert re.fullmatch(r"[0-9a-f]{40}", revision), revision
-    assert _is_ancestor(image.head_before, revision)
-    assert _is_ancestor(revision, image.head_after)
-
-    created = datetime.strptime(labels[f"{LABEL}created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    assert datetime.now(UTC) - timedelta(hours=1) < created <= datetime.now(UTC)
-
-    source = labels[f"{LABEL}source"]
-    assert re.fullmatch(r"(https://|file:///)\S+", source), source
-    assert "@" not in source, f"credentials or an scp-style remote in the source label: {source}"
+    assert [labels[f"{LABEL}{name}"] for name in ("revision", "created", "source")] == ["", "", ""]

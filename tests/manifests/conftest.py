@@ -21,7 +21,6 @@ from manifests_py.config import load_environment, project_version  # noqa: E402 
 from manifests_py.renderings import RENDERINGS, Layer  # noqa: E402
 from manifests_py.service_card import REPO_ROOT, load_service_card  # noqa: E402
 from manifests_py.synth import render  # noqa: E402
-from manifests_py.validation import CRD_SCHEMA_FILES, crd_schema_dir  # noqa: E402
 
 DIST = REPO_ROOT / "dist"
 ENVIRONMENTS = REPO_ROOT / "manifests_py" / "environments"
@@ -43,15 +42,6 @@ def committed_folders() -> list[str]:
 def service_folders() -> list[str]:
     """The folders a deploy applies (each with the service's workload), without the cluster folders."""
     return [r.folder for r in RENDERINGS if r.layer is Layer.SERVICE]
-
-
-def require_crd_schema(api_version: str, kind: str) -> Path:
-    """The CRD schema directory, or skip naming the missing file."""
-    directory = crd_schema_dir()
-    path = directory / CRD_SCHEMA_FILES[(api_version, kind)]
-    if not path.is_file():
-        pytest.skip(f"CRD schema {path} is missing (expected in ../shared/schemas beside the repository)")
-    return directory
 
 
 @pytest.fixture(scope="session")

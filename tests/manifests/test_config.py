@@ -258,7 +258,7 @@ def test_bad_configuration_names_the_field_and_writes_nothing(environments_copy,
     set_field(environments_copy, case.env, case.field, case.value)
     before = snapshot(out_dir)
     with pytest.raises(SynthesisError) as raised:
-        synthesize(out_dir, sources=Sources(environments_dir=environments_copy), notice=lambda _: None)
+        synthesize(out_dir, sources=Sources(environments_dir=environments_copy))
     assert any(case.message in problem for problem in raised.value.problems), raised.value.problems
     assert snapshot(out_dir) == before
     assert [p.name for p in out_dir.parent.iterdir()] == ["dist", "environments"], "no staging left behind"
@@ -269,7 +269,7 @@ def test_every_problem_of_every_environment_is_reported_at_once(environments_cop
     set_field(environments_copy, "prod", "image.tag", "latest")
     set_field(environments_copy, "prod", "exposure.kind", None)
     with pytest.raises(SynthesisError) as raised:
-        synthesize(out_dir, sources=Sources(environments_dir=environments_copy), notice=lambda _: None)
+        synthesize(out_dir, sources=Sources(environments_dir=environments_copy))
     problems = "\n".join(raised.value.problems)
     assert "dev.toml: scale.min" in problems
     assert "prod.toml: image.tag" in problems

@@ -12,8 +12,8 @@ from manifests_py.config import load_environment
 from manifests_py.node_pool_props import ALLOWED_INSTANCE_CATEGORIES, Budget, NodePoolProps, duration_seconds
 from manifests_py.renderings import RENDERINGS, Layer, node_pool_props
 from manifests_py.shutdown import ShutdownTimings
-from manifests_py.validation import CRD_SCHEMA_FILES, crd_schema_dir, kubernetes_versions, validate_objects
-from tests.manifests.conftest import DIST, load_folder, require_crd_schema
+from manifests_py.validation import CRD_SCHEMA_DIR, CRD_SCHEMA_FILES, kubernetes_versions, validate_objects
+from tests.manifests.conftest import DIST, load_folder
 
 NODE_POOL = ("karpenter.sh/v1", "NodePool")
 NODE_CLASS = ("karpenter.k8s.aws/v1", "EC2NodeClass")
@@ -44,21 +44,18 @@ def test_every_environment_has_its_cluster_folder():
 
 @pytest.mark.parametrize("folder", CLUSTER_FOLDERS)
 def test_cluster_objects_validate_strictly_against_the_karpenter_crds(folder):
-    for key in (NODE_POOL, NODE_CLASS):
-        require_crd_schema(*key)
     objects = load_folder(DIST / folder)
     # Besides the node capacity, the folder holds the deploy role's RBAC (test_deployer_access.py).
     rbac = {("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "RoleBinding")}
     assert {(o["apiVersion"], o["kind"]) for o in objects} == {NODE_POOL, NODE_CLASS} | rbac
-    assert validate_objects(objects, versions=kubernetes_versions(), schema_dir=crd_schema_dir()) == []
+    assert validate_objects(objects, versions=kubernetes_versions()) == []
 
 
 def test_strict_validation_catches_a_misplaced_field():
-    require_crd_schema(*NODE_CLASS)
     node_class = objects_of("prod-cluster")[NODE_CLASS]
     broken = yaml.safe_load(yaml.safe_dump(node_class))
     broken["spec"]["metadataOptions"]["httpTokenz"] = "optional"
-    problems = validate_objects([broken], versions=kubernetes_versions(), schema_dir=crd_schema_dir())
+    problems = validate_objects([broken], versions=kubernetes_versions())
     assert problems, "an unknown field must fail"
     assert "httpTokenz" in str(problems[0])
 
@@ -226,7 +223,7 @@ def test_bad_budgets_are_refused(budget, message):
 def crd_rule(file_name, message):
     """The CEL rule whose message starts with ``message`` in an upstream CRD (jsonschema cannot evaluate
     CEL; we check ours). A prefix, because releases extend such messages (the alias families grow)."""
-    text = (crd_schema_dir() / file_name).read_text(encoding="utf-8")
+    text = (CRD_SCHEMA_DIR / file_name).read_text(encoding="utf-8")
     document = yaml.safe_load(text)
     found = []
 
@@ -249,7 +246,6 @@ def crd_rule(file_name, message):
 
 
 def test_requirement_keys_pass_the_crds_label_domain_rules():
-    require_crd_schema(*NODE_POOL)
     rule = crd_rule(CRD_SCHEMA_FILES[NODE_POOL], 'label domain "karpenter.k8s.aws" is restricted')
     sh_rule = crd_rule(CRD_SCHEMA_FILES[NODE_POOL], 'label domain "karpenter.sh" is restricted')
     for folder in CLUSTER_FOLDERS:
@@ -265,7 +261,6 @@ def test_requirement_keys_pass_the_crds_label_domain_rules():
 
 
 def test_the_alias_passes_the_crds_alias_rules():
-    require_crd_schema(*NODE_CLASS)
     families = crd_rule(
         CRD_SCHEMA_FILES[NODE_CLASS], "family is not supported, must be one of the following:"
     )

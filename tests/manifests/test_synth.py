@@ -13,7 +13,6 @@ import yaml
 
 from tests.manifests.conftest import DIST, REPO_ROOT, committed_folders, load_folder
 
-SYNTH_BUDGET_SECONDS = 10
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 
@@ -60,7 +59,6 @@ def test_dist_is_what_synthesis_writes(tmp_path):
     differences = tree_differences(DIST, tmp_path / "dist")
     assert differences == [], "dist/ is stale; run `make synth` and commit it:\n" + "\n".join(differences)
     assert sorted(p.name for p in DIST.iterdir()) == sorted(committed_folders())
-    assert elapsed < SYNTH_BUDGET_SECONDS
     print(f"synthesis took {elapsed:.2f} s")  # noqa: T201 - reported with -s
 
 

@@ -14,7 +14,7 @@ from manifests_py.validation import (
     validate_builtin,
     validate_objects,
 )
-from tests.manifests.conftest import DIST, committed_folders, load_folder, require_crd_schema
+from tests.manifests.conftest import DIST, committed_folders, load_folder
 
 # The newest Kubernetes minor EKS offers as this is written. kubernetes_versions() runs every bundled
 # minor from 1.28 up, so this one is always among them; the test below says so if a bump removes it.
@@ -55,8 +55,7 @@ def test_builtin_objects_validate_strictly(document, version):
 
 @pytest.mark.parametrize("document", custom_objects())
 def test_custom_resources_validate_against_their_crd(document):
-    schema_dir = require_crd_schema(document["apiVersion"], document["kind"])
-    assert validate_against_crd(document, schema_dir) == []
+    assert validate_against_crd(document) == []
 
 
 def test_dist_holds_both_custom_resources():
@@ -97,21 +96,19 @@ def test_an_unknown_kind_is_a_failure_not_a_pass():
 
 def test_an_unknown_field_in_a_target_group_binding_fails():
     binding = _first("TargetGroupBinding", "elbv2.k8s.aws/v1beta1")
-    schema_dir = require_crd_schema(binding["apiVersion"], binding["kind"])
     binding["spec"]["targetGroupArn"] = binding["spec"].pop("targetGroupARN")  # the classic misspelling
-    (problem,) = validate_against_crd(binding, schema_dir)
+    (problem,) = validate_against_crd(binding)
     assert problem.path == "spec"
     assert "targetGroupArn" in problem.message
 
 
 def test_an_unknown_field_in_a_knative_service_fails():
     service = _first("Service", "serving.knative.dev/v1")
-    schema_dir = require_crd_schema(service["apiVersion"], service["kind"])
     service["spec"]["template"]["spec"]["containers"][0]["lifecycle"] = {
         "preStop": {"exec": {"command": ["true"]}}
     }
     service["metadata"]["creationTimestamp"] = "2026-01-01T00:00:00Z"
-    paths = {p.path: p.message for p in validate_against_crd(service, schema_dir)}
+    paths = {p.path: p.message for p in validate_against_crd(service)}
     assert "lifecycle" in paths["spec.template.spec.containers.0"]
     assert "creationTimestamp" in paths["metadata"]
 

@@ -20,7 +20,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FEATURES_DIR = REPO_ROOT / "policies" / "terraform"
 MAKE_TIMEOUT_SECONDS = 900
 # What a judged root is made of (policies/workspace.py reads these).
-ROOT_PARTS = ("infra", "dist", ".github", "Dockerfile", "api/service.json")
+ROOT_PARTS = ("infra", "dist", ".github", "Dockerfile", "api/service.json", "manifests_py/crd_schemas")
 _IGNORED = shutil.ignore_patterns(".terraform", "*.tfstate*", "__pycache__", ".mypy_cache", "*.pyc")
 
 
@@ -147,14 +147,3 @@ def uv() -> Path:
     if not path.is_file():
         pytest.fail(f"{path} is missing: run `make bootstrap`", pytrace=False)
     return path
-
-
-def require_crd_schemas() -> None:
-    """Skip, naming the missing file, when the CRD schemas beside the repository are absent: the
-    kubernetes-schema gate (rightly) fails without them, so a run that needs it to pass cannot run."""
-    from manifests_py.validation import CRD_SCHEMA_FILES, crd_schema_dir  # noqa: PLC0415
-
-    for name in sorted(set(CRD_SCHEMA_FILES.values())):
-        path = crd_schema_dir() / name
-        if not path.is_file():
-            pytest.skip(f"CRD schema {path} is missing (expected in ../shared/schemas beside the repository)")

@@ -6,7 +6,6 @@ failure whose message says which input and why.
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
@@ -129,15 +128,13 @@ def test_infra_that_does_not_plan_fails_the_plan_gate(tmp_path):
 
 @pytest.mark.slow
 def test_a_missing_crd_schema_fails_the_schema_gate(tmp_path):
-    run = run_policy(
-        tmp_path / "reports",
-        gates="kubernetes-schema",
-        env={**os.environ, "MANIFESTS_CRD_SCHEMA_DIR": str(tmp_path / "no-schemas")},
-    )
+    root = copy_root(tmp_path / "root")
+    (root / "manifests_py" / "crd_schemas" / "elbv2-targetgroupbinding-crd.yaml").unlink()
+    run = run_policy(tmp_path / "reports", root=root, gates="kubernetes-schema")
     assert run.returncode != 0
     errors = run.errors("kubernetes-schema")
     assert errors
-    assert all("not found" in error and str(tmp_path / "no-schemas") in error for error in errors)
+    assert all("elbv2-targetgroupbinding-crd.yaml not found" in error for error in errors)
 
 
 def _context(tmp_path) -> Context:

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
-from tests.policies.conftest import REPO_ROOT, PolicyRun, copy_root, require_crd_schemas, run_policy
+from tests.policies.conftest import REPO_ROOT, PolicyRun, copy_root, run_policy
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,6 @@ GATES = (
 
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory) -> tuple[PolicyRun, float]:
-    require_crd_schemas()
     reports = tmp_path_factory.mktemp("policy") / "reports"
     started = time.monotonic()
     run = run_policy(reports)
