@@ -16,12 +16,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from policies.context import Context
 from policies.gates import checkov, kubernetes_schema, plan, sarif_tools, terraform_compliance
 from policies.model import GateError, GateResult
 from policies.reports import details, summary, write_junit, write_sarif
 from policies.tools import Tools, parse_pins
-from policies.workspace import Root
+from policies.workspace import Context, Root
 
 Gate = Callable[[Context], GateResult]
 # In summary order. The plan gate feeds the one after it.

@@ -20,9 +20,8 @@ from typing import Any
 
 import yaml
 
-from policies.context import Context
 from policies.model import Evaluation, Finding, GateError, GateResult
-from policies.workspace import CHECKOV_CHECKS_DIR, Root, stage
+from policies.workspace import CHECKOV_CHECKS_DIR, Context, Root, stage
 from tools.common import tail
 
 NAME = "checkov"

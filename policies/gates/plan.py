@@ -9,9 +9,9 @@ the summary then says which plan was judged.
 from __future__ import annotations
 
 from policies import plan_facts
-from policies.context import Context
 from policies.model import GateError, GateResult
 from policies.planning import load_plan, plan_root
+from policies.workspace import Context
 from tools.common import write_json
 
 NAME = "plan"

@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from policies.context import Context
 from policies.model import Evaluation, Finding, GateError, GateResult
+from policies.workspace import Context
 from tools.common import tail, write_json
 
 HADOLINT = "hadolint"

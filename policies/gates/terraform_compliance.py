@@ -22,10 +22,9 @@ from typing import Any
 
 from api.service_card import load_service_card
 from policies import features, locate, plan_facts
-from policies.context import Context
 from policies.model import Evaluation, Finding, GateError, GateResult
 from policies.planning import plan_configs
-from policies.workspace import FEATURES_DIR
+from policies.workspace import FEATURES_DIR, Context
 from tools.common import tail, write_atomic, write_json
 
 NAME = "terraform-compliance"
