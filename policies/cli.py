@@ -13,22 +13,20 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from policies.context import Context
 from policies.gates import checkov, kubernetes_schema, plan, sarif_tools, terraform_compliance
 from policies.model import GateError, GateResult
 from policies.reports import details, summary, write_junit, write_sarif
 from policies.tools import Tools, parse_pins
-from policies.workspace import Root
+from policies.workspace import Context, Root
 
 Gate = Callable[[Context], GateResult]
-# In summary order. The plan gate feeds the two after it.
+# In summary order. The plan gate feeds the one after it.
 PLAN_GATES: dict[str, Gate] = {
     plan.NAME: plan.run,
     terraform_compliance.NAME: terraform_compliance.run,
-    checkov.PLAN_NAME: checkov.run_plan,
 }
 SOURCE_GATES: dict[str, Gate] = {
     checkov.NAME: checkov.run,
@@ -67,30 +65,17 @@ def _selected(value: str) -> list[str]:
 
 def run(context: Context, names: list[str]) -> list[GateResult]:
     results: dict[str, GateResult] = {}
+
+    def gates(chain: dict[str, Gate]) -> None:
+        for name in (name for name in chain if name in names):
+            results[name] = _timed(chain[name], name, context)
+
+    # The plan takes longest: its chain runs beside the source gates, each in a thread of its own.
     with ThreadPoolExecutor(max_workers=3) as pool:
-        plan_chain: Future[None] | None = None
-        if plan.NAME in names:
-
-            def chain() -> None:
-                results[plan.NAME] = _timed(plan.run, plan.NAME, context)
-                followers = [name for name in PLAN_GATES if name in names and name != plan.NAME]
-                with ThreadPoolExecutor(max_workers=2) as inner:
-                    futures = {
-                        name: inner.submit(_timed, PLAN_GATES[name], name, context) for name in followers
-                    }
-                    for name, future in futures.items():
-                        results[name] = future.result()
-
-            plan_chain = pool.submit(chain)
-        futures = {
-            name: pool.submit(_timed, SOURCE_GATES[name], name, context)
-            for name in names
-            if name in SOURCE_GATES
-        }
-        for name, future in futures.items():
-            results[name] = future.result()
-        if plan_chain is not None:
-            plan_chain.result()
+        futures = [pool.submit(gates, PLAN_GATES)]
+        futures += [pool.submit(gates, {name: gate}) for name, gate in SOURCE_GATES.items() if name in names]
+        for future in futures:
+            future.result()
     return [results[name] for name in names]
 
 

@@ -13,65 +13,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 from api.service_card import load_service_card
-from policies.workspace import FEATURES_DIR, REPO_ROOT
+from policies.workspace import FEATURES_DIR
+from tools.common import REPO_ROOT, write_atomic
 
-GENERATED = ("load_balancer.feature",)
-_TEMPLATE = """\
-# Generated from api/service.json by `make policy-features` (python -m policies.features): do not edit.
-# The readiness path below is the service card's; change the card, then regenerate.
-#
-# The ALB is the service's only door (ARCHITECTURE.md): clients speak TLS 1.3-capable HTTPS to it, plain
-# HTTP only ever answers with a redirect to HTTPS, and the target group sends traffic only to pods whose
-# readiness endpoint answers.
-Feature: HTTPS at the load balancer
-
-  @noskip
-  Scenario: HTTPS listeners negotiate with a TLS 1.3 policy
-    Given I have aws_lb_listener defined
-    When its protocol is HTTPS
-    Then it must contain ssl_policy
-    And its value must match the "^ELBSecurityPolicy-TLS13-" regex
-
-  Scenario: Plain-HTTP listeners have no action but a redirect
-    Given I have aws_lb_listener defined
-    When its protocol is not HTTPS
-    Then it must contain default_action
-    And it must contain type
-    And its value must be redirect
-
-  Scenario: Plain-HTTP listeners redirect to HTTPS
-    Given I have aws_lb_listener defined
-    When its protocol is not HTTPS
-    Then it must contain default_action
-    When its type is redirect
-    Then it must contain redirect
-    And it must contain protocol
-    And its value must be HTTPS
-
-  @noskip
-  Scenario: Target groups health-check the readiness path ({readiness})
-    Given I have aws_lb_target_group defined
-    Then it must contain health_check
-    And it must contain path
-    And its value must be {readiness}
-
-  @noskip
-  Scenario: Target group health checks are enabled
-    Given I have aws_lb_target_group defined
-    Then it must contain health_check
-    And it must contain enabled
-    And its value must be true
-"""
+# Generated feature -> its template beside this module; {readiness} is the card's readiness path.
+TEMPLATES = {"load_balancer.feature": Path(__file__).with_name("load_balancer.feature.template")}
 
 
 def render(card_path: Path) -> dict[str, str]:
     """File name -> content, from the service card at card_path."""
-    card = load_service_card(card_path)
-    return {"load_balancer.feature": _TEMPLATE.format(readiness=card.paths.readiness)}
+    readiness = load_service_card(card_path).paths.readiness
+    return {
+        name: path.read_text(encoding="utf-8").format(readiness=readiness) for name, path in TEMPLATES.items()
+    }
 
 
 def stale(card_path: Path, features_dir: Path = FEATURES_DIR) -> list[str]:
@@ -86,12 +43,7 @@ def stale(card_path: Path, features_dir: Path = FEATURES_DIR) -> list[str]:
 def write(card_path: Path, features_dir: Path = FEATURES_DIR) -> list[str]:
     written = []
     for name, text in render(card_path).items():
-        target = features_dir / name
-        with tempfile.NamedTemporaryFile(
-            "w", dir=features_dir, delete=False, suffix=".tmp", encoding="utf-8"
-        ) as out:
-            out.write(text)
-        Path(out.name).replace(target)
+        write_atomic(features_dir / name, text)
         written.append(name)
     return written
 

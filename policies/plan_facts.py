@@ -24,11 +24,9 @@ from typing import Any
 
 from policies.model import Evaluation, Finding
 
-PLAN_READABLE = "POL_PLAN_001"
 DOCUMENTS_KNOWN = "POL_PLAN_002"
 KEYS_FROM_KMS = "POL_PLAN_003"
 TITLES = {
-    PLAN_READABLE: "The plan holds resource changes to judge",
     DOCUMENTS_KNOWN: "IAM documents are known at plan time (IRSA trust excepted, judged on a module plan)",
     KEYS_FROM_KMS: "A KMS key attribute unknown at plan time is set from an aws_kms_key",
 }
@@ -107,32 +105,16 @@ def module_source(configuration: Mapping[str, Any], calls: Sequence[str], infra_
     return directory
 
 
-def _unknown(after_unknown: object, path: Sequence[str | int]) -> bool:
-    node = after_unknown
+def _walk(node: object, path: Sequence[str | int]) -> object:
+    """node[path...] through dicts and lists; None when absent; True as soon as a block is all unknown."""
     for step in path:
         if node is True:
             return True
         if isinstance(step, int):
-            if not isinstance(node, list) or len(node) <= step:
-                return False
-            node = node[step]
+            node = node[step] if isinstance(node, list) and len(node) > step else None
         else:
-            if not isinstance(node, dict):
-                return False
-            node = node.get(step)
-    return node is True
-
-
-def _expression(resource_config: Mapping[str, Any], path: Sequence[str | int]) -> Mapping[str, Any] | None:
-    node: object = resource_config.get("expressions", {})
-    for step in path:
-        if isinstance(step, int):
-            if not isinstance(node, list) or len(node) <= step:
-                return None
-        elif not isinstance(node, dict):
-            return None
-        node = node[step] if isinstance(step, int) else node.get(step)
-    return node if isinstance(node, dict) else None
+            node = node.get(step) if isinstance(node, dict) else None
+    return node
 
 
 def _resource_config(
@@ -189,18 +171,6 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
         if change.get("mode") == "managed" and change.get("change", {}).get("actions") != ["delete"]
     ]
     configuration = plan.get("configuration", {})
-    readable = Evaluation(
-        rule=PLAN_READABLE,
-        title=TITLES[PLAN_READABLE],
-        checked=1,
-        findings=()
-        if changes
-        else (
-            Finding(
-                rule=PLAN_READABLE, title=TITLES[PLAN_READABLE], message="the plan has no resource changes"
-            ),
-        ),
-    )
     documents: list[Finding] = []
     keys: list[Finding] = []
     deferred: list[str] = []
@@ -213,7 +183,7 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
         if type_ in IAM_DOCUMENTS:
             judged_documents += 1
             attribute = IAM_DOCUMENTS[type_]
-            if _unknown(after_unknown, (attribute,)):
+            if _walk(after_unknown, (attribute,)) is True:
                 source = module_source(configuration, calls)
                 if type_ == "aws_iam_role" and source == IRSA_MODULE:
                     deferred.append(address)
@@ -229,11 +199,11 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
         if type_ in KMS_KEY_ATTRIBUTES:
             judged_keys += 1
             path = KMS_KEY_ATTRIBUTES[type_]
-            if _unknown(after_unknown, path):
+            if _walk(after_unknown, path) is True:
                 attribute = ".".join(str(step) for step in path)
                 config = _resource_config(configuration, calls, type_, change["name"])
-                expression = _expression(config, path) if config else None
-                refs = (expression or {}).get("references", [])
+                expression = _walk(config.get("expressions"), path) if config else None
+                refs = expression.get("references", []) if isinstance(expression, dict) else []
                 sources = _sources(configuration, calls, refs) if refs else {"the provider (not configured)"}
                 if sources and sources <= KMS_KEY_SOURCES:
                     accepted_keys.append(f"{address}.{attribute} <- {', '.join(sorted(sources))}")
@@ -248,7 +218,6 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
                     )
     return PlanFacts(
         evaluations=[
-            readable,
             Evaluation(
                 rule=DOCUMENTS_KNOWN,
                 title=TITLES[DOCUMENTS_KNOWN],

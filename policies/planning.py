@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -21,8 +20,8 @@ from types import ModuleType
 from typing import Any
 
 from policies.model import GateError
-from policies.tools import tail
 from policies.workspace import INFRA_SCRIPTS, Root
+from tools.common import CommandError, run, tail
 
 PLAN_TIMEOUT_SECONDS = 600
 REGION = "eu-west-1"
@@ -62,17 +61,9 @@ def plan_root(root: Root, out: Path) -> dict[str, Any]:
         str(out.with_name("bootstrap-plan.json")),
     ]
     try:
-        result = subprocess.run(  # noqa: S603 -- the root's own plan script, fixed arguments
-            command,
-            cwd=root.path,
-            env={**os.environ, **provider_env()},
-            capture_output=True,
-            text=True,
-            timeout=PLAN_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        msg = f"terraform plan of {root.relative(root.infra)} did not finish within {PLAN_TIMEOUT_SECONDS}s"
+        result = run(command, timeout=PLAN_TIMEOUT_SECONDS, cwd=root.path, env=provider_env())
+    except CommandError as error:
+        msg = f"terraform plan of {root.relative(root.infra)}: {error}"
         raise GateError(msg) from error
     if result.returncode != 0:
         output = tail(result.stdout + result.stderr, 40)
@@ -102,15 +93,11 @@ def _terraform(args: list[str], cwd: Path, env: dict[str, str], what: str) -> st
         binary = tfenv.terraform_binary()
     except tfenv.TerraformEnvError as error:
         raise GateError(str(error)) from error
-    result = subprocess.run(  # noqa: S603 -- terraform with fixed arguments
-        [binary, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=PLAN_TIMEOUT_SECONDS,
-        check=False,
-    )
+    try:
+        result = run([binary, *args], timeout=PLAN_TIMEOUT_SECONDS, cwd=cwd, env=env)
+    except CommandError as error:
+        msg = f"{what}: {error}"
+        raise GateError(msg) from error
     if result.returncode != 0:
         output = tail(result.stdout + result.stderr, 40)
         msg = f"{what}: terraform {args[0]} failed ({result.returncode}):\n{output}"

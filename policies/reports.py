@@ -12,45 +12,34 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from policies.model import GateResult
+from tools.common import write_atomic
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # SARIF wants an absolute URI here; the plan gate is this package's own (policies/README.md).
 _GATE_URIS = {
     "terraform-compliance": "https://terraform-compliance.com/",
-    "checkov-plan": "https://www.checkov.io/",
     "kubernetes-schema": "https://github.com/willthames/kubernetes-validate",
 }
 
 
 def summary(results: list[GateResult], seconds: float) -> str:
+    def verdict(passed: bool) -> str:  # noqa: FBT001 -- one flag, read at the call
+        return "pass" if passed else "FAIL"
+
     header = ("gate", "checked", "failures", "seconds", "result")
     rows = [
-        (
-            result.name,
-            f"{result.checked} {result.unit}",
-            str(result.failures),
-            f"{result.seconds:.1f}",
-            "pass" if result.passed else "FAIL",
-        )
-        for result in results
+        (r.name, f"{r.checked} {r.unit}", str(r.failures), f"{r.seconds:.1f}", verdict(r.passed))
+        for r in results
     ]
-    total_failures = sum(result.failures for result in results)
-    rows.append(
-        (
-            "total",
-            "",
-            str(total_failures),
-            f"{seconds:.1f}",
-            "pass" if all(r.passed for r in results) else "FAIL",
-        )
-    )
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    total = str(sum(r.failures for r in results))
+    last = ("total", "", total, f"{seconds:.1f}", verdict(all(r.passed for r in results)))
+    widths = [max(len(row[i]) for row in [header, *rows, last]) for i in range(len(header))]
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(header), rule, *(line(row) for row in rows[:-1]), rule, line(rows[-1])])
+    return "\n".join([line(header), rule, *(line(row) for row in rows), rule, line(last)])
 
 
 def details(results: list[GateResult], limit: int = 20) -> str:
@@ -125,8 +114,7 @@ def write_junit(results: list[GateResult], path: Path) -> None:
             tests += 1
         suite.set("tests", str(tests))
     _xml_safe(suites)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    write_atomic(path, ET.tostring(suites, encoding="unicode", xml_declaration=True))
 
 
 def write_sarif(result: GateResult, path: Path) -> None:
@@ -169,5 +157,4 @@ def write_sarif(result: GateResult, path: Path) -> None:
             }
         ],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    write_atomic(path, json.dumps(document, indent=1))

@@ -1,4 +1,5 @@
-"""Where things are: the policies (this repository) and the tree they judge (this repository or a copy).
+"""Where things are: the policies (this repository), the tree they judge (this repository or a copy), and
+the context every gate is handed.
 
 The gates judge a *root* shaped like the repository: infra/, dist/, Dockerfile, .github/ and
 api/service.json. `make policy` judges the checkout itself; the mutation tests hand it copies.
@@ -7,16 +8,16 @@ api/service.json. `make policy` judges the checkout itself; the mutation tests h
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-POLICIES_DIR = Path(__file__).resolve().parent
-REPO_ROOT = POLICIES_DIR.parent
+from policies.tools import Tools
+from tools.common import REPO_ROOT
+
+POLICIES_DIR = REPO_ROOT / "policies"
 FEATURES_DIR = POLICIES_DIR / "terraform"
 CHECKOV_CHECKS_DIR = POLICIES_DIR / "checkov"
-# The pipeline's own tool that hands terraform-compliance a one-line copy of a plan (it reads one line and
-# rewrites its input file): the policy gate uses it rather than a second copy of that knowledge.
-COMPACT_PLAN = REPO_ROOT / ".github" / "scripts" / "compact_plan.py"
 INFRA_SCRIPTS = REPO_ROOT / "infra" / "scripts"
 
 # Never copied into a scan: Terraform's working data, caches and bytecode.
@@ -54,6 +55,23 @@ class Root:
             return path.resolve().relative_to(self.path.resolve()).as_posix()
         except ValueError:
             return path.as_posix()
+
+
+@dataclass
+class Context:
+    root: Root
+    reports: Path
+    tools: Tools
+    given_plan: Path | None = None
+    # Set by the plan gate for the gates that judge the plan.
+    plan: dict[str, Any] | None = None
+    deferred_trust: list[str] = field(default_factory=list)
+
+    @property
+    def work(self) -> Path:
+        """Scratch space of this run (staged copies, compact plans), beside the reports and not inside them:
+        CI uploads every SARIF file under the reports folder, and a scratch copy would be uploaded twice."""
+        return self.reports.with_name(f"{self.reports.name}.work")
 
 
 def stage(root: Root, target: Path) -> Path:

@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-# checkov hands Terraform values wrapped in one-element lists; a value it could not evaluate (a local,
-# a variable of a module call) arrives as the expression's text.
-_UNRESOLVED_PREFIXES = ("var.", "local.", "module.", "data.", "each.", "${")
 
 
 def first(value: Any) -> Any:  # noqa: ANN401 -- checkov configurations are untyped
     while isinstance(value, list) and len(value) == 1:
         value = value[0]
     return value
-
-
-def is_unresolved(value: Any) -> bool:  # noqa: ANN401
-    return isinstance(value, str) and value.strip().startswith(_UNRESOLVED_PREFIXES)
-
-
-def as_list(value: Any) -> list[Any]:  # noqa: ANN401
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def policy_document(value: Any) -> dict[str, Any] | None:  # noqa: ANN401
-    """A policy document from checkov's value: already a dict, or JSON text; None when not evaluated."""
-    value = first(value)
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and not is_unresolved(value):
-        try:
-            document = json.loads(value)
-        except ValueError:
-            return None
-        return document if isinstance(document, dict) else None
-    return None
 
 
 def fields(mapping: Any) -> dict[str, Any]:  # noqa: ANN401

@@ -1,12 +1,9 @@
-"""The checkov gates: built-in and custom (policies/checkov) checks, in one pinned checkov run each.
+"""The checkov gate: built-in and custom (policies/checkov) checks in one pinned checkov run.
 
-- `checkov`: the Terraform source (infra/), the manifests (dist/), the Dockerfile and the workflows
-  (.github/), staged into one directory laid out as the repository so every reported path is the
-  repository's own. Built-in checks plus every custom check; the inline skips in infra/ and dist/ apply.
-- `checkov-plan`: the custom Terraform checks only, on the plan's JSON, where the values a module builds
-  in locals (trust policies, listener policies) are rendered; checkov does not evaluate such locals in
-  the source. The built-in checks are left to the source run, whose reviewed inline skips the plan cannot
-  carry.
+The Terraform source (infra/), the manifests (dist/), the Dockerfile and the workflows (.github/) are
+staged into one directory laid out as the repository, so every reported path is the repository's own.
+Built-in checks plus every custom check; the inline skips in infra/ and dist/ apply. This project's own
+Terraform rules are terraform-compliance's (policies/terraform), not checkov's.
 
 A parse error, a framework that scanned nothing, a custom check that failed to load or crashed (checkov
 then exits 2 without a report) fails the gate and names the cause.
@@ -18,32 +15,26 @@ import json
 import re
 import shutil
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from policies import locate
-from policies.context import Context
 from policies.model import Evaluation, Finding, GateError, GateResult
-from policies.tools import tail
-from policies.workspace import CHECKOV_CHECKS_DIR, Root, stage
+from policies.workspace import CHECKOV_CHECKS_DIR, Context, Root, stage
+from tools.common import tail
 
 NAME = "checkov"
-PLAN_NAME = "checkov-plan"
 SOURCE_FRAMEWORKS = ("terraform", "kubernetes", "dockerfile", "github_actions")
-# Data sources are read during the plan, not planned: the plan JSON has nothing for these to judge.
-DATA_SOURCE_CHECKS = frozenset({"CKV_PRED_AWS_2"})
 _CUSTOM_ID = re.compile(r'"(CKV_PRED_[A-Z0-9_]+)"')
 _CRASHED = re.compile(r"Failed to run check (\S+) on (\S+)")
 _NOT_LOADED = re.compile(r"Cannot load external check '([^']+)'")
 
 
-def custom_check_ids(prefix: str = "CKV_PRED_") -> list[str]:
+def custom_check_ids() -> list[str]:
     ids: set[str] = set()
     for module in CHECKOV_CHECKS_DIR.glob("*.py"):
-        ids.update(i for i in _CUSTOM_ID.findall(module.read_text(encoding="utf-8")) if i.startswith(prefix))
+        ids.update(_CUSTOM_ID.findall(module.read_text(encoding="utf-8")))
     return sorted(ids)
 
 
@@ -92,9 +83,7 @@ def _checkov(context: Context, cwd: Path, out: Path, *args: str) -> list[dict[st
         raise GateError(msg) from error
 
 
-def _evaluations(
-    reports: list[dict[str, Any]], located: Callable[[str], tuple[str, int] | None] | None = None
-) -> tuple[list[Evaluation], dict[str, int], list[str]]:
+def _evaluations(reports: list[dict[str, Any]]) -> tuple[list[Evaluation], dict[str, int], list[str]]:
     """Evaluations by check ID, checks evaluated per framework, and parse errors."""
     checked: dict[str, int] = {}
     by_id: dict[str, dict[str, Any]] = defaultdict(lambda: {"title": "", "checked": 0, "findings": []})
@@ -119,8 +108,6 @@ def _evaluations(
                         (check.get("file_path") or "").lstrip("/") or None,
                         (check.get("file_line_range") or [None])[0],
                     )
-                    if located is not None:
-                        path, line = located(check.get("resource", "")) or (path, line)
                     entry["findings"].append(
                         Finding(
                             rule=check["check_id"],
@@ -181,47 +168,4 @@ def run(context: Context) -> GateResult:
         target = context.reports / "checkov.sarif"
         shutil.copy2(sarif, target)
         result.native_sarif.append(target)
-    return result
-
-
-def run_plan(context: Context) -> GateResult:
-    result = GateResult(name=PLAN_NAME)
-    if context.plan_path is None or context.plan is None:
-        result.errors.append("no plan to judge: the plan gate did not produce one")
-        return result
-    checks = [check for check in custom_check_ids("CKV_PRED_AWS_") if check not in DATA_SOURCE_CHECKS]
-    if not checks:
-        result.errors.append(f"no custom Terraform check (CKV_PRED_AWS_*) in {CHECKOV_CHECKS_DIR}")
-        return result
-    work = context.work / "checkov-plan"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    shutil.copy2(context.plan_path, work / "tfplan.json")
-    try:
-        reports = _checkov(
-            context,
-            work,
-            work / "out",
-            "--file",
-            "tfplan.json",
-            "--framework",
-            "terraform_plan",
-            "--check",
-            ",".join(checks),
-        )
-    except GateError as error:
-        result.errors.append(str(error))
-        return result
-    plan = context.plan
-
-    def located(address: str) -> tuple[str, int] | None:
-        return locate.declaration(context.root, plan, address)
-
-    evaluations, checked, parse_errors = _evaluations(reports, located)
-    result.errors += [f"checkov could not parse {error}" for error in parse_errors]
-    result.evaluations = evaluations
-    result.checked = sum(checked.values())
-    idle = [check for check in checks if check not in {e.rule for e in evaluations}]
-    if idle:
-        result.notes.append(f"nothing in the plan for: {', '.join(idle)}")
     return result

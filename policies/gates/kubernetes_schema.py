@@ -19,8 +19,8 @@ from manifests_py.validation import (
     kubernetes_versions,
     validate_objects,
 )
-from policies.context import Context
 from policies.model import Evaluation, Finding, GateResult
+from policies.workspace import Context
 from tools.common import REPO_ROOT
 
 NAME = "kubernetes-schema"

@@ -8,12 +8,11 @@ the summary then says which plan was judged.
 
 from __future__ import annotations
 
-import json
-
 from policies import plan_facts
-from policies.context import Context
 from policies.model import GateError, GateResult
 from policies.planning import load_plan, plan_root
+from policies.workspace import Context
+from tools.common import write_json
 
 NAME = "plan"
 
@@ -23,23 +22,21 @@ def run(context: Context) -> GateResult:
     try:
         if context.given_plan is not None:
             plan = load_plan(context.given_plan)
-            context.plan_path = context.given_plan
             result.notes.append(f"judged the given plan {context.given_plan}")
         else:
-            context.plan_path = context.reports / "plan.json"
-            plan = plan_root(context.root, context.plan_path)
+            plan = plan_root(context.root, context.reports / "plan.json")
             result.notes.append(f"planned {context.root.relative(context.root.infra)} against the emulator")
     except GateError as error:
         result.errors.append(str(error))
         return result
     facts = plan_facts.analyse(plan)
+    if not facts.resources:
+        result.errors.append("the plan has no resource changes to judge")
+        return result
     # Every decision on a value the plan cannot show, for a reviewer (and the tests) to read.
-    (context.reports / "plan-decisions.json").write_text(
-        json.dumps(
-            {"deferred_irsa_trust": facts.deferred_trust, "unknown_keys_from_kms": facts.unknown_keys},
-            indent=1,
-        ),
-        encoding="utf-8",
+    write_json(
+        context.reports / "plan-decisions.json",
+        {"deferred_irsa_trust": facts.deferred_trust, "unknown_keys_from_kms": facts.unknown_keys},
     )
     context.plan = plan
     context.deferred_trust = facts.deferred_trust

@@ -1,8 +1,8 @@
 """The gates whose tool writes SARIF itself: hadolint on the Dockerfile, zizmor on the workflows.
 
-- hadolint (HADOLINT_VERSION): a finding at warning level or above fails, as in the image tests; DL1000
-  (the Dockerfile does not parse) is an input the gate could not read.
-- zizmor (ZIZMOR_VERSION, the pipeline's pin, the flags of `make workflows-check`): offline, strict
+- hadolint (HADOLINT_VERSION): a finding at warning level or above fails; DL1000 (the Dockerfile does
+  not parse) is an input the gate could not read.
+- zizmor (ZIZMOR_VERSION; `make workflows-check` runs this gate too): offline, strict
   collection (a workflow that does not parse is an error), pedantic persona; every finding fails. Every
   workflow must appear among the inputs zizmor reports as audited.
 """
@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from policies.context import Context
 from policies.model import Evaluation, Finding, GateError, GateResult
-from policies.tools import tail
+from policies.workspace import Context
+from tools.common import tail, write_json
 
 HADOLINT = "hadolint"
 ZIZMOR = "zizmor"
@@ -146,5 +146,5 @@ def run_zizmor(context: Context) -> GateResult:
 
 def _write(context: Context, name: str, document: dict[str, Any], result: GateResult) -> None:
     target = context.reports / name
-    target.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    write_json(target, document)
     result.native_sarif.append(target)

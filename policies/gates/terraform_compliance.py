@@ -1,8 +1,8 @@
 """The terraform-compliance gate: policies/terraform/*.feature on the plan, scenario by scenario.
 
-Runs the pinned terraform-compliance (TERRAFORM_COMPLIANCE_VERSION, the pipeline's pin) on a one-line
-copy of the plan made by the pipeline's .github/scripts/compact_plan.py, as `make plan-compliance` does,
-and reads radish's cucumber JSON for each scenario's outcome and the console for each failure's message.
+Runs the pinned terraform-compliance (TERRAFORM_COMPLIANCE_VERSION) on a one-line copy of the plan (CI's
+plan job runs this gate too, through `make plan-compliance`) and reads radish's cucumber JSON for each
+scenario's outcome and the console for each failure's message.
 
 IRSA trust policies are unknown in the root plan (the plan gate defers them here): the web-identity
 feature then also runs on a plan of infra/modules/irsa_role made with a concrete issuer and the service
@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,15 +22,13 @@ from typing import Any
 
 from api.service_card import load_service_card
 from policies import features, locate, plan_facts
-from policies.context import Context
 from policies.model import Evaluation, Finding, GateError, GateResult
 from policies.planning import plan_configs
-from policies.tools import tail
-from policies.workspace import COMPACT_PLAN, FEATURES_DIR
+from policies.workspace import FEATURES_DIR, Context
+from tools.common import tail, write_atomic, write_json
 
 NAME = "terraform-compliance"
 WEB_IDENTITY_FEATURE = "web_identity_trust.feature"
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SCENARIO = re.compile(r"^\s*Scenario( Outline)?: (.+?)\s*$")
 _ROW = re.compile(r"^\s*\|(.+)\|\s*$")
 _FAILURE = re.compile(r"^\s*Failure: (.*\S)\s*$")
@@ -60,7 +56,7 @@ def _scenario_lines(features_dir: Path) -> dict[str, tuple[str, int]]:
         for number, text in enumerate(feature.read_text(encoding="utf-8").splitlines(), start=1):
             match = _SCENARIO.match(text)
             if match:
-                lines[match.group(2)] = (feature.name, number)
+                lines[match.group(2)] = (f"policies/terraform/{feature.name}", number)
     return lines
 
 
@@ -70,7 +66,7 @@ def _console(text: str) -> dict[str, _Scenario]:
     current: _Scenario | None = None
     pending: list[str] = []
     seen_header = False
-    for raw in _ANSI.sub("", text).splitlines():
+    for raw in text.splitlines():
         scenario = _SCENARIO.match(raw)
         if scenario:
             if current is not None and pending:
@@ -119,21 +115,14 @@ def _cases(report: Path) -> list[tuple[str, str]]:
 
 
 def _run(
-    context: Context, plan_path: Path, features_dir: Path, label: str
+    context: Context, plan: dict[str, Any], features_dir: Path, label: str, module: str | None = None
 ) -> tuple[list[Evaluation], int, int]:
-    """(evaluations, scenarios run, scenarios skipped) of one terraform-compliance run."""
+    """(evaluations, scenarios run, scenarios skipped) of one terraform-compliance run; a plan of `module`
+    on its own has its findings named and placed on that module."""
     work = context.work / f"terraform-compliance-{label}"
-    work.mkdir(parents=True, exist_ok=True)
-    compact = work / "plan-one-line.json"
-    converted = subprocess.run(  # noqa: S603 -- the pipeline's own script, fixed arguments
-        [sys.executable, str(COMPACT_PLAN), str(plan_path), str(compact)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if converted.returncode != 0:
-        msg = f"{plan_path} cannot be handed to terraform-compliance: {converted.stderr.strip()}"
-        raise GateError(msg)
+    # terraform-compliance reads a plan's first line only and rewrites its input file: it gets a one-line
+    # copy, so a pretty-printed plan is read whole and the judged file is left as it was.
+    compact = write_atomic(work / "plan-one-line.json", json.dumps(plan, separators=(",", ":")))
     report = work / "radish-cucumber.json"
     report.unlink(missing_ok=True)
     result = context.tools.run(
@@ -146,9 +135,7 @@ def _run(
         cwd=work,
         env={"NO_COLOR": "1", "TERM": "dumb"},
     )
-    (context.reports / f"terraform-compliance-{label}.txt").write_text(
-        _ANSI.sub("", result.stdout + result.stderr), encoding="utf-8"
-    )
+    write_atomic(context.reports / f"terraform-compliance-{label}.txt", result.stdout + result.stderr)
     if result.returncode not in {0, 1} or not report.is_file():
         output = tail(result.stdout + result.stderr)
         msg = f"terraform-compliance did not finish ({label}, exit {result.returncode}):\n{output}"
@@ -164,6 +151,7 @@ def _run(
         title = scenario_name
         if scenario is not None and row is not None and row < len(scenario.rows):
             title = f"{scenario_name} [{scenario.rows[row]}]"
+        title += f" [{module}]" if module else ""
         if outcome == "skipped":
             skipped += 1
             continue
@@ -171,29 +159,26 @@ def _run(
         findings: tuple[Finding, ...] = ()
         if outcome == "failed":
             messages = (scenario.failures.get(row) if scenario else None) or ["failed (see the report)"]
-            feature, line = lines.get(scenario_name, (None, None))
+            where = (f"{module}/main.tf", None) if module else lines.get(scenario_name, (None, None))
             findings = tuple(
-                _finding(context, title, message, feature, line) for message in dict.fromkeys(messages)
+                _finding(context, title, message, where, locate_address=not module)
+                for message in dict.fromkeys(messages)
             )
         evaluations.append(Evaluation(rule=title, title=title, checked=1, findings=findings))
     return evaluations, ran, skipped
 
 
-def _finding(context: Context, title: str, message: str, feature: str | None, line: int | None) -> Finding:
-    address = locate.first_address(message)
-    where = locate.declaration(context.root, context.plan or {}, address) if address else None
-    if where is None and feature is not None:
-        where = (f"policies/terraform/{feature}", line or 1)
-    return Finding(
-        rule=title,
-        title=title,
-        message=message,
-        path=where[0] if where else None,
-        line=where[1] if where else None,
-    )
+def _finding(
+    context: Context, title: str, message: str, where: tuple[str | None, int | None], *, locate_address: bool
+) -> Finding:
+    """Placed on the declaration of the resource the message names in the root plan, else `where`."""
+    address = locate.first_address(message) if locate_address else None
+    declared = locate.declaration(context.root, context.plan or {}, address) if address else None
+    path, line = declared or where
+    return Finding(rule=title, title=title, message=message, path=path, line=line)
 
 
-def _irsa_module_plan(context: Context) -> Path:
+def _irsa_module_plan(context: Context) -> dict[str, Any]:
     card = load_service_card(context.root.service_card)
     module = context.root.path / plan_facts.IRSA_MODULE
     inputs: dict[str, Any] = {
@@ -204,9 +189,8 @@ def _irsa_module_plan(context: Context) -> Path:
         "service_account": card.service_account,
     }
     (plan,) = plan_configs([(module, inputs)], context.work / "module-plans")
-    out = context.reports / "irsa-role-module-plan.json"
-    out.write_text(json.dumps(plan), encoding="utf-8")
-    return out
+    write_json(context.reports / "irsa-role-module-plan.json", plan)
+    return plan
 
 
 def _module_run(context: Context) -> tuple[list[Evaluation], int, int]:
@@ -215,26 +199,7 @@ def _module_run(context: Context) -> tuple[list[Evaluation], int, int]:
     shutil.rmtree(module_features, ignore_errors=True)
     module_features.mkdir(parents=True)
     shutil.copy2(FEATURES_DIR / WEB_IDENTITY_FEATURE, module_features / WEB_IDENTITY_FEATURE)
-    evaluations, ran, skipped = _run(context, _irsa_module_plan(context), module_features, "irsa-module")
-    suffix = f" [{plan_facts.IRSA_MODULE}]"
-    placed = [
-        Evaluation(
-            rule=e.rule + suffix,
-            title=e.title + suffix,
-            checked=e.checked,
-            findings=tuple(
-                Finding(
-                    rule=f.rule + suffix,
-                    title=f.title,
-                    message=f.message,
-                    path=f"{plan_facts.IRSA_MODULE}/main.tf",
-                )
-                for f in e.findings
-            ),
-        )
-        for e in evaluations
-    ]
-    return placed, ran, skipped
+    return _run(context, _irsa_module_plan(context), module_features, "irsa-module", plan_facts.IRSA_MODULE)
 
 
 def run(context: Context) -> GateResult:
@@ -250,13 +215,13 @@ def run(context: Context) -> GateResult:
         f"policies/terraform/{name} is stale against the service card: run `make policy-features`"
         for name in stale
     ]
-    if context.plan_path is None:
+    if context.plan is None:
         result.errors.append("no plan to judge: the plan gate did not produce one")
         return result
     runs: list[Future[tuple[list[Evaluation], int, int]]] = []
     # The module plan (about 10 s) is made while terraform-compliance reads the root plan.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        runs.append(pool.submit(_run, context, context.plan_path, FEATURES_DIR, "root"))
+        runs.append(pool.submit(_run, context, context.plan, FEATURES_DIR, "root"))
         if context.deferred_trust:
             runs.append(pool.submit(_module_run, context))
             result.notes.append(

@@ -99,6 +99,23 @@ def run_policy(
     return PolicyRun(result.returncode, result.stdout + result.stderr, reports)
 
 
+def run_plan_compliance(plan: Path | None, reports: Path) -> PolicyRun:
+    """`make plan-compliance`, CI's plan job; its console report goes beside `reports`."""
+    variables = [
+        f"COMPLIANCE_REPORTS={reports}",
+        f"COMPLIANCE_REPORT={reports.parent / f'{reports.name}-compliance.txt'}",
+        *([f"PLAN_JSON={plan}"] if plan is not None else []),
+    ]
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(REPO_ROOT), "plan-compliance", *variables],
+        capture_output=True,
+        text=True,
+        timeout=MAKE_TIMEOUT_SECONDS,
+        check=False,
+    )
+    return PolicyRun(result.returncode, result.stdout + result.stderr, reports)
+
+
 def copy_root(target: Path) -> Path:
     """A copy of what the gates judge in this checkout, laid out as the repository."""
     for part in ROOT_PARTS:

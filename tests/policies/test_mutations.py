@@ -46,13 +46,12 @@ MUTATIONS = {
         "infra/modules/github_oidc/main.tf",
         'deploy_subject = "repo:${var.repository}:${var.deploy_subject}"',
         'deploy_subject = "repo:${var.repository}:*"',
-        "terraform-compliance,checkov-plan",
+        "terraform-compliance",
         {
             "terraform-compliance": {
                 "Web-identity trust conditions hold no wildcard",
                 "Web-identity trust requires one exact subject",
             },
-            "checkov-plan": {"CKV_PRED_AWS_1"},
         },
     ),
     "wildcard OIDC subject (IRSA module)": Mutation(
@@ -78,12 +77,11 @@ MUTATIONS = {
     }""",
         """    type             = "forward"
     target_group_arn = aws_lb_target_group.this.arn""",
-        "terraform-compliance,checkov-plan,checkov",
+        "terraform-compliance,checkov",
         {
             "terraform-compliance": {"Plain-HTTP listeners have no action but a redirect"},
-            "checkov-plan": {"CKV_PRED_AWS_3"},
             # checkov's own listener checks agree: HTTP is served, not redirected.
-            "checkov": {"CKV_PRED_AWS_3", "CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20", "CKV_AWS_378"},
+            "checkov": {"CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20", "CKV_AWS_378"},
         },
     ),
     "MUTABLE ECR": Mutation(
@@ -99,6 +97,20 @@ MUTATIONS = {
         "            runAsNonRoot: false\n            runAsUser: 0",
         "checkov",
         {"checkov": {"CKV_K8S_23", "CKV_K8S_40"}},
+    ),
+    "privileged container": Mutation(
+        "dist/prod/40-deployment-predictor.yaml",
+        "            privileged: false",
+        "            privileged: true",
+        "checkov",
+        {"checkov": {"CKV_K8S_16"}},
+    ),
+    "privilege escalation": Mutation(
+        "dist/prod/40-deployment-predictor.yaml",
+        "            allowPrivilegeEscalation: false",
+        "            allowPrivilegeEscalation: true",
+        "checkov",
+        {"checkov": {"CKV_K8S_20"}},
     ),
     "missing read-only root filesystem": Mutation(
         "dist/prod/40-deployment-predictor.yaml",
@@ -128,13 +140,18 @@ MUTATIONS = {
         "hadolint,checkov",
         {"hadolint": {"DL3002"}, "checkov": {"CKV_DOCKER_8"}},
     ),
-    "unpinned action": Mutation(
-        ".github/workflows/ci.yml",
-        "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0",
-        "actions/checkout@v5",
-        "zizmor",
-        {"zizmor": {"zizmor/unpinned-uses"}},
+    "unpinned apt package (Dockerfile)": Mutation(
+        "Dockerfile", "binutils=2.40-2", "binutils", "hadolint", {"hadolint": {"DL3008"}}
     ),
+    "no HEALTHCHECK (Dockerfile)": Mutation(
+        "Dockerfile",
+        "HEALTHCHECK --interval=",
+        "# HEALTHCHECK --interval=",
+        "hadolint,checkov",
+        {"checkov": {"CKV_DOCKER_2"}},
+    ),
+    # zizmor's mutations (unpinned actions, template injection, ...) go through `make workflows-check`,
+    # which runs the zizmor gate: tests/workflows/test_workflow_linters.py.
 }
 
 

@@ -1,6 +1,7 @@
-"""The plan-based rules (terraform-compliance scenarios, the plan gate, the custom checks on the plan),
-each with a passing and a failing case, on plan JSON made by really planning the fixture configurations
-(tests/policies/fixtures/terraform) against the AWS emulator, four configurations in one emulator.
+"""The plan-based rules (terraform-compliance scenarios, the plan gate), each with a passing and a failing
+case, on plan JSON made by really planning the fixture configurations (tests/policies/fixtures/terraform)
+against the AWS emulator, four configurations in one emulator. The passing and failing plans go through
+`make plan-compliance`, CI's plan job, pretty-printed as a person would keep them.
 """
 
 from __future__ import annotations
@@ -13,12 +14,18 @@ import pytest
 
 from policies.plan_facts import IAM_DOCUMENTS
 from policies.planning import plan_configs
-from tests.policies.conftest import FIXTURES, REPO_ROOT, PolicyRun, run_policy, scenario_names
+from tests.policies.conftest import (
+    FIXTURES,
+    REPO_ROOT,
+    PolicyRun,
+    run_plan_compliance,
+    run_policy,
+    scenario_names,
+)
 
 pytestmark = pytest.mark.slow
 
 CONFIGS = ("passing", "failing", "empty", "unknowns")
-PLAN_GATES = "terraform-compliance,checkov-plan"
 
 # Scenario (and outline row) -> what its failure on the failing plan must name: the fixture's case.
 FAILING_CASES = {
@@ -68,27 +75,27 @@ def plans(tmp_path_factory):
     paths = {}
     for name, plan in zip(CONFIGS, plan_configs(configs, work / "scratch"), strict=True):
         paths[name] = work / f"{name}.json"
-        paths[name].write_text(json.dumps(plan), encoding="utf-8")
+        paths[name].write_text(json.dumps(plan, indent=1), encoding="utf-8")
     return paths
 
 
 @pytest.fixture(scope="module")
 def runs(plans, tmp_path_factory) -> dict[str, PolicyRun]:
     reports = tmp_path_factory.mktemp("runs")
-    jobs = {name: (PLAN_GATES, plans[name]) for name in ("passing", "failing", "empty")}
-    jobs["unknowns"] = ("plan", plans["unknowns"])
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
-            name: pool.submit(run_policy, reports / name, gates=gates, plan=plan)
-            for name, (gates, plan) in jobs.items()
+            name: pool.submit(run_plan_compliance, plans[name], reports / name)
+            for name in ("passing", "failing", "empty")
         }
+        unknowns = plans["unknowns"]
+        futures["unknowns"] = pool.submit(run_policy, reports / "unknowns", gates="plan", plan=unknowns)
         return {name: future.result() for name, future in futures.items()}
 
 
 def test_the_passing_plan_passes_every_plan_gate(runs):
     run = runs["passing"]
     assert run.returncode == 0, run.output[-4000:]
-    for gate in ("plan", "terraform-compliance", "checkov-plan"):
+    for gate in ("plan", "terraform-compliance"):
         assert run.failures(gate) == {}
         assert run.errors(gate) == []
 
@@ -130,17 +137,12 @@ def test_an_empty_plan_fails_every_noskip_scenario_by_name(runs):
     assert failed <= noskip, "only the scenarios that must find their resources fail on an unrelated plan"
 
 
-def test_the_custom_checks_judge_the_rendered_plan(runs):
-    passed = {name.split(" ")[0] for name in runs["passing"].passed("checkov-plan")}
-    assert {"CKV_PRED_AWS_1", "CKV_PRED_AWS_3"} <= passed
-    failures = runs["failing"].failures("checkov-plan")
-    by_id = {name.split(" ")[0]: text for name, text in failures.items()}
-    assert set(by_id) == {"CKV_PRED_AWS_1", "CKV_PRED_AWS_3"}
-    for role in ("oidc_wildcard_subject", "oidc_no_audience", "oidc_no_subject"):
-        assert f"aws_iam_role.{role}" in by_id["CKV_PRED_AWS_1"]
-    assert "trust_wildcard_action" not in by_id["CKV_PRED_AWS_1"], "not a web-identity trust"
-    for listener in ("https_tls12", "http_forward", "http_redirect_plain"):
-        assert f"aws_lb_listener.{listener}" in by_id["CKV_PRED_AWS_3"]
+def test_ci_plan_job_gets_the_console_report_and_its_plan_untouched(runs, plans):
+    report = runs["failing"].reports.parent / f"{runs['failing'].reports.name}-compliance.txt"
+    assert "Failure:" in report.read_text(encoding="utf-8")
+    assert "aws_ecr_repository.mutable_tags" in report.read_text(encoding="utf-8")
+    plan = plans["failing"].read_text(encoding="utf-8")
+    assert plan == json.dumps(json.loads(plan), indent=1), "the judged plan file is left as it was"
 
 
 def test_unknown_documents_and_keys_fail_the_plan_gate_by_rule(runs):

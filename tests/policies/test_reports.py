@@ -6,14 +6,14 @@ import xml.etree.ElementTree as ET
 
 from policies.model import GateResult
 from policies.reports import write_junit
-from policies.tools import _plain
+from tools.common import strip_ansi
 
 # What zizmor printed on a broken workflow when CI=true: it colours its output even through a pipe.
 COLOURED = "\x1b[1m\x1b[31mfatal\x1b[39m\x1b[0m: no audit was performed"
 
 
 def test_tool_output_loses_its_colour_codes():
-    assert _plain(COLOURED) == "fatal: no audit was performed"
+    assert strip_ansi(COLOURED) == "fatal: no audit was performed"
 
 
 def test_junit_is_well_formed_with_control_characters_in_an_error(tmp_path):
