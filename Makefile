@@ -144,20 +144,20 @@ image: ## Build the image IMAGE_REPOSITORY:IMAGE_TAG with Docker, or buildah whe
 	$(if $(filter docker,$(image_with)),$(image_docker),$(image_buildah)) \
 	  $(addprefix --build-arg ,$(image_args)) --tag '$(IMAGE_REPOSITORY):$(IMAGE_TAG)' --file Dockerfile .
 
-# ---------------------------------------------------------------- infra (issue 5)
-# Terraform runs through infra/scripts: the provider comes from TF_PROVIDER_MIRROR, an existing
+# ---------------------------------------------------------------- infra
+# Terraform runs through tools/infra: the provider comes from TF_PROVIDER_MIRROR, an existing
 # TF_CLI_CONFIG_FILE, a mirror found on this machine, or the registry (see infra/README.md).
 CHECKOV_VERSION := 3.3.30
 INFRA_PLAN := $(BUILD)/infra/plan.json
 
 .PHONY: infra-check
 infra-check: $(VENV)/.all ## Terraform fmt, init, validate of every configuration and the modules' terraform tests
-	$(PY) infra/scripts/tfdocs.py --check
-	$(PY) infra/scripts/tfcheck.py
+	$(PY) -m tools.infra.tfdocs --check
+	$(PY) -m tools.infra.tfcheck
 
 .PHONY: infra-plan
 infra-plan: $(VENV)/.all ## Plan bootstrap and root against moto on loopback; plan JSON to build/infra/plan.json
-	$(PY) infra/scripts/offline_plan.py --out $(INFRA_PLAN) --bootstrap-out $(BUILD)/infra/bootstrap-plan.json
+	$(PY) -m tools.infra.offline_plan --out $(INFRA_PLAN) --bootstrap-out $(BUILD)/infra/bootstrap-plan.json
 
 .PHONY: infra-checkov
 infra-checkov: $(UV) ## checkov's Terraform checks on infra/ (pinned, isolated); fails on any finding
@@ -165,7 +165,7 @@ infra-checkov: $(UV) ## checkov's Terraform checks on infra/ (pinned, isolated);
 
 .PHONY: infra-docs
 infra-docs: ## Regenerate the inputs/outputs tables of the infra READMEs
-	$(PYTHON) infra/scripts/tfdocs.py
+	$(PYTHON) -m tools.infra.tfdocs
 
 # ---------------------------------------------------------------- policy (issue 6)
 # `make policy` runs every gate (policies/README.md): a fresh plan of infra/ against the emulator and a

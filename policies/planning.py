@@ -1,14 +1,15 @@
 """Plans the policy gates judge, made by really planning Terraform against the AWS emulator on loopback.
 
-- The root plan: the judged root's own `infra/scripts/offline_plan.py` (what `make infra-plan` runs), so
+- The root plan: `tools.infra.offline_plan` (what `make infra-plan` runs) on the judged root's infra/, so
   a copy of the repository is planned exactly as the repository is.
 - A configuration on its own (a module with example inputs, a test fixture): planned here with the
-  emulator and Terraform environment of infra/scripts (aws_emulator.running, tfenv.terraform_env), in a
+  emulator and Terraform environment of tools.infra (aws_emulator.running, tfenv.terraform_env), in a
   scratch copy, so nothing is written into the source tree.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -22,16 +23,14 @@ from typing import Any
 
 from policies.model import GateError
 from policies.tools import tail
-from policies.workspace import INFRA_SCRIPTS, Root
+from policies.workspace import REPO_ROOT, Root
 
 PLAN_TIMEOUT_SECONDS = 600
 REGION = "eu-west-1"
 
 
 def _infra_script(name: str) -> ModuleType:
-    if str(INFRA_SCRIPTS) not in sys.path:
-        sys.path.insert(0, str(INFRA_SCRIPTS))
-    return __import__(name)
+    return importlib.import_module(f"tools.infra.{name}")
 
 
 def provider_env() -> dict[str, str]:
@@ -47,24 +46,23 @@ def provider_env() -> dict[str, str]:
 
 
 def plan_root(root: Root, out: Path) -> dict[str, Any]:
-    """`infra/scripts/offline_plan.py` of the judged root; the plan JSON is written to `out`."""
-    script = root.infra / "scripts" / "offline_plan.py"
-    if not script.is_file():
-        msg = f"{root.relative(script)} is missing: cannot plan {root.relative(root.infra)}"
-        raise GateError(msg)
+    """`tools.infra.offline_plan` of the judged root's infra/; the plan JSON is written to `out`."""
     out.parent.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,
-        str(script),
+        "-m",
+        "tools.infra.offline_plan",
+        "--infra",
+        str(root.infra),
         "--out",
         str(out),
         "--bootstrap-out",
         str(out.with_name("bootstrap-plan.json")),
     ]
     try:
-        result = subprocess.run(  # noqa: S603 -- the root's own plan script, fixed arguments
+        result = subprocess.run(  # noqa: S603 -- the plan tool, fixed arguments
             command,
-            cwd=root.path,
+            cwd=REPO_ROOT,
             env={**os.environ, **provider_env()},
             capture_output=True,
             text=True,

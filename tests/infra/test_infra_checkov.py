@@ -6,9 +6,9 @@ import json
 import subprocess
 
 import pytest
-from tfenv import REPO_ROOT
 
 from tests.support.tool_pins import requirement
+from tools.common import REPO_ROOT
 
 pytestmark = [pytest.mark.slow]
 

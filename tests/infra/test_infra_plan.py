@@ -6,9 +6,9 @@ import json
 import re
 import shutil
 
-import offline_plan
 import pytest
-import tfenv
+
+from tools.infra import offline_plan, tfenv
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
@@ -312,13 +312,11 @@ def test_a_failing_plan_names_the_problem_and_writes_no_plan_json(terraform, tmp
     tfvars.write_text(
         tfvars.read_text().replace('account_id        = "123456789012"', 'account_id        = "12"')
     )
-    monkeypatch.setattr(offline_plan, "ROOT", copy / "infra")
-    monkeypatch.setattr(offline_plan, "BOOTSTRAP", copy / "infra" / "bootstrap")
     out = tmp_path / "plan.json"
     with pytest.raises(
         offline_plan.PlanFailedError, match=r"(?s)root plan: .*account_id must be 12 digits"
     ) as failure:
-        offline_plan.offline_plan(out, tmp_path / "bootstrap-plan.json")
+        offline_plan.offline_plan(out, tmp_path / "bootstrap-plan.json", copy / "infra")
     kept = re.search(r"working files kept in (\S+)\)", str(failure.value))
     assert kept, "a failed run must say where its emulator log is"
     shutil.rmtree(kept.group(1))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-import tfenv
+
+from tools.infra import tfenv
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +82,7 @@ def test_without_any_mirror_the_registry_is_used_with_a_plugin_cache(monkeypatch
     monkeypatch.setattr(tfenv, "search_mirror", lambda: None)
     env = tfenv.terraform_env(data_dir=tmp_path / "data")
     assert tfenv.provider_source().kind == "registry"
-    assert tfenv.CLI_CONFIG_ENV not in env, "a CLI config path that does not exist must not be passed on"
+    assert not env[tfenv.CLI_CONFIG_ENV], "a CLI config path that does not exist must not be passed on"
     assert env["TF_PLUGIN_CACHE_DIR"] == str(tmp_path / "build" / "plugin-cache")
     assert env["TF_DATA_DIR"] == str(tmp_path / "data")
 

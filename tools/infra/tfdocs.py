@@ -1,26 +1,24 @@
 """Inputs and outputs tables of each configuration's README, generated from its .tf files.
 
-    python3 infra/scripts/tfdocs.py          # rewrite the tables in place
-    python3 infra/scripts/tfdocs.py --check  # exit 1 (naming the README) when one is stale
+    python -m tools.infra.tfdocs          # rewrite the tables in place (make infra-docs)
+    python -m tools.infra.tfdocs --check  # exit 1 (naming the README) when one is stale
 
 The tables live between `<!-- BEGIN_TF_DOCS -->` and `<!-- END_TF_DOCS -->`; the prose around them
 is hand-written. Blocks are read the way `terraform fmt` lays them out: a top-level `variable "x" {`
 or `output "x" {` line, closed by a `}` in the first column.
 """
-# ruff: noqa: INP001, T201 -- a script directory (not a package) of command-line tools that print
+# ruff: noqa: T201 -- a command-line tool: printing is its output
 
 from __future__ import annotations
 
 import argparse
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import tfenv
+from tools.common import REPO_ROOT, write_atomic
+from tools.infra import tfenv
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
@@ -42,7 +40,7 @@ class Block:
 
 
 def _display(path: Path) -> str:
-    return str(path.relative_to(tfenv.REPO_ROOT)) if path.is_relative_to(tfenv.REPO_ROOT) else str(path)
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
 def _attribute(body: str, name: str) -> str | None:
@@ -103,11 +101,11 @@ def render(config_dir: Path) -> str:
 def updated_readme(config_dir: Path) -> tuple[Path, str, str]:
     readme = config_dir / "README.md"
     if not readme.is_file():
-        msg = f"{readme.relative_to(tfenv.REPO_ROOT)} is missing"
+        msg = f"{_display(readme)} is missing"
         raise DocsError(msg)
     current = readme.read_text()
     if BEGIN not in current or END not in current:
-        msg = f"{readme.relative_to(tfenv.REPO_ROOT)} has no {BEGIN} ... {END} section"
+        msg = f"{_display(readme)} has no {BEGIN} ... {END} section"
         raise DocsError(msg)
     head, rest = current.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
@@ -127,17 +125,15 @@ def main(argv: list[str] | None = None) -> int:
             if current == wanted:
                 continue
             if args.check:
-                stale.append(str(readme.relative_to(tfenv.REPO_ROOT)))
+                stale.append(_display(readme))
                 continue
-            with tempfile.NamedTemporaryFile("w", dir=readme.parent, delete=False, suffix=".tmp") as handle:
-                handle.write(wanted)
-            Path(handle.name).replace(readme)
-            print(f"updated {readme.relative_to(tfenv.REPO_ROOT)}")
+            write_atomic(readme, wanted)
+            print(f"updated {_display(readme)}")
     except DocsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if stale:
-        print(f"stale tables (run python3 infra/scripts/tfdocs.py): {', '.join(stale)}", file=sys.stderr)
+        print(f"stale tables (run make infra-docs): {', '.join(stale)}", file=sys.stderr)
         return 1
     return 0
 

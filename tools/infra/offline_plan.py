@@ -1,6 +1,6 @@
 """`terraform plan` of the whole root configuration against a moto server, saved as plan JSON.
 
-    python infra/scripts/offline_plan.py [--out build/infra/plan.json]
+    python -m tools.infra.offline_plan [--out build/infra/plan.json] [--infra DIR]
 
 1. start moto on loopback over HTTPS (aws_emulator.py);
 2. plan infra/bootstrap (saved as --bootstrap-out) and create the state bucket it names, with a KMS
@@ -10,27 +10,22 @@
 4. plan with infra/terraform.tfvars.example and write `terraform show -json` of the saved plan to
    --out, through a temporary file, so a failed run never leaves a partial plan behind.
 """
-# ruff: noqa: INP001, T201 -- a script directory (not a package) of command-line tools that print
+# ruff: noqa: T201 -- a command-line tool: printing is its output
 
 from __future__ import annotations
 
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tools.common import CommandError, run, write_json
+from tools.infra import aws_emulator, tfenv
 
-import aws_emulator
-import tfenv
-
-ROOT = tfenv.INFRA_DIR
-BOOTSTRAP = tfenv.INFRA_DIR / "bootstrap"
 WORKDIRS = tfenv.BUILD_DIR / "offline-plan"
 DEFAULT_OUT = tfenv.BUILD_DIR / "plan.json"
 DEFAULT_BOOTSTRAP_OUT = tfenv.BUILD_DIR / "bootstrap-plan.json"
@@ -45,19 +40,12 @@ TERRAFORM_STEP_TIMEOUT_SECONDS = 600
 
 
 def terraform(args: list[str], cwd: Path, env: dict[str, str], step: str) -> str:
-    command = [tfenv.terraform_binary(), *args]
     try:
-        result = subprocess.run(  # noqa: S603
-            command,
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=TERRAFORM_STEP_TIMEOUT_SECONDS,
+        result = run(
+            [tfenv.terraform_binary(), *args], cwd=cwd, env=env, timeout=TERRAFORM_STEP_TIMEOUT_SECONDS
         )
-    except subprocess.TimeoutExpired as error:
-        msg = f"{step}: terraform {args[0]} did not finish within {TERRAFORM_STEP_TIMEOUT_SECONDS} s"
+    except CommandError as error:
+        msg = f"{step}: {error}"
         raise PlanFailedError(msg) from error
     if result.returncode != 0:
         msg = f"{step}: terraform {args[0]} failed ({result.returncode})\n{result.stdout}{result.stderr}"
@@ -138,28 +126,22 @@ def tfvar(config_dir: Path, name: str) -> str:
         key, _, value = line.partition("=")
         if key.strip() == name:
             return value.strip().strip('"')
-    msg = f"{config_dir.relative_to(tfenv.REPO_ROOT)}/terraform.tfvars.example has no {name}"
+    msg = f"{config_dir}/terraform.tfvars.example has no {name}"
     raise PlanFailedError(msg)
 
 
-def write_atomic(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
-        json.dump(document, handle, indent=1, sort_keys=True)
-    Path(handle.name).replace(path)
-
-
-def offline_plan(out: Path, bootstrap_out: Path) -> dict[str, Any]:
-    """Plan both configurations against a fresh emulator; the scratch directory is this run's own
-    (two runs in one checkout do not share an emulator or a backend) and is kept only on failure."""
+def offline_plan(out: Path, bootstrap_out: Path, infra: Path = tfenv.INFRA_DIR) -> dict[str, Any]:
+    """Plan ``infra`` and ``infra``/bootstrap against a fresh emulator; the scratch directory is this run's
+    own (two runs in one checkout do not share an emulator or a backend) and is kept only on failure."""
+    bootstrap = infra / "bootstrap"
     WORKDIRS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="run-", dir=WORKDIRS))
     try:
         with aws_emulator.running(workdir) as aws:
             env = tfenv.terraform_env(extra=aws.env())
             bootstrap_env = {**env, "TF_DATA_DIR": str(workdir / "bootstrap" / ".terraform")}
-            bootstrap_plan = plan_config(BOOTSTRAP, bootstrap_env, ["-backend=false"], "bootstrap", workdir)
-            region = tfvar(BOOTSTRAP, "region")
+            bootstrap_plan = plan_config(bootstrap, bootstrap_env, ["-backend=false"], "bootstrap", workdir)
+            region = tfvar(bootstrap, "region")
             bucket = planned_output(bootstrap_plan, "state_bucket")
             settings = {
                 "bucket": bucket,
@@ -170,13 +152,13 @@ def offline_plan(out: Path, bootstrap_out: Path) -> dict[str, Any]:
             backend = backend_config(settings, aws.endpoint, workdir)
             root_env = {**env, "TF_DATA_DIR": str(workdir / "root" / ".terraform")}
             plan = plan_config(
-                ROOT, root_env, ["-reconfigure", f"-backend-config={backend}"], "root", workdir
+                infra, root_env, ["-reconfigure", f"-backend-config={backend}"], "root", workdir
             )
     except (PlanFailedError, aws_emulator.EmulatorError) as error:
         msg = f"{error}\n(emulator log and working files kept in {workdir})"
         raise type(error)(msg) from error
-    write_atomic(bootstrap_out, bootstrap_plan)
-    write_atomic(out, plan)
+    write_json(bootstrap_out, bootstrap_plan)
+    write_json(out, plan)
     shutil.rmtree(workdir, ignore_errors=True)
     return plan
 
@@ -194,10 +176,13 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_BOOTSTRAP_OUT,
         help=f"bootstrap plan JSON (default {DEFAULT_BOOTSTRAP_OUT})",
     )
+    parser.add_argument(
+        "--infra", type=Path, default=tfenv.INFRA_DIR, help="the root configuration (default: infra/)"
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
-        plan = offline_plan(args.out.resolve(), args.bootstrap_out.resolve())
+        plan = offline_plan(args.out.resolve(), args.bootstrap_out.resolve(), args.infra.resolve())
     except (tfenv.TerraformEnvError, aws_emulator.EmulatorError, PlanFailedError) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1

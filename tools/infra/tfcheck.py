@@ -1,37 +1,38 @@
 """Static checks of every Terraform configuration: fmt, init, validate, and the module tests.
 
-    python3 infra/scripts/tfcheck.py            # everything
-    python3 infra/scripts/tfcheck.py --only eks # one module (or infra, infra/bootstrap)
+    python -m tools.infra.tfcheck            # everything
+    python -m tools.infra.tfcheck --only eks # one module (or infra, infra/bootstrap)
 
 Exits non-zero on the first failing step and says which configuration and which command failed.
 """
-# ruff: noqa: INP001, T201 -- a script directory (not a package) of command-line tools that print
+# ruff: noqa: T201 -- a command-line tool: printing is its output
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tools.common import CommandError, run
+from tools.infra import tfenv
 
-import tfenv
+# A check here takes seconds to a minute; one that runs for ten is hung (a provider waiting on a lock).
+_STEP_TIMEOUT_SECONDS = 600
 
 
 class CheckFailedError(RuntimeError):
     """A terraform command failed; the message names the configuration and the command."""
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
-    command = [tfenv.terraform_binary(), *args]
-    result = subprocess.run(  # noqa: S603 -- terraform with fixed arguments
-        command, cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+def terraform(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    try:
+        result = run([tfenv.terraform_binary(), *args], cwd=cwd, env=env, timeout=_STEP_TIMEOUT_SECONDS)
+    except CommandError as error:
+        raise CheckFailedError(str(error)) from error
     if result.returncode != 0:
         where = cwd.relative_to(tfenv.REPO_ROOT)
         output = result.stdout + result.stderr
@@ -41,7 +42,7 @@ def run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
 
 
 def fmt_check() -> None:
-    run(["fmt", "-check", "-recursive", "-diff"], tfenv.INFRA_DIR, tfenv.terraform_env())
+    terraform(["fmt", "-check", "-recursive", "-diff"], tfenv.INFRA_DIR, tfenv.terraform_env())
 
 
 def init(config_dir: Path, env: dict[str, str]) -> None:
@@ -49,14 +50,14 @@ def init(config_dir: Path, env: dict[str, str]) -> None:
     if tfenv.is_root_config(config_dir):
         # The committed lock file is the truth: a provider that does not match it fails here.
         args.append("-lockfile=readonly")
-    run(args, config_dir, env)
+    terraform(args, config_dir, env)
 
 
 def validate(config_dir: Path) -> None:
     """init (against the committed lock file for root configurations) and validate."""
     env = tfenv.terraform_env(tfenv.data_dir_for(config_dir))
     init(config_dir, env)
-    run(["validate", "-no-color"], config_dir, env)
+    terraform(["validate", "-no-color"], config_dir, env)
 
 
 def has_tests(config_dir: Path) -> bool:
@@ -66,7 +67,7 @@ def has_tests(config_dir: Path) -> bool:
 def test(config_dir: Path) -> str:
     """terraform test in a working directory `validate` already initialised."""
     env = tfenv.terraform_env(tfenv.data_dir_for(config_dir))
-    return run(["test", "-no-color"], config_dir, env)
+    return terraform(["test", "-no-color"], config_dir, env)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ HTTPS matters: the state bucket's policy denies plain HTTP (aws:SecureTransport)
 bucket policies. A throwaway self-signed certificate for 127.0.0.1 is made per run and handed to
 Terraform through AWS_CA_BUNDLE; nothing about the emulator is baked into the configuration.
 """
-# ruff: noqa: INP001 -- a script directory, not a package
 
 from __future__ import annotations
 
