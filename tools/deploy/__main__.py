@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Deploy the service to one environment: the deploy workflow's logic, runnable by hand.
 
 Phases, one subcommand each (``all`` runs publish, scan and release in order):
@@ -15,15 +14,16 @@ Phases, one subcommand each (``all`` runs publish, scan and release in order):
 Inputs, each a flag or an environment variable (the flag wins):
 
   --environment    DEPLOY_ENVIRONMENT       manifests environment: manifests_py/environments/NAME.toml,
-                                            whose [terraform_outputs] name the ECR repository and region
+                                            read through manifests_py.config (ECR repository, region)
   --image-tag      IMAGE_TAG                the full 40-character commit SHA the image is tagged with
   --cluster-name   EKS_CLUSTER_NAME         EKS cluster to deploy to (release)
   --smoke-url      SMOKE_BASE_URL           https:// address the service answers on (release)
   --rollout-timeout ROLLOUT_TIMEOUT_SECONDS how long a rollout (and a rollback) may take, default 600
   AWS_REGION, when set, must agree with the environment's region.
 
-Run it with the project environment (``.venv/bin/python``, after ``make bootstrap``): release synthesizes
-with it. Credentials are the caller's (the workflow assumes the deploy role through OIDC).
+Run it from the repository root with the project environment (``.venv/bin/python -m tools.deploy``, after
+``make bootstrap``): it reads the manifests configuration and release synthesizes with it. Credentials
+are the caller's (the workflow assumes the deploy role through OIDC).
 
 Exit status: 0 deployed (or valid); 2 an input or tool is missing or malformed, nothing was run; 1 a phase
 failed, and the message says what was rolled back.
@@ -40,11 +40,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from deploylib.cluster import Cluster, read_manifests
-from deploylib.ecr import Registry
-from deploylib.inputs import PHASES_BY_COMMAND, InputError, Inputs, resolve_inputs
-from deploylib.shell import DeployError, Shell, say
-from deploylib.smoke import smoke_test
+from tools.deploy.cluster import Cluster, read_manifests
+from tools.deploy.ecr import Registry
+from tools.deploy.inputs import PHASES_BY_COMMAND, InputError, Inputs, resolve_inputs
+from tools.deploy.shell import DeployError, Shell, say
+from tools.deploy.smoke import smoke_test
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
@@ -53,7 +53,7 @@ _BUILD_TIMEOUT_SECONDS = 1800
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=".github/scripts/deploy.py",
+        prog="python -m tools.deploy",
         description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
@@ -85,13 +85,13 @@ def publish(shell: Shell, inputs: Inputs) -> str:
             f"IMAGE_TAG={inputs.image_tag}",
         ],
         what="make image",
-        capture=False,
+        show=True,
         timeout=_BUILD_TIMEOUT_SECONDS,
     )
     shell.check(
         ["docker", "push", reference],
         what=f"docker push {reference}",
-        capture=False,
+        show=True,
         timeout=_BUILD_TIMEOUT_SECONDS,
     )
     digest = registry.require_digest(inputs.image_tag)

@@ -7,7 +7,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploylib.shell import COMMAND_TIMEOUT_SECONDS, DeployError, Shell
+import yaml
+
+from tools.deploy.shell import COMMAND_TIMEOUT_SECONDS, DeployError, Shell
 
 __all__ = ["Cluster", "Manifests", "Workload", "read_manifests"]
 
@@ -31,11 +33,6 @@ class Manifests:
 
 def read_manifests(folder: Path) -> Manifests:
     """What release applies: the namespaced objects (the deploy role edits one namespace, nothing else)."""
-    try:
-        import yaml  # type: ignore[import-untyped]  # noqa: PLC0415 -- release only, from the project venv
-    except ImportError as error:
-        msg = "PyYAML is missing: run this script with the project environment (.venv/bin/python)"
-        raise DeployError(msg) from error
     files: list[Path] = []
     skipped: list[str] = []
     namespaces: set[str] = set()
@@ -78,7 +75,7 @@ class Cluster:
     def kubectl(
         self, *arguments: str, timeout: int = COMMAND_TIMEOUT_SECONDS
     ) -> subprocess.CompletedProcess[str]:
-        return self.shell.run(["kubectl", *arguments], extra_env=self.env, timeout=timeout, capture=True)
+        return self.shell.run(["kubectl", *arguments], extra_env=self.env, timeout=timeout)
 
     def revision(self, workload: Workload) -> str | None:
         result = self.kubectl(

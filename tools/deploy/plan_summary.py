@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Summarize a terraform plan for reviewers: counts, every resource change, the compliance verdict.
 
 Reads ``terraform show -json`` output, writes Markdown, and optionally appends it to the job summary
@@ -13,18 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools.common import CommandError, run, strip_ansi, write_atomic
+
 MARKER = "<!-- terraform-plan-summary -->"
-# terraform-compliance colours its output whether or not it writes to a terminal.
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # GitHub refuses comments over 65,536 characters; the plan table and the report tail share what is left.
 _MAX_ROWS = 150
 _MAX_REPORT_CHARS = 12_000
@@ -125,24 +121,8 @@ def render(changes: Sequence[Change], *, compliance: str, report: str | None, co
     return "\n".join(lines) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8"
-    ) as out:
-        out.write(text)
-    Path(out.name).replace(path)
-
-
 def _gh(arguments: Sequence[str], *, stdin: str | None = None) -> str:
-    result = subprocess.run(  # noqa: S603 -- fixed argv, no shell
-        ["gh", *arguments],  # noqa: S607 -- the runner's gh, found on PATH
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=_GH_TIMEOUT_SECONDS,
-        check=False,
-    )
+    result = run(["gh", *arguments], stdin=stdin, timeout=_GH_TIMEOUT_SECONDS)
     if result.returncode != 0:
         msg = f"gh {' '.join(arguments[:3])} failed (exit {result.returncode}): {result.stderr.strip()}"
         raise RuntimeError(msg)
@@ -175,7 +155,9 @@ def post_comment(repository: str, pull_request: str, body: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="plan_summary.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python3 -m tools.deploy.plan_summary", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--plan-json", type=Path, required=True, help="terraform show -json output")
     parser.add_argument(
         "--compliance-outcome",
@@ -204,11 +186,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return EXIT_INVALID
     report = None
     if args.compliance_report is not None and args.compliance_report.is_file():
-        report = _ANSI_ESCAPE.sub("", args.compliance_report.read_text(encoding="utf-8", errors="replace"))
+        # terraform-compliance colours its output whether or not it writes to a terminal.
+        report = strip_ansi(args.compliance_report.read_text(encoding="utf-8", errors="replace"))
     body = render(
         changes, compliance=args.compliance_outcome, report=report, commit=environ.get("GITHUB_SHA")
     )
-    _write_atomic(args.output, body)
+    write_atomic(args.output, body)
     sys.stdout.write(body)
     if args.step_summary and environ.get("GITHUB_STEP_SUMMARY"):
         with Path(environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as summary:
@@ -216,7 +199,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if args.comment_on is not None:
         try:
             sys.stdout.write(post_comment(repository, args.comment_on, body) + "\n")
-        except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+        except (RuntimeError, CommandError) as error:
             sys.stderr.write(f"error: posting the plan summary: {error}\n")
             return EXIT_POST_FAILED
     return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from deploylib.shell import REPO_ROOT, DeployError, Shell, say
+from tools.common import REPO_ROOT
+from tools.deploy.shell import DeployError, Shell, say
 
 __all__ = ["SMOKE_CONTRACT", "smoke_test"]
 

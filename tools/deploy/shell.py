@@ -6,11 +6,11 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
-__all__ = ["COMMAND_TIMEOUT_SECONDS", "REPO_ROOT", "DeployError", "Shell", "say"]
+from tools.common import CommandError, run, tail
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+__all__ = ["COMMAND_TIMEOUT_SECONDS", "DeployError", "Shell", "say"]
+
 # Bounds on every external command, so a hung tool fails the phase instead of the job's timeout.
 COMMAND_TIMEOUT_SECONDS = 300
 
@@ -28,9 +28,8 @@ class Shell:
     """Runs external commands, echoing each one (secrets never go on a command line: stdin only)."""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
-        self.environ = dict(environ)
         # The AWS CLI must never page or prompt in a pipeline.
-        self.environ["AWS_PAGER"] = ""
+        self.environ = {**environ, "AWS_PAGER": ""}
 
     def run(
         self,
@@ -38,28 +37,13 @@ class Shell:
         *,
         stdin: str | None = None,
         timeout: int = COMMAND_TIMEOUT_SECONDS,
-        capture: bool = True,
         extra_env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         say(f"+ {shlex.join(command)}")
-        environ = {**self.environ, **(extra_env or {})}
         try:
-            return subprocess.run(  # noqa: S603 -- argv lists of our own; no shell
-                list(command),
-                input=stdin,
-                capture_output=capture,
-                text=True,
-                timeout=timeout,
-                env=environ,
-                cwd=REPO_ROOT,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as error:
-            msg = f"{command[0]} did not finish within {timeout} s: {shlex.join(command)}"
-            raise DeployError(msg) from error
-        except OSError as error:
-            msg = f"cannot run {command[0]}: {error}"
-            raise DeployError(msg) from error
+            return run(command, stdin=stdin, timeout=timeout, env={**self.environ, **(extra_env or {})})
+        except CommandError as error:
+            raise DeployError(str(error)) from error
 
     def check(
         self,
@@ -68,12 +52,16 @@ class Shell:
         what: str,
         stdin: str | None = None,
         timeout: int = COMMAND_TIMEOUT_SECONDS,
-        capture: bool = True,
+        show: bool = False,
     ) -> str:
-        """Run ``command``; DeployError naming ``what`` (with its output when captured) unless it succeeds."""
-        result = self.run(command, stdin=stdin, timeout=timeout, capture=capture)
+        """Run ``command``; DeployError naming ``what`` and the end of its output unless it succeeds.
+
+        ``show`` passes a long step's output (a build, a push) on to this job's log."""
+        result = self.run(command, stdin=stdin, timeout=timeout)
+        if show:
+            sys.stdout.write(result.stdout + result.stderr)
         if result.returncode != 0:
-            detail = (result.stderr or result.stdout or "").strip() if capture else ""
+            detail = tail(result.stderr or result.stdout)
             msg = f"{what} failed (exit {result.returncode})" + (f":\n{detail}" if detail else "")
             raise DeployError(msg)
-        return result.stdout or ""
+        return result.stdout
