@@ -56,7 +56,7 @@ run: $(RUN_VENV)/.synced ## Serve the API in the foreground on HOST:PORT (defaul
 
 .PHONY: bench
 bench: $(VENV)/.all $(RUN_VENV)/.synced ## Benchmark the service against floor and FastAPI baselines with wrk (writes build/bench.json)
-	$(PY) -m tests.load.bench --output $(BUILD)/bench.json
+	$(PY) -m tools.load.bench --output $(BUILD)/bench.json
 
 # ---------------------------------------------------------------- quality
 .PHONY: lint
@@ -70,7 +70,7 @@ fmt: $(VENV)/.all ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# ---------------------------------------------------------------- manifests (issue 4)
+# ---------------------------------------------------------------- manifests
 # IMAGE deploys that image reference instead of the configured one (CI: the pushed REPO@sha256:...);
 # ENVIRONMENT synthesizes only that environment's folders (IMAGE must be in its repository).
 IMAGE ?=
@@ -94,7 +94,7 @@ synth-check: $(VENV)/.all ## Fail if dist/ is not exactly what `make synth` writ
 	@diff -ru dist $(SYNTH_CHECK_DIR)/dist || { echo "dist/ is stale: run 'make synth' and commit dist/" >&2; exit 1; }
 	@echo "dist/ matches a fresh synthesis"
 
-# ---------------------------------------------------------------- image (issue 3)
+# ---------------------------------------------------------------- image
 # `make image` builds the Dockerfile with Docker when an engine answers, else with buildah as root (chroot
 # isolation and vfs storage: no daemon, no overlay mounts, no user namespaces, so a bare CI VM will do).
 # Each build argument is read from its one source: uid and port from the service card, the version from
@@ -167,7 +167,7 @@ infra-checkov: $(UV) ## checkov's Terraform checks on infra/ (pinned, isolated);
 infra-docs: ## Regenerate the inputs/outputs tables of the infra READMEs
 	$(PYTHON) -m tools.infra.tfdocs
 
-# ---------------------------------------------------------------- policy (issue 6)
+# ---------------------------------------------------------------- policy
 # `make policy` runs every gate (policies/README.md): a fresh plan of infra/ against the emulator and a
 # decision for every value it cannot show, terraform-compliance (policies/terraform) on that plan, checkov
 # with the custom checks (policies/checkov) on infra/, dist/, the Dockerfile and .github/ and on the plan,
@@ -194,7 +194,7 @@ policy-features: $(VENV)/.all ## Regenerate the terraform-compliance features th
 	$(PY) -m policies.features
 
 
-# ---------------------------------------------------------------- pipeline (issue 7)
+# ---------------------------------------------------------------- pipeline
 # The workflows are checked offline by pinned tools: zizmor (security audit), check-jsonschema (the
 # GitHub workflow and Dependabot schemas it ships), action-validator (workflow schema; installed from
 # .github/linters/package-lock.json with `npm ci` into .tools/) and shellcheck on the pipeline's scripts.
@@ -251,7 +251,7 @@ plan-compliance: $(UV) ## terraform-compliance (policies/terraform) on PLAN_JSON
 	$(PYTHON) .github/scripts/compact_plan.py '$(PLAN_JSON)' '$(COMPLIANCE_INPUT)'
 	$(UV) tool run --quiet --from terraform-compliance==$(TERRAFORM_COMPLIANCE_VERSION) terraform-compliance -p '$(COMPLIANCE_INPUT)' -f '$(COMPLIANCE_FEATURES)' 2>&1 | tee '$(COMPLIANCE_REPORT)'
 
-# ---------------------------------------------------------------- proofs (issue 8)
+# ---------------------------------------------------------------- proofs
 # Zero downtime, drain, fuzzing and soak, proven on loopback behind HAProxy with wrk (.ci/run installs
 # both). `make test` runs them too, the rehearsal with its waits scaled by 0.5; `make rehearse` uses the
 # Deployment's real timings (TIME_SCALE=1, about two minutes). Reports: build/proofs/*.json.
@@ -261,7 +261,7 @@ PROOFS := $(BUILD)/proofs
 
 .PHONY: rehearse
 rehearse: $(VENV)/.all ## Rolling replacement of every replica behind HAProxy under load, with and without preStop (TIME_SCALE=1)
-	$(PY) -m tests.load.rehearsal --time-scale $(TIME_SCALE) --output $(PROOFS)/rehearsal.json
+	$(PY) -m tools.load.rehearsal --time-scale $(TIME_SCALE) --output $(PROOFS)/rehearsal.json
 
 .PHONY: fuzz
 fuzz: $(VENV)/.all ## schemathesis against the live OpenAPI, the hostile-input catalogue and the fuzzing regressions
@@ -269,13 +269,13 @@ fuzz: $(VENV)/.all ## schemathesis against the live OpenAPI, the hostile-input c
 
 .PHONY: soak
 soak: $(VENV)/.all ## Steady mixed load on one replica for SOAK_SECONDS (default 60), RSS start and end
-	$(PY) -m tests.load.soak --seconds $(SOAK_SECONDS) --output $(PROOFS)/soak.json
+	$(PY) -m tools.load.soak --seconds $(SOAK_SECONDS) --output $(PROOFS)/soak.json
 
 .PHONY: proofs
-proofs: $(VENV)/.all ## Every proof of issue 8 as tests (rehearsal scaled, drain, fuzz, hostile inputs, soak)
+proofs: $(VENV)/.all ## Zero downtime, drain, fuzzing and soak as tests (rehearsal scaled, hostile inputs)
 	$(PY) -m pytest tests/proofs
 
-# ---------------------------------------------------------------- capacity (issue 9)
+# ---------------------------------------------------------------- capacity
 # `make capacity` measures, at each environment's CPU request, what one replica serves within the p99
 # objective (the server runs in a cgroup v1 CPU quota equal to the request, so it needs root), writes
 # manifests_py/capacity.json (commit it, then `make synth`: the HPA targets derive from it) and prints
@@ -308,12 +308,12 @@ CAPACITY_PLAN_ARGS = --rate '$(CAPACITY_RATE)' --instance '$(CAPACITY_INSTANCE)'
 
 .PHONY: capacity
 capacity: $(VENV)/.all $(RUN_VENV)/.synced ## Measure one replica at each CPU request (root, about 7 min), write manifests_py/capacity.json, print the plan
-	$(PY) -m tests.load.capacity --objective-p99-ms '$(CAPACITY_OBJECTIVE_P99_MS)' \
+	$(PY) -m tools.load.capacity --objective-p99-ms '$(CAPACITY_OBJECTIVE_P99_MS)' \
 		--repeats '$(CAPACITY_REPEATS)' --step-seconds '$(CAPACITY_STEP_SECONDS)' $(CAPACITY_PLAN_ARGS)
 
 .PHONY: capacity-plan
 capacity-plan: $(VENV)/.all ## Print the capacity plan (HPA target, replicas, nodes, cost) from the committed measurement
-	$(PY) -m tests.load.capacity --plan-only $(CAPACITY_PLAN_ARGS)
+	$(PY) -m tools.load.capacity --plan-only $(CAPACITY_PLAN_ARGS)
 
 # ---------------------------------------------------------------- tests
 .PHONY: test

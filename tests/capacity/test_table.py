@@ -16,8 +16,8 @@ from manifests_py.capacity import (
 from manifests_py.capacity_record import load_capacity_record
 from manifests_py.config import load_environment
 from tests.capacity.conftest import make_capacity_arguments
-from tests.load.capacity import _parser
-from tests.load.capacity_table import plan_rows, render_table
+from tools.load.capacity import _parser
+from tools.load.capacity_table import plan_rows, render_table
 
 NODE = NodeShape(
     name="c7i.large",

@@ -19,11 +19,11 @@ import time
 import pytest
 
 from api.service_card import load_service_card
-from tests.load.haproxy import HAProxy
-from tests.load.rehearsal import DEFAULT_MANIFESTS, Timings, sample_body
-from tests.load.rollout_spec import load_rollout_spec
 from tests.support.service import get, start_service
 from tests.support.slow_request import SlowRequest
+from tools.load.haproxy import HAProxy
+from tools.load.rehearsal import DEFAULT_MANIFESTS, Timings, sample_body
+from tools.load.rollout_spec import load_rollout_spec
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 

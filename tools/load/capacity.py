@@ -25,10 +25,10 @@ from manifests_py.capacity import HEADROOM, HPA_TOLERANCE, CapacityError, NodeSh
 from manifests_py.capacity_record import CAPACITY_PATH, FORMAT, load_capacity_record, write_capacity_record
 from manifests_py.config import ConfigError, EnvironmentConfig, known_environments, load_environment
 from manifests_py.service_card import load_service_card
-from tests.load.bench import ROW, machine, make_run_command
-from tests.load.capacity_measure import Endpoint, Ladder, LoadPlan, climb, quota_server
-from tests.load.capacity_table import plan_rows, render_table
-from tests.load.cpu_quota import KUBELET_CFS_PERIOD_US, CgroupUnavailableError, cpu_quota
+from tools.load.bench import ROW, machine, make_run_command
+from tools.load.capacity_measure import Endpoint, Ladder, LoadPlan, climb, quota_server
+from tools.load.capacity_table import plan_rows, render_table
+from tools.load.cpu_quota import KUBELET_CFS_PERIOD_US, CgroupUnavailableError, cpu_quota
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
@@ -62,7 +62,7 @@ def _positive_int(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.load.capacity", description=__doc__.splitlines()[0]
+        prog="python -m tools.load.capacity", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--plan-only", action="store_true", help="print the plan from the committed record")
     parser.add_argument("--environments", nargs="+", metavar="NAME", help="default: every environment")

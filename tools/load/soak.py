@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
 import tempfile
-import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,12 +25,15 @@ from typing import Any
 from api.model import load_model
 from api.service_card import load_service_card
 from api.settings import BUNDLED_MODEL_PATH
-from tests.load.process_stats import rss_bytes
-from tests.support.service import start_service
+from tools.common import write_json
+from tools.load.process_stats import rss_bytes
+from tools.load.service import start_service
+from tools.load.wrk import Wrk, WrkResult
 
 __all__ = ["MAX_GROWTH_BYTES", "SoakReport", "soak", "summary"]
 
 DEFAULT_SECONDS = 60
+_MAX_SECONDS = 3600
 WARM_UP_SECONDS = 10
 CONNECTIONS = 5
 PAUSE_MS = 10  # per connection: at most 5 x 1000 / 10 = 500 requests/s, about a quarter of one core
@@ -41,20 +42,14 @@ PAUSE_MS = 10  # per connection: at most 5 x 1000 / 10 = 500 requests/s, about a
 # kept) crosses it, while the allocator's normal settling (an arena or two; nothing at all here so far)
 # stays far below. The pod's 256Mi limit would take many hours of such a leak to reach.
 MAX_GROWTH_BYTES = 8 * 1024 * 1024
-_MARKER = "SOAK_RESULT "
 
-# kind: (method, path key in the card or literal, content type, body, expected status)
+# Each kind of request, prepared once; every response counted as "kind status" (the server echoes the id).
 _LUA = r"""
 local kinds = %(kinds)s
 local sequence = %(sequence)s
 local prepared = {}
 local position = 0
 counts = {}
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
 
 function init(args)
   for name, kind in pairs(kinds) do
@@ -69,29 +64,10 @@ function request()
   return prepared[sequence[position]]
 end
 
-function delay()
-  return %(pause_ms)d
-end
-
 function response(status, headers, body)
   local id = headers["x-request-id"] or "soak-unknown"
   local key = string.sub(id, 6) .. " " .. status
   counts[key] = (counts[key] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    for key, n in pairs(thread:get("counts")) do total[key] = (total[key] or 0) + n end
-  end
-  local parts = {}
-  for key, n in pairs(total) do table.insert(parts, string.format('"%%s":%%d', key, n)) end
-  local e = summary.errors
-  io.write(string.format(
-    '%(marker)s{"requests":%%d,"duration_us":%%d,"connect_errors":%%d,"read_errors":%%d,' ..
-    '"write_errors":%%d,"timeouts":%%d,"p50_us":%%d,"p99_us":%%d,"max_us":%%d,"by_kind_and_status":{%%s}}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(99), latency.max, table.concat(parts, ",")))
 end
 """
 
@@ -144,8 +120,6 @@ def _script(kinds: dict[str, RequestKind]) -> str:
     return _LUA % {
         "kinds": _lua_table(kinds),
         "sequence": "{" + ", ".join(json.dumps(name) for name in sequence) + "}",
-        "pause_ms": PAUSE_MS,
-        "marker": _MARKER,
     }
 
 
@@ -187,47 +161,22 @@ class SoakReport:
         }
 
 
-def _run_wrk(url: str, script: str, seconds: float, samples: list[int], pid: int) -> dict[str, Any]:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        msg = "wrk not found on PATH: install Debian's wrk package (.ci/run does)"
-        raise FileNotFoundError(msg)
-    with tempfile.TemporaryDirectory(prefix="soak-") as scratch:
-        script_path = Path(scratch) / "soak.lua"
-        script_path.write_text(script, encoding="utf-8")
-        command = [
-            wrk,
-            "-t1",
-            f"-c{CONNECTIONS}",
-            f"-d{round(seconds)}s",
-            "--timeout=10s",
-            "-s",
-            str(script_path),
-            url,
-        ]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        stop = threading.Event()
-
-        def sample() -> None:
-            while not stop.wait(1.0):
-                samples.append(rss_bytes(pid))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        try:
-            output, _ = process.communicate(timeout=seconds + 60)
-        finally:
-            stop.set()
-            sampler.join()
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    for line in output.splitlines():
-        if line.startswith(_MARKER):
-            result: dict[str, Any] = json.loads(line.removeprefix(_MARKER))
-            return result
-    msg = f"wrk printed no result (exit {process.returncode}): {output[-500:]}"
-    raise RuntimeError(msg)
+def _run_wrk(url: str, script: str, seconds: float, samples: list[int], pid: int) -> WrkResult:
+    """The mix for ``seconds``, each connection pausing between requests; RSS sampled once a second."""
+    load = Wrk(
+        url,
+        seconds=seconds,
+        connections=CONNECTIONS,
+        timeout_seconds=10,
+        pause_ms=PAUSE_MS,
+        requests_lua=script,
+    )
+    with load:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            samples.append(rss_bytes(pid))
+        return load.wait()
 
 
 def soak(*, seconds: float = DEFAULT_SECONDS, workdir: Path) -> SoakReport:
@@ -247,27 +196,23 @@ def soak(*, seconds: float = DEFAULT_SECONDS, workdir: Path) -> SoakReport:
             raise RuntimeError(msg)
     finally:
         service.terminate()
-    by_kind = result["by_kind_and_status"]
+    by_kind = result.counts
     unexpected = {
         key: count
         for key, count in by_kind.items()
         if key.split(" ")[0] not in kinds
         or int(key.split(" ")[1]) != kinds[key.split(" ")[0]].expected_status
     }
-    duration = result["duration_us"] / 1e6
     return SoakReport(
-        seconds=round(duration, 2),
-        requests=result["requests"],
-        requests_per_second=round(result["requests"] / duration, 1),
-        socket_errors=result["connect_errors"]
-        + result["read_errors"]
-        + result["write_errors"]
-        + result["timeouts"],
+        seconds=round(result.duration_us / 1e6, 2),
+        requests=result.requests,
+        requests_per_second=round(result.requests_per_second, 1),
+        socket_errors=result.socket_errors,
         unexpected_statuses=unexpected,
         by_kind_and_status=dict(sorted(by_kind.items())),
-        p50_ms=result["p50_us"] / 1000,
-        p99_ms=result["p99_us"] / 1000,
-        max_ms=result["max_us"] / 1000,
+        p50_ms=result.p50_us / 1000,
+        p99_ms=result.p99_us / 1000,
+        max_ms=result.max_us / 1000,
         rss_cold_bytes=cold,
         rss_start_bytes=start,
         rss_end_bytes=end,
@@ -297,14 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS, help="measured run, after warm-up")
     parser.add_argument("--output", type=Path, required=True, help="JSON report to write")
     args = parser.parse_args(argv)
-    if not 1 <= args.seconds <= 3600:
-        parser.error("--seconds must be between 1 and 3600")
+    if not 1 <= args.seconds <= _MAX_SECONDS:
+        parser.error(f"--seconds must be between 1 and {_MAX_SECONDS}")
     with tempfile.TemporaryDirectory(prefix="soak-") as scratch:
         report = soak(seconds=args.seconds, workdir=Path(scratch))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.output.with_suffix(".partial")
-    partial.write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
-    partial.replace(args.output)
+    write_json(args.output, report.as_dict())
     print(summary(report))  # noqa: T201 - the command's output
     print(f"report: {args.output}")  # noqa: T201
     healthy = report.memory_ok and report.socket_errors == 0 and not report.unexpected_statuses

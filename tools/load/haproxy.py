@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Self
 
-from tests.support.service import LOOPBACK, free_port
+from tools.load.service import LOOPBACK, free_port
 
 __all__ = ["BACKEND", "HAProxy", "HAProxyError", "HealthCheck", "ServerState", "find_haproxy"]
 
@@ -148,14 +148,14 @@ backend {BACKEND}
             msg = "haproxy not found: install Debian's haproxy package (.ci/run does)"
             raise FileNotFoundError(msg)
         self.config_path.write_text(self.render_config(), encoding="utf-8")
-        checked = subprocess.run(
+        checked = subprocess.run(  # noqa: S603 -- haproxy found on PATH, our own config
             [binary, "-c", "-q", "-f", str(self.config_path)], capture_output=True, text=True, check=False
         )
         if checked.returncode != 0:
             msg = f"haproxy rejected {self.config_path}: {checked.stderr.strip() or checked.stdout.strip()}"
             raise HAProxyError(msg)
         self._log = self.log_path.open("wb")
-        self._process = subprocess.Popen(
+        self._process = subprocess.Popen(  # noqa: S603 -- idem
             [binary, "-db", "-f", str(self.config_path)], stdout=self._log, stderr=subprocess.STDOUT
         )
         try:

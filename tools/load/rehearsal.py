@@ -30,17 +30,18 @@ import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from api.model import load_model
 from api.service_card import ServiceCard, load_service_card
 from api.settings import BUNDLED_MODEL_PATH, ENV_PREFIX, Settings
-from tests.load.haproxy import HAProxy, HealthCheck
-from tests.load.rollout_spec import RolloutSpec, load_rollout_spec
-from tests.load.wrk import WrkResult
-from tests.load.wrk_background import BackgroundWrk
-from tests.support.service import REPO_ROOT, ServiceProcess, free_port, start_service
+from tools.common import REPO_ROOT, write_json
+from tools.load.haproxy import HAProxy, HealthCheck
+from tools.load.rollout_spec import RolloutSpec, load_rollout_spec
+from tools.load.service import ServiceProcess, free_port, start_service
+from tools.load.wrk import Wrk, WrkResult
 
 __all__ = [
     "DEFAULT_MANIFESTS",
@@ -68,6 +69,7 @@ _WARM_UP_SECONDS = 1.0  # load runs this long before the rollout's first step
 _SETTLE_SECONDS = 0.5  # and this long after the last old replica is gone, so late failures are seen
 _MAX_PADDING_SECONDS = 60.0  # most the load may run past the rollout to reach MIN_REQUESTS
 _POLL_SECONDS = 0.02
+_MIN_REPLICAS = 2  # a rolling replacement behind a load balancer needs a neighbour
 
 
 class RehearsalError(RuntimeError):
@@ -358,7 +360,7 @@ class _Rollout:
                 if b'"msg":"request"' not in line:
                     continue
                 replica.timeline.requests_logged += 1
-                if json.loads(line)["status"] >= 500:
+                if json.loads(line)["status"] >= HTTPStatus.INTERNAL_SERVER_ERROR:
                     replica.timeline.server_errors_logged += 1
 
 
@@ -394,12 +396,13 @@ def run_rollout(  # noqa: PLR0913 - keyword-only: what to roll, where, and how m
             old = rollout.start_initial()
             counters_before = proxy.frontend_counters()
             log_before = proxy.log_position()
-            load = BackgroundWrk(
+            load = Wrk(
                 proxy.url + card.paths.predict,
                 connections=connections,
                 method="POST",
                 body=sample_body(),
-                max_seconds=600,
+                seconds=600,
+                timeout_seconds=10,
                 pause_ms=LOAD_PAUSE_MS,
             )
             with load:
@@ -450,7 +453,7 @@ def rehearse(
 ) -> dict[str, Any]:
     """Both rollouts (with and without the preStop sleep); returns the report."""
     spec = load_rollout_spec(manifests)
-    if spec.replicas < 2:  # a rolling replacement behind a load balancer needs a neighbour
+    if spec.replicas < _MIN_REPLICAS:
         msg = f"{spec.source}: {spec.replicas} replica ({spec.replicas_from}); the rehearsal needs at least 2"
         raise RehearsalError(msg)
     card = load_service_card()
@@ -506,10 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rehearsal-") as scratch:
         report = rehearse(manifests=args.manifests, time_scale=args.time_scale, workdir=Path(scratch))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.output.with_suffix(".partial")
-    partial.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    partial.replace(args.output)
+    write_json(args.output, report)
     print(summary(report))  # noqa: T201 - the command's output
     print(f"report: {args.output}")  # noqa: T201
     with_pre_stop = report["runs"]["with_pre_stop"]

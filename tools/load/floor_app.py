@@ -5,13 +5,18 @@ Served by the same uvicorn (uvloop, httptools) as the service, it shows what the
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 _BODY = b'{"score":0.75}'
 _HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(_BODY)).encode())]
 
 
-async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ARG001 - raw ASGI
+async def app(
+    scope: dict[str, Any],
+    receive: Callable[[], Awaitable[dict[str, Any]]],  # noqa: ARG001 - raw ASGI: the request is not read
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
     if scope["type"] != "http":
         return
     await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})

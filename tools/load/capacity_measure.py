@@ -1,9 +1,9 @@
 """Measure what one replica serves within a latency objective, with the server held to a pod's CPU request.
 
 The server is the exact command ``make run`` executes (production settings: request logging and metrics
-on), started inside a cgroup whose CFS quota is the request (``tests.load.cpu_quota``). For each
+on), started inside a cgroup whose CFS quota is the request (``tools.load.cpu_quota``). For each
 endpoint a short closed-loop wrk run first finds the saturation throughput; then wrk offers rising
-request rates, fractions of it, on a fixed arrival schedule (``tests.load.wrk_paced``), each for a
+request rates, fractions of it, on a fixed arrival schedule (``tools.load.wrk``'s ``rate``), each for a
 bounded time. The limit is the highest achieved rate whose p99 met the objective with no failed request
 and at least ``min_achieved`` of the offered rate served; the climb stops after ``misses_to_stop``
 misses in a row, or at the last step. Every step is kept so the curve can be reviewed.
@@ -12,17 +12,15 @@ misses in a row, or at the last step. Every step is kept so the curve can be rev
 from __future__ import annotations
 
 import contextlib
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tests.load.bench import make_run_command
-from tests.load.cpu_quota import CpuQuota
-from tests.load.process_stats import cpu_seconds
-from tests.load.wrk import run_wrk
-from tests.load.wrk_paced import run_wrk_paced
-from tests.support.service import REPO_ROOT, free_port, wait_until_ready
+from tools.load.bench import make_run_command
+from tools.load.cpu_quota import CpuQuota
+from tools.load.process_stats import cpu_seconds
+from tools.load.service import free_port, start_service
+from tools.load.wrk import run_wrk
 
 __all__ = ["Endpoint", "Ladder", "LoadPlan", "Step", "climb", "quota_server"]
 
@@ -104,7 +102,7 @@ def _step(  # noqa: PLR0913 - one step's inputs
 ) -> Step:
     throttled_before = quota.stat()["nr_throttled"]
     cpu_before = cpu_seconds(pid)
-    paced = run_wrk_paced(
+    result = run_wrk(
         url,
         rate=rate,
         seconds=plan.step_seconds,
@@ -113,18 +111,17 @@ def _step(  # noqa: PLR0913 - one step's inputs
         body=endpoint.body,
     )
     cpu_used = cpu_seconds(pid) - cpu_before
-    result = paced.result
     p99 = result.p99_us / 1000
-    served_enough = paced.achieved_rate >= plan.min_achieved * rate
+    served_enough = result.requests_per_second >= plan.min_achieved * rate
     return Step(
         offered_per_second=round(rate, 1),
         requests=result.requests,
-        requests_per_second=round(paced.achieved_rate, 1),
+        requests_per_second=round(result.requests_per_second, 1),
         p50_milliseconds=round(result.p50_us / 1000, 2),
         p99_milliseconds=round(p99, 2),
         max_milliseconds=round(result.max_us / 1000, 2),
-        mean_milliseconds=round(paced.mean_us / 1000, 3),
-        in_flight=round(paced.in_flight, 2),
+        mean_milliseconds=round(result.mean_us / 1000, 3),
+        in_flight=round(result.in_flight, 2),
         cpu_millicores=round(cpu_used / (result.duration_us / 1e6) * 1000, 1),
         failed=result.failed,
         throttled_periods=quota.stat()["nr_throttled"] - throttled_before,
@@ -151,7 +148,7 @@ def climb(base_url: str, endpoint: Endpoint, plan: LoadPlan, *, pid: int, quota:
         msg = f"{endpoint.name}: {saturation.failed} of {saturation.requests} requests failed at saturation"
         raise RuntimeError(msg)
     # Untimed: opens the paced run's connections and lets the server settle after saturation.
-    run_wrk_paced(
+    run_wrk(
         url,
         rate=saturation.requests_per_second * plan.fractions[0],
         seconds=1,
@@ -184,21 +181,13 @@ def quota_server(
 ) -> Iterator[tuple[str, int]]:
     """The service (by default `make run`'s command) started inside ``quota``'s cgroup; yields (URL, PID)."""
     port = free_port()
-    server = command_for_port(port)
     # The shell joins the cgroup, then becomes the server: every thread and child starts inside it.
-    joined = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(quota.procs_file), *server]
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(joined, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    joined = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(quota.procs_file), *command_for_port(port)]
+    server = start_service(log_path, command=joined, port=port, ready_path=ready_path, timeout=60)
     try:
-        wait_until_ready(port, path=ready_path, timeout=60, process=process)
-        if process.pid not in quota.members():
-            msg = f"the server (PID {process.pid}) is not in {quota.path}; refusing to measure it unthrottled"
+        if server.pid not in quota.members():
+            msg = f"the server (PID {server.pid}) is not in {quota.path}; refusing to measure it unthrottled"
             raise RuntimeError(msg)
-        yield f"http://127.0.0.1:{port}", process.pid
+        yield server.url, server.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.terminate()

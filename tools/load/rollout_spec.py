@@ -117,13 +117,15 @@ def _pre_stop_seconds(container: dict[str, Any], where: str) -> float:
     command = pre_stop.get("exec", {}).get("command")
     if command:
         words = list(command)
-        if len(words) == 3 and words[1] == "-c" and words[0].endswith("sh"):
-            words = shlex.split(words[2])
-        if len(words) == 2 and words[0].rsplit("/", 1)[-1] == "sleep":
-            try:
-                return float(words[1])
-            except ValueError:
-                pass
+        match words:
+            case [shell, "-c", script] if shell.endswith("sh"):
+                words = shlex.split(script)
+        match words:
+            case [sleep, seconds] if sleep.rsplit("/", 1)[-1] == "sleep":
+                try:
+                    return float(seconds)
+                except ValueError:
+                    pass
     msg = f"{where} lifecycle.preStop: only a sleep can be rehearsed, got {pre_stop!r}"
     raise RolloutSpecError(msg)
 
