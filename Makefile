@@ -278,8 +278,10 @@ proofs: $(VENV)/.all ## Zero downtime, drain, fuzzing and soak as tests (rehears
 # ---------------------------------------------------------------- capacity
 # `make capacity` measures, at each environment's CPU request, what one replica serves within the p99
 # objective (the server runs in a cgroup v1 CPU quota equal to the request, so it needs root), writes
-# manifests_py/capacity.json (commit it, then `make synth`: the HPA targets derive from it) and prints
-# the plan below. `make capacity-plan` prints the plan from the committed file without measuring.
+# the record tools/load/capacity.json (commit it) and prints the plan below, with each environment's
+# configured HPA CPU target next to the one the measurement suggests. It never changes manifests_py/ or
+# dist/: adopting a suggestion is an edit of [scale] cpu_target_percent in the environment's TOML.
+# `make capacity-plan` prints the plan from the committed record without measuring.
 # Plan inputs, each overridable (make capacity-plan CAPACITY_RATE=25000 ...):
 # requests per second to plan for
 CAPACITY_RATE ?= 10000
@@ -307,12 +309,12 @@ CAPACITY_PLAN_ARGS = --rate '$(CAPACITY_RATE)' --instance '$(CAPACITY_INSTANCE)'
 	--price '$(CAPACITY_PRICE)'
 
 .PHONY: capacity
-capacity: $(VENV)/.all $(RUN_VENV)/.synced ## Measure one replica at each CPU request (root, about 7 min), write manifests_py/capacity.json, print the plan
+capacity: $(VENV)/.all $(RUN_VENV)/.synced ## Measure one replica at each CPU request (root, about 7 min), write tools/load/capacity.json, print the plan
 	$(PY) -m tools.load.capacity --objective-p99-ms '$(CAPACITY_OBJECTIVE_P99_MS)' \
 		--repeats '$(CAPACITY_REPEATS)' --step-seconds '$(CAPACITY_STEP_SECONDS)' $(CAPACITY_PLAN_ARGS)
 
 .PHONY: capacity-plan
-capacity-plan: $(VENV)/.all ## Print the capacity plan (HPA target, replicas, nodes, cost) from the committed measurement
+capacity-plan: $(VENV)/.all ## Print the capacity plan (configured and suggested HPA targets, replicas, nodes, cost) from the committed record
 	$(PY) -m tools.load.capacity --plan-only $(CAPACITY_PLAN_ARGS)
 
 # ---------------------------------------------------------------- tests

@@ -13,11 +13,11 @@ import uuid
 
 import pytest
 
-from manifests_py.capacity_record import load_capacity_record
 from manifests_py.config import load_environment
 from tests.capacity.conftest import make_capacity_arguments
 from tests.support.service import REPO_ROOT
 from tools.load.capacity import main
+from tools.load.capacity_record import load_capacity_record
 from tools.load.cpu_quota import CPU_CGROUP_ROOT, CgroupUnavailableError, cpu_quota
 from tools.load.process_stats import cpu_seconds
 

@@ -1,11 +1,13 @@
 # A command-line tool: printing is its output.
 # ruff: noqa: T201
 """``make capacity``: measure what one replica serves within the latency objective at each environment's CPU
-request, commit the result (manifests_py/capacity.json), and print the plan derived from it.
+request, record it (tools/load/capacity.json, committed), and print the plan derived from it.
 
-``make capacity-plan`` prints the plan from the committed measurement without measuring. The plan's
-inputs (request rate, instance allocatable, DaemonSet overhead, price) are options with documented
-defaults; the derivation itself lives in manifests_py/capacity.py only.
+``make capacity-plan`` prints the plan from the committed measurement without measuring. The plan shows,
+per environment, the HPA CPU target the measurement suggests next to the one the environment configures:
+it informs, and never writes into manifests_py/ or dist/. The plan's inputs (request rate, instance
+allocatable, DaemonSet overhead, price) are options with documented defaults; the derivation itself lives
+in tools/load/capacity_plan.py only.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from manifests_py.capacity import HEADROOM, HPA_TOLERANCE, CapacityError, NodeShape
-from manifests_py.capacity_record import CAPACITY_PATH, FORMAT, load_capacity_record, write_capacity_record
-from manifests_py.config import ConfigError, EnvironmentConfig, known_environments, load_environment
-from manifests_py.service_card import load_service_card
+from api.service_card import load_service_card
+from manifests_py.config import ConfigError, known_environments
 from tools.load.bench import ROW, machine, make_run_command
 from tools.load.capacity_measure import Endpoint, Ladder, LoadPlan, climb, quota_server
-from tools.load.capacity_table import plan_rows, render_table
+from tools.load.capacity_plan import HEADROOM, HPA_TOLERANCE, CapacityError, NodeShape
+from tools.load.capacity_record import CAPACITY_PATH, FORMAT, load_capacity_record, write_capacity_record
+from tools.load.capacity_table import Environment, plan_rows, read_environment, render_table, target_lines
 from tools.load.cpu_quota import KUBELET_CFS_PERIOD_US, CgroupUnavailableError, cpu_quota
 
 EXIT_FAILED = 1
@@ -158,8 +160,8 @@ def _measure_request(millicores: int, plan: LoadPlan, repeats: int, logs: Path) 
     }
 
 
-def _measure(configs: list[EnvironmentConfig], plan: LoadPlan, args: argparse.Namespace) -> dict[str, Any]:
-    requests = sorted({config.resources.cpu_request_millicores for config in configs})
+def _measure(environments: list[Environment], plan: LoadPlan, args: argparse.Namespace) -> dict[str, Any]:
+    requests = sorted({env.cpu_request_millicores for env in environments})
     load_before = os.getloadavg()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="capacity-") as scratch:
@@ -191,17 +193,13 @@ def _measure(configs: list[EnvironmentConfig], plan: LoadPlan, args: argparse.Na
     }
 
 
-def _configs(names: list[str] | None) -> list[EnvironmentConfig]:
-    return [load_environment(name) for name in names or known_environments()]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not args.plan_only and None in (args.objective_p99_ms, args.step_seconds, args.repeats):
         parser.error("measuring needs --objective-p99-ms, --step-seconds and --repeats (see make capacity)")
     try:
-        configs = _configs(args.environments)
+        environments = [read_environment(name) for name in args.environments or known_environments()]
         node = NodeShape(
             name=args.instance,
             allocatable_cpu_millicores=args.allocatable_cpu,
@@ -218,10 +216,10 @@ def main(argv: list[str] | None = None) -> int:
                 objective_p99_milliseconds=args.objective_p99_ms,
             )
             print("measuring; other load on this machine makes the figures noisy", flush=True)
-            write_capacity_record(_measure(configs, plan, args), args.output)
-            print(f"wrote {args.output}: commit it, then `make synth` to apply the derived HPA targets")
+            write_capacity_record(_measure(environments, plan, args), args.output)
+            print(f"wrote {args.output}: commit it; the HPA targets below are suggestions for the TOML")
         record = load_capacity_record(args.output)
-        rows = plan_rows(configs=configs, record=record, rate=args.rate, node=node, hourly_price=args.price)
+        rows = plan_rows(record, environments, rate=args.rate, node=node, hourly_price=args.price)
     except (ConfigError, CapacityError, ValueError) as error:
         for problem in getattr(error, "problems", None) or [str(error)]:
             print(f"error: {problem}", file=sys.stderr)
@@ -238,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.daemonset_cpu}m / {args.daemonset_memory}Mi, {args.max_pods} pods) at ${args.price}/h\n"
     )
     print(render_table(rows))
+    print("\n".join(["", *target_lines(rows)]))
     return 0
 
 

@@ -1,12 +1,12 @@
 """Capacity planning, derived in one place from what ``make capacity`` measured.
 
-The measurement (``manifests_py/capacity.json``) says, for one pod held to its CPU request by a CFS
+The measurement (``tools/load/capacity.json``) says, for one pod held to its CPU request by a CFS
 quota, the highest throughput of each endpoint whose p99 latency met the objective, and the CPU the pod
 used then. Everything sized from it is computed here, by pure functions:
 
-- the HPA's CPU target: the utilization (as a share of the request) at which the pod still has
-  ``HEADROOM`` of its measured limit left, less the HPA's tolerance, since the HPA only acts once
-  utilization is more than 10 % above its target;
+- the HPA's CPU target it suggests (each environment sets its own, in its TOML): the utilization (as a
+  share of the request) at which the pod still has ``HEADROOM`` of its measured limit left, less the
+  HPA's tolerance, since the HPA only acts once utilization is more than 10 % above its target;
 - the replicas a request rate needs (rounded up, within min/max), the nodes those replicas need (for an
   instance's allocatable CPU and memory, less what DaemonSets take, with pods spread evenly over zones),
   and what a million predictions cost on them.
