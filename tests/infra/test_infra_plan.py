@@ -322,3 +322,29 @@ def test_a_failing_plan_names_the_problem_and_writes_no_plan_json(terraform, tmp
     shutil.rmtree(kept.group(1))
     assert not out.exists()
     assert not (tmp_path / "bootstrap-plan.json").exists()
+
+
+def _configurations(module, directory):
+    """(directory, module) for a configuration and every module it calls, as Terraform itself read them."""
+    yield directory.resolve(), module
+    for call in module.get("module_calls", {}).values():
+        yield from _configurations(call["module"], directory / call["source"])
+
+
+def test_every_readme_table_lists_each_variable_and_output_terraform_reads(plans):
+    """Terraform's own reading of every configuration (the plan's `configuration` block), not the README
+    generator's parser, against the README tables: nothing declared is missing from them."""
+    found = dict(_configurations(plans["root"]["configuration"]["root_module"], tfenv.INFRA_DIR))
+    bootstrap = plans["bootstrap"]["configuration"]["root_module"]
+    found.update(_configurations(bootstrap, tfenv.INFRA_DIR / "bootstrap"))
+    assert set(found) == {path.resolve() for path in tfenv.config_dirs()}, "a configuration no plan reads"
+    for directory, module in found.items():
+        readme = (directory / "README.md").read_text()
+        for kind in ("variables", "outputs"):
+            for name, item in module.get(kind, {}).items():
+                # A name may be both an input and an output: any of its rows may carry this description.
+                rows = re.findall(rf"^\| `{re.escape(name)}` \| (.*?) \|", readme, re.MULTILINE)
+                described = {row.replace("\\|", "|") for row in rows}
+                assert item["description"].replace("\n", " ") in described, (
+                    f"{directory.name}/README.md: {kind[:-1]} {name} is not in its table with its description"
+                )
