@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -88,12 +88,35 @@ class Inputs:
     rollout_timeout: int
 
 
-def _value(flag: str | None, environ: Mapping[str, str], variable: str) -> str | None:
-    value = flag if flag is not None else environ.get(variable)
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
+class _Reader:
+    """Each input from its flag, else its environment variable; every problem collected, none raised."""
+
+    def __init__(self, args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+        self.args, self.environ, self.problems = args, environ, list[str]()
+
+    def get(
+        self,
+        label: str,
+        flag: str,
+        variable: str,
+        wrong: Callable[[str], str | None],
+        missing: str | None = "",
+    ) -> str | None:
+        """The value, if it is set and ``wrong`` (what is wrong with it, or None) has nothing to say.
+
+        ``missing`` completes the problem reported when it is unset; None: the input is optional."""
+        given = getattr(self.args, flag.removeprefix("--").replace("-", "_"))
+        value = (given if given is not None else self.environ.get(variable, "")).strip() or None
+        where = f"{label} ({flag} / {variable})"
+        if value is None:
+            if missing is not None:
+                self.problems.append(f"{where}: missing{missing}")
+            return None
+        problem = wrong(value)
+        if problem:
+            self.problems.append(f"{where}: {value!r} {problem}")
+            return None
+        return value
 
 
 def _read_environment(environment: str) -> Target:
@@ -128,78 +151,39 @@ def _load_target(environment: str, problems: list[str]) -> Target | None:
     return target
 
 
-def _smoke_url(value: str, problems: list[str]) -> str | None:
+def _smoke_url_problem(value: str) -> str | None:
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname:
-        problems.append(f"smoke URL (--smoke-url / SMOKE_BASE_URL): {value!r} is not an https:// URL")
-        return None
+        return "is not an https:// URL"
     if parts.query or parts.fragment or parts.username or parts.password:
-        problems.append(
-            f"smoke URL (--smoke-url / SMOKE_BASE_URL): {value!r} must be scheme, host and path only"
-        )
-        return None
-    return value.rstrip("/")
+        return "must be scheme, host and path only"
+    return None
 
 
-def _rollout_timeout(value: str | None, problems: list[str]) -> int:
-    if value is None:
-        return DEFAULT_ROLLOUT_TIMEOUT_SECONDS
+def _rollout_timeout_problem(value: str) -> str | None:
     low, high = _ROLLOUT_TIMEOUT_RANGE
-    if not value.isdigit() or not low <= int(value) <= high:
-        problems.append(
-            f"rollout timeout (--rollout-timeout / ROLLOUT_TIMEOUT_SECONDS): {value!r} is not "
-            f"a whole number of seconds between {low} and {high}"
-        )
-        return DEFAULT_ROLLOUT_TIMEOUT_SECONDS
-    return int(value)
-
-
-def _environment_target(
-    args: argparse.Namespace, environ: Mapping[str, str], problems: list[str]
-) -> Target | None:
-    environment = _value(args.environment, environ, "DEPLOY_ENVIRONMENT")
-    if environment is None:
-        problems.append("environment (--environment / DEPLOY_ENVIRONMENT): missing, e.g. prod")
+    if value.isdigit() and low <= int(value) <= high:
         return None
+    return f"is not a whole number of seconds between {low} and {high}"
+
+
+def _environment_target(inputs: _Reader) -> Target | None:
     known = known_environments()
-    if environment not in known:
-        where = "environment (--environment / DEPLOY_ENVIRONMENT)"
-        problems.append(f"{where}: {environment!r} is not one of {', '.join(known)}")
-        return None
-    target = _load_target(environment, problems)
-    region = _value(None, environ, "AWS_REGION")
-    if target is not None and region is not None and region != target.region:
-        problems.append(
+    environment = inputs.get(
+        "environment",
+        "--environment",
+        "DEPLOY_ENVIRONMENT",
+        lambda name: None if name in known else f"is not one of {', '.join(known)}",
+        ", e.g. prod",
+    )
+    target = _load_target(environment, inputs.problems) if environment else None
+    region = inputs.environ.get("AWS_REGION", "").strip()
+    if target is not None and region and region != target.region:
+        inputs.problems.append(
             f"AWS_REGION is {region} but environment {target.environment} is in {target.region}: "
             "one of them is stale"
         )
     return target
-
-
-def _image_tag(args: argparse.Namespace, environ: Mapping[str, str], problems: list[str]) -> str | None:
-    image_tag = _value(args.image_tag, environ, "IMAGE_TAG")
-    if image_tag is None:
-        problems.append("image tag (--image-tag / IMAGE_TAG): missing; the full commit SHA")
-        return None
-    if not _COMMIT_SHA.fullmatch(image_tag):
-        problems.append(
-            f"image tag (--image-tag / IMAGE_TAG): {image_tag!r} is not a full 40-character commit SHA"
-        )
-        return None
-    return image_tag
-
-
-def _cluster_name(args: argparse.Namespace, environ: Mapping[str, str], problems: list[str]) -> str | None:
-    cluster_name = _value(args.cluster_name, environ, "EKS_CLUSTER_NAME")
-    if cluster_name is None:
-        problems.append("cluster name (--cluster-name / EKS_CLUSTER_NAME): missing")
-        return None
-    if not _CLUSTER_NAME.fullmatch(cluster_name):
-        problems.append(
-            f"cluster name (--cluster-name / EKS_CLUSTER_NAME): {cluster_name!r} is not an EKS cluster name"
-        )
-        return None
-    return cluster_name
 
 
 def _check_role(role_arn: str, target: Target | None, problems: list[str]) -> None:
@@ -230,12 +214,24 @@ def _check_tools(phases: Sequence[str], environ: Mapping[str, str], problems: li
 def resolve_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> Inputs:
     """Every input of the command's phases, validated together; InputError lists all problems."""
     phases = PHASES_BY_COMMAND[args.command]
-    problems: list[str] = []
-    target = _environment_target(args, environ, problems)
-    image_tag = _image_tag(args, environ, problems)
+    inputs = _Reader(args, environ)
+    problems = inputs.problems
+    target = _environment_target(inputs)
+    image_tag = inputs.get(
+        "image tag",
+        "--image-tag",
+        "IMAGE_TAG",
+        lambda tag: None if _COMMIT_SHA.fullmatch(tag) else "is not a full 40-character commit SHA",
+        "; the full commit SHA",
+    )
     cluster_name = smoke_url = None
     if "release" in phases:
-        cluster_name = _cluster_name(args, environ, problems)
+        cluster_name = inputs.get(
+            "cluster name",
+            "--cluster-name",
+            "EKS_CLUSTER_NAME",
+            lambda name: None if _CLUSTER_NAME.fullmatch(name) else "is not an EKS cluster name",
+        )
         if (
             target is not None
             and None not in (cluster_name, target.cluster_name)
@@ -246,15 +242,15 @@ def resolve_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> Inpu
                 f"{target.environment}'s manifests were synthesized for {target.cluster_name} "
                 "([terraform_outputs].cluster_name): one of them is stale"
             )
-        raw_url = _value(args.smoke_url, environ, "SMOKE_BASE_URL")
-        if raw_url is None:
-            problems.append(
-                "smoke URL (--smoke-url / SMOKE_BASE_URL): missing, e.g. https://predictor.example.com"
-            )
-        else:
-            smoke_url = _smoke_url(raw_url, problems)
-    rollout_timeout = _rollout_timeout(
-        _value(args.rollout_timeout, environ, "ROLLOUT_TIMEOUT_SECONDS"), problems
+        smoke_url = inputs.get(
+            "smoke URL",
+            "--smoke-url",
+            "SMOKE_BASE_URL",
+            _smoke_url_problem,
+            ", e.g. https://predictor.example.com",
+        )
+    rollout_timeout = inputs.get(
+        "rollout timeout", "--rollout-timeout", "ROLLOUT_TIMEOUT_SECONDS", _rollout_timeout_problem, None
     )
     if args.role_arn is not None:
         _check_role(args.role_arn.strip(), target, problems)
@@ -266,6 +262,6 @@ def resolve_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> Inpu
         target=target,
         image_tag=image_tag,
         cluster_name=cluster_name,
-        smoke_url=smoke_url,
-        rollout_timeout=rollout_timeout,
+        smoke_url=smoke_url.rstrip("/") if smoke_url else None,
+        rollout_timeout=int(rollout_timeout or DEFAULT_ROLLOUT_TIMEOUT_SECONDS),
     )
