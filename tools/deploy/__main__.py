@@ -33,11 +33,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from tools.deploy.cluster import Cluster, read_manifests
@@ -106,15 +104,6 @@ def scan(shell: Shell, inputs: Inputs) -> str:
     return digest
 
 
-@contextmanager
-def _workdir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="deploy-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def release(shell: Shell, inputs: Inputs) -> None:
     target = inputs.target
     if inputs.cluster_name is None or inputs.smoke_url is None:  # resolve_inputs requires both for release
@@ -125,7 +114,8 @@ def release(shell: Shell, inputs: Inputs) -> None:
     # Whoever runs release, the image it deploys has passed the scan gate.
     registry.scan_gate(digest)
     image = f"{target.repository_url}@{digest}"
-    with _workdir() as work:
+    with tempfile.TemporaryDirectory(prefix="deploy-") as scratch:
+        work = Path(scratch)
         out = work / "manifests"
         shell.check(
             [

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from tools.common import REPO_ROOT
+from api.service_card import load_service_card
 from tools.deploy.shell import DeployError, Shell, say
 
 __all__ = ["SMOKE_CONTRACT", "smoke_test"]
 
-SERVICE_CARD = REPO_ROOT / "api" / "service.json"
 # The API contract every release must still answer (never changes): service card path key -> body.
 SMOKE_CONTRACT: tuple[tuple[str, dict[str, object]], ...] = (
     ("liveness", {"status": "ok"}),
@@ -18,9 +17,9 @@ SMOKE_CONTRACT: tuple[tuple[str, dict[str, object]], ...] = (
 
 
 def smoke_test(shell: Shell, base_url: str) -> None:
-    card = json.loads(SERVICE_CARD.read_text(encoding="utf-8"))
+    paths = load_service_card().paths
     for path_key, expected in SMOKE_CONTRACT:
-        url = f"{base_url}{card['paths'][path_key]}"
+        url = f"{base_url}{getattr(paths, path_key)}"
         result = shell.run(
             [
                 "curl",
