@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from tools.common import REPO_ROOT
 from tools.infra import offline_plan, tfenv
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
@@ -307,7 +308,7 @@ def test_a_failing_plan_names_the_problem_and_writes_no_plan_json(terraform, tmp
     shutil.copytree(
         tfenv.INFRA_DIR, copy / "infra", ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "tests")
     )
-    shutil.copytree(tfenv.REPO_ROOT / "api", copy / "api")
+    shutil.copytree(REPO_ROOT / "api", copy / "api")
     tfvars = copy / "infra" / "terraform.tfvars.example"
     tfvars.write_text(
         tfvars.read_text().replace('account_id        = "123456789012"', 'account_id        = "12"')

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from tools.deploy.shell import COMMAND_TIMEOUT_SECONDS, DeployError, Shell
 

@@ -92,7 +92,7 @@ def create_state_bucket(aws: aws_emulator.Emulator, bucket: str, region: str) ->
     waits, and moto then evaluates the bucket policy's conditional Deny (aws:SecureTransport) as an
     unconditional one, locking the backend out. The bootstrap is planned above instead.
     """
-    import boto3  # noqa: PLC0415 -- moto's dependency, only needed with the emulator
+    import boto3  # type: ignore[import-untyped]  # noqa: PLC0415 -- moto's dependency, only needed with the emulator
 
     session = boto3.session.Session(
         aws_access_key_id=aws.env()["AWS_ACCESS_KEY_ID"],

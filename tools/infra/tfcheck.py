@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.common import CommandError, run
+from tools.common import REPO_ROOT, CommandError, run
 from tools.infra import tfenv
 
 # A check here takes seconds to a minute; one that runs for ten is hung (a provider waiting on a lock).
@@ -34,7 +34,7 @@ def terraform(args: list[str], cwd: Path, env: dict[str, str]) -> str:
     except CommandError as error:
         raise CheckFailedError(str(error)) from error
     if result.returncode != 0:
-        where = cwd.relative_to(tfenv.REPO_ROOT)
+        where = cwd.relative_to(REPO_ROOT)
         output = result.stdout + result.stderr
         msg = f"{where}: terraform {' '.join(args)} failed ({result.returncode})\n{output}"
         raise CheckFailedError(msg)
@@ -80,7 +80,7 @@ class ConfigResult:
 
     @property
     def name(self) -> str:
-        return str(self.config_dir.relative_to(tfenv.REPO_ROOT))
+        return str(self.config_dir.relative_to(REPO_ROOT))
 
 
 def check_config(config_dir: Path) -> ConfigResult:
@@ -102,9 +102,9 @@ def select(only: str | None) -> list[Path]:
     dirs = tfenv.config_dirs()
     if only is None:
         return dirs
-    chosen = [d for d in dirs if only in {d.name, str(d.relative_to(tfenv.REPO_ROOT))}]
+    chosen = [d for d in dirs if only in {d.name, str(d.relative_to(REPO_ROOT))}]
     if not chosen:
-        names = ", ".join(str(d.relative_to(tfenv.REPO_ROOT)) for d in dirs)
+        names = ", ".join(str(d.relative_to(REPO_ROOT)) for d in dirs)
         msg = f"--only {only}: no such configuration (one of: {names})"
         raise CheckFailedError(msg)
     return chosen

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 __all__ = ["RolloutSpec", "RolloutSpecError", "load_rollout_spec", "resolve_int_or_percent"]
 
@@ -69,7 +69,7 @@ def _documents(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
     if not folder.is_dir():
         msg = f"{folder}: no such manifest folder (run `make synth`?)"
         raise RolloutSpecError(msg)
-    found = []
+    found: list[tuple[Path, dict[str, Any]]] = []
     for path in sorted(folder.glob("*.yaml")):
         try:
             documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
