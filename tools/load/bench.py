@@ -28,11 +28,10 @@ from typing import Any
 
 from tools.common import run, write_json
 from tools.load.process_stats import cpu_seconds, rss_bytes
-from tools.load.service import ServiceProcess, free_port, start_service
+from tools.load.service import ServiceProcess, free_port, sample_row, start_service
 from tools.load.wrk import run_wrk
 
 BATCH_SIZE = 32
-ROW = {"tenure_months": 3.0, "monthly_spend": 90.0, "support_tickets": 4.0, "days_since_login": 30.0}
 _MIN_RATIO = 1.5  # the service's throughput target against the FastAPI baseline
 UVICORN_BASELINE = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
 
@@ -136,8 +135,8 @@ def machine() -> dict[str, Any]:
 
 
 def benchmark(args: argparse.Namespace) -> dict[str, Any]:
-    row = json.dumps(ROW).encode()
-    batch = json.dumps({"instances": [ROW] * BATCH_SIZE}).encode()
+    row = json.dumps(sample_row()).encode()
+    batch = json.dumps({"instances": [sample_row()] * BATCH_SIZE}).encode()
     load = {"seconds": args.seconds, "connections": args.connections}
     report: dict[str, Any] = {"machine": machine(), "load": load | {"wrk_threads": 1}, "servers": {}}
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:

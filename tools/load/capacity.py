@@ -25,12 +25,13 @@ from typing import Any
 
 from api.service_card import load_service_card
 from manifests_py.config import ConfigError, known_environments
-from tools.load.bench import ROW, machine, make_run_command
+from tools.load.bench import machine, make_run_command
 from tools.load.capacity_measure import Endpoint, Ladder, LoadPlan, climb, quota_server
 from tools.load.capacity_plan import HEADROOM, HPA_TOLERANCE, CapacityError, NodeShape
 from tools.load.capacity_record import CAPACITY_PATH, FORMAT, load_capacity_record, write_capacity_record
 from tools.load.capacity_table import Environment, plan_rows, read_environment, render_table, target_lines
 from tools.load.cpu_quota import KUBELET_CFS_PERIOD_US, CgroupUnavailableError, cpu_quota
+from tools.load.service import sample_row
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
@@ -100,7 +101,7 @@ def _endpoints() -> tuple[Endpoint, ...]:
     path = load_service_card().paths.predict
     return (
         Endpoint(name=f"GET {path}", method="GET", path=path),
-        Endpoint(name=f"POST {path}", method="POST", path=path, body=json.dumps(ROW).encode()),
+        Endpoint(name=f"POST {path}", method="POST", path=path, body=json.dumps(sample_row()).encode()),
     )
 
 

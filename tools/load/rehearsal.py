@@ -34,13 +34,12 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from api.model import load_model
 from api.service_card import ServiceCard, load_service_card
-from api.settings import BUNDLED_MODEL_PATH, ENV_PREFIX, Settings
+from api.settings import ENV_PREFIX, Settings
 from tools.common import REPO_ROOT, write_json
 from tools.load.haproxy import HAProxy, HealthCheck
 from tools.load.rollout_spec import RolloutSpec, load_rollout_spec
-from tools.load.service import ServiceProcess, free_port, start_service
+from tools.load.service import ServiceProcess, free_port, sample_row, start_service
 from tools.load.wrk import Wrk, WrkResult
 
 __all__ = [
@@ -364,15 +363,6 @@ class _Rollout:
                     replica.timeline.server_errors_logged += 1
 
 
-def sample_body() -> bytes:
-    """One scoring request built from the bundled model's own feature names (not a retyped list)."""
-    model = load_model(BUNDLED_MODEL_PATH)
-    row = {
-        name: round(mean * 1.1 + 1, 3) for name, mean in zip(model.feature_names, model.baseline, strict=True)
-    }
-    return json.dumps(row).encode()
-
-
 def run_rollout(  # noqa: PLR0913 - keyword-only: what to roll, where, and how much load
     *,
     spec: RolloutSpec,
@@ -400,7 +390,7 @@ def run_rollout(  # noqa: PLR0913 - keyword-only: what to roll, where, and how m
                 proxy.url + card.paths.predict,
                 connections=connections,
                 method="POST",
-                body=sample_body(),
+                body=json.dumps(sample_row()),
                 seconds=600,
                 timeout_seconds=10,
                 pause_ms=LOAD_PAUSE_MS,

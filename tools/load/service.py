@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from api.model import load_model
+from api.settings import BUNDLED_MODEL_PATH
 from tools.common import REPO_ROOT
 
 __all__ = [
@@ -27,11 +29,18 @@ __all__ = [
     "free_port",
     "get",
     "running_service",
+    "sample_row",
     "start_service",
     "wait_until_ready",
 ]
 
 LOOPBACK = "127.0.0.1"
+
+
+def sample_row() -> dict[str, float]:
+    """One scoring request's features, from the bundled model's own names (never a retyped list)."""
+    model = load_model(BUNDLED_MODEL_PATH)
+    return {name: round(mean, 3) for name, mean in zip(model.feature_names, model.baseline, strict=True)}
 
 
 def free_port() -> int:

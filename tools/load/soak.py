@@ -22,12 +22,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from api.model import load_model
 from api.service_card import load_service_card
-from api.settings import BUNDLED_MODEL_PATH
 from tools.common import write_json
 from tools.load.process_stats import rss_bytes
-from tools.load.service import start_service
+from tools.load.service import sample_row, start_service
 from tools.load.wrk import Wrk, WrkResult
 
 __all__ = ["MAX_GROWTH_BYTES", "SoakReport", "soak", "summary"]
@@ -84,8 +82,7 @@ class RequestKind:
 
 def request_mix() -> dict[str, RequestKind]:
     card = load_service_card()
-    model = load_model(BUNDLED_MODEL_PATH)
-    row = dict(zip(model.feature_names, model.baseline, strict=True))
+    row = sample_row()
     json_type = "application/json"
     return {
         "baseline": RequestKind("GET", card.paths.predict, 200, weight=3),
