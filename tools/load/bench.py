@@ -26,7 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tools.common import run, write_json
+from tools.common import markdown_table, run, write_json
 from tools.load.process_stats import cpu_seconds, rss_bytes
 from tools.load.service import ServiceProcess, free_port, sample_row, start_service
 from tools.load.wrk import run_wrk
@@ -218,9 +218,7 @@ def print_report(report: dict[str, Any]) -> None:
                         str(result["failed"]),
                     )
                 )
-    widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))  # noqa: T201
+    print(markdown_table(rows[0], rows[1:]))  # noqa: T201
     for name in ("service", "fastapi"):
         server = report["servers"][name]
         cold = server["cold_start"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from manifests_py.config import load_environment
+from tools.common import markdown_table
 from tools.load.capacity_plan import (
     NodeShape,
     PodShape,
@@ -177,12 +178,5 @@ def _cells(row: PlanRow) -> tuple[str, ...]:
 
 
 def render_table(rows: list[PlanRow]) -> str:
-    """A Markdown table (it reads as plain text too), one row per environment and endpoint."""
-    table = [_HEADERS, *(_cells(row) for row in rows)]
-    widths = [max(len(line[index]) for line in table) for index in range(len(_HEADERS))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "| " + " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)) + " |"
-
-    rule = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
-    return "\n".join([line(table[0]), rule, *(line(cells) for cells in table[1:])])
+    """One row per environment and endpoint."""
+    return markdown_table(_HEADERS, [_cells(row) for row in rows])
