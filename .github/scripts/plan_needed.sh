@@ -14,7 +14,7 @@ for variable in BASE_SHA HEAD_SHA HEAD_REPOSITORY GITHUB_REPOSITORY GITHUB_OUTPU
   fi
 done
 
-watched=(infra policies/terraform .github/workflows/ci.yml .github/scripts/terraform_plan.sh .github/scripts/plan_summary.py)
+watched=(infra policies/terraform .github/workflows/ci.yml .github/scripts/terraform_plan.sh tools/deploy/plan_summary.py tools/common.py)
 # Three dots: what the pull request changed since it branched, not what main gained meanwhile.
 changed=$(git diff --name-only "${BASE_SHA}...${HEAD_SHA}" -- "${watched[@]}")
 

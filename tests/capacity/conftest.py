@@ -18,6 +18,6 @@ def make_capacity_arguments():
         timeout=60,
         check=True,
     ).stdout.replace("\\\n", " ")
-    line = next(line for line in printed.splitlines() if "-m tests.load.capacity" in line)
+    line = next(line for line in printed.splitlines() if "-m tools.load.capacity" in line)
     tokens = shlex.split(line)
-    return tokens[tokens.index("tests.load.capacity") + 1 :]
+    return tokens[tokens.index("tools.load.capacity") + 1 :]

@@ -1,4 +1,4 @@
-"""manifests_py.capacity: the one place the HPA target, replicas, nodes and cost are derived."""
+"""tools.load.capacity_plan: the one place the HPA target, replicas, nodes and cost are derived."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from manifests_py.capacity import (
+from tools.load.capacity_plan import (
     HEADROOM,
     HPA_TOLERANCE,
     CapacityError,

@@ -13,13 +13,13 @@ import uuid
 
 import pytest
 
-from manifests_py.capacity_record import load_capacity_record
 from manifests_py.config import load_environment
 from tests.capacity.conftest import make_capacity_arguments
-from tests.load.capacity import main
-from tests.load.cpu_quota import CPU_CGROUP_ROOT, CgroupUnavailableError, cpu_quota
-from tests.load.process_stats import cpu_seconds
 from tests.support.service import REPO_ROOT
+from tools.load.capacity import main
+from tools.load.capacity_record import load_capacity_record
+from tools.load.cpu_quota import CPU_CGROUP_ROOT, CgroupUnavailableError, cpu_quota
+from tools.load.process_stats import cpu_seconds
 
 
 def cgroups_writable():
@@ -57,7 +57,7 @@ def test_without_a_cpu_controller_it_refuses_to_measure(tmp_path):
 
 def test_when_the_cgroup_cannot_be_created_it_refuses_to_measure(tmp_path, monkeypatch):
     (tmp_path / "cpu.cfs_quota_us").write_text("-1\n")
-    monkeypatch.setattr("tests.load.cpu_quota.uuid.uuid4", lambda: uuid.UUID(int=0))
+    monkeypatch.setattr("tools.load.cpu_quota.uuid.uuid4", lambda: uuid.UUID(int=0))
     (tmp_path / f"predictor-capacity-{os.getpid()}-00000000").write_text("in the way")
     refused = pytest.raises(CgroupUnavailableError, match=r"cannot create the cgroup .*refusing to measure")
     with refused, cpu_quota(500, root=tmp_path):
@@ -65,7 +65,7 @@ def test_when_the_cgroup_cannot_be_created_it_refuses_to_measure(tmp_path, monke
 
 
 def test_the_command_refuses_without_cgroups_and_writes_nothing(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("tests.load.capacity.cpu_quota", lambda *_a, **_k: cpu_quota(500, root=tmp_path))
+    monkeypatch.setattr("tools.load.capacity.cpu_quota", lambda *_a, **_k: cpu_quota(500, root=tmp_path))
     output = tmp_path / "capacity.json"
     assert main([*make_capacity_arguments(), "--environments", "prod", "--output", str(output)]) == 1
     assert "refusing to measure without the pod's CPU quota" in capsys.readouterr().err
@@ -112,7 +112,7 @@ def test_make_capacity_command_writes_a_well_formed_record_in_a_tiny_run(tmp_pat
     tiny = ["--environments", "prod", "--output", str(output), "--repeats", "1", "--step-seconds", "2",
             "--fractions", "0.2", "--objective-p99-ms", "1000"]  # fmt: skip
     result = subprocess.run(
-        [sys.executable, "-m", "tests.load.capacity", *make_capacity_arguments(), *tiny],
+        [sys.executable, "-m", "tools.load.capacity", *make_capacity_arguments(), *tiny],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,4 +1,4 @@
-"""The committed measurement (manifests_py/capacity.json): complete for every environment, validated on
+"""The committed measurement (tools/load/capacity.json): complete for every environment, validated on
 read with the field named, and replaced atomically."""
 
 from __future__ import annotations
@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from manifests_py.capacity import CapacityError
-from manifests_py.capacity_record import (
+from manifests_py.config import known_environments, load_environment
+from tools.load.capacity_plan import CapacityError
+from tools.load.capacity_record import (
     CAPACITY_PATH,
     load_capacity_record,
     write_capacity_record,
 )
-from manifests_py.config import known_environments, load_environment
 
 
 def document():
@@ -61,17 +61,17 @@ def test_a_missing_record_names_the_command(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d.pop("objective"), r"\.objective: missing"),
-        (lambda d: d.update(format=99), r"\.format: expected 1, got 99"),
+        (lambda d: d.pop("objective"), r"missing required field `objective`"),
+        (lambda d: d.update(format=99), r"99 - at `\$\.format`"),
         (
             lambda d: d["measurements"][0].pop("cpu_request_millicores"),
-            r"measurements\[0\]\.cpu_request_millicores: missing",
+            r"`cpu_request_millicores` - at `\$\.measurements\[0\]`",
         ),
         (
             lambda d: next(iter(d["measurements"][0]["endpoints"].values()))["limit"].update(
                 cpu_millicores="lots"
             ),
-            r"\.limit\.cpu_millicores: expected",
+            r"`float`, got `str` - at `\$\.measurements\[0\]\.endpoints\[.*\]\.limit\.cpu_millicores`",
         ),
         (lambda d: d["measurements"].append(d["measurements"][0]), r"a CPU request is measured twice"),
     ],
@@ -98,7 +98,7 @@ def test_writing_validates_first_and_never_leaves_a_partial_file(tmp_path):
     before = path.read_bytes()
     broken = document()
     broken.pop("measurements")
-    with pytest.raises(CapacityError, match="measurements: missing"):
+    with pytest.raises(CapacityError, match="missing required field `measurements`"):
         write_capacity_record(broken, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["capacity.json"], "no temporary file left behind"

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
 
-from manifests_py.capacity import (
+from manifests_py.config import load_environment
+from tests.capacity.conftest import make_capacity_arguments
+from tools.common import REPO_ROOT
+from tools.load.capacity import _parser, main
+from tools.load.capacity_plan import (
     NodeShape,
     PodShape,
     cost_per_million,
@@ -13,11 +19,8 @@ from manifests_py.capacity import (
     pod_rate_at_target,
     pods_per_node,
 )
-from manifests_py.capacity_record import load_capacity_record
-from manifests_py.config import load_environment
-from tests.capacity.conftest import make_capacity_arguments
-from tests.load.capacity import _parser
-from tests.load.capacity_table import plan_rows, render_table
+from tools.load.capacity_record import CAPACITY_PATH, load_capacity_record
+from tools.load.capacity_table import plan_rows, read_environment, render_table, target_lines
 
 NODE = NodeShape(
     name="c7i.large",
@@ -33,11 +36,15 @@ NODE = NodeShape(
 def test_rows_come_from_the_derivation():
     record = load_capacity_record()
     prod = load_environment("prod")
-    rows = plan_rows(record, [prod], rate=20_000, node=NODE, hourly_price=0.1)
+    rows = plan_rows(record, [read_environment("prod")], rate=20_000, node=NODE, hourly_price=0.1)
     measurement = record.measurement_for(prod.resources.cpu_request_millicores)
     assert [row.endpoint for row in rows] == [e.endpoint for e in measurement.endpoints]
-    target = hpa_cpu_target_percent(measurement)
+    suggested = hpa_cpu_target_percent(measurement)
+    # Replicas follow what the environment deploys; the measurement only suggests.
+    target = prod.scale.cpu_target_percent or suggested
     for row, endpoint in zip(rows, measurement.endpoints, strict=True):
+        assert row.suggested_target_percent == suggested
+        assert row.configured_target_percent == prod.scale.cpu_target_percent
         assert row.hpa_target_percent == target
         assert row.pod_per_second == pod_rate_at_target(measurement, endpoint, target)
         assert row.replicas_needed == math.ceil(20_000 / row.pod_per_second)
@@ -52,10 +59,12 @@ def test_rows_come_from_the_derivation():
 def test_the_table_flags_a_rate_beyond_max_and_the_minimum_floor():
     record = load_capacity_record()
     prod = load_environment("prod")
-    busy = render_table(plan_rows(record, [prod], rate=10**7, node=NODE, hourly_price=0.1))
+    busy = render_table(
+        plan_rows(record, [read_environment("prod")], rate=10**7, node=NODE, hourly_price=0.1)
+    )
     assert f"> max {prod.scale.max})" in busy
     assert "over max" in busy, "no price for a rate the pods cannot serve within the objective"
-    quiet = render_table(plan_rows(record, [prod], rate=1, node=NODE, hourly_price=0.1))
+    quiet = render_table(plan_rows(record, [read_environment("prod")], rate=1, node=NODE, hourly_price=0.1))
     assert "(min; rate needs 1)" in quiet
     header, rule, *lines = quiet.splitlines()
     assert header.startswith("| env ")
@@ -88,3 +97,39 @@ def test_each_node_pool_limit_holds_the_hpa_maximum_on_the_documented_node():
             config.scale.max, per_node=pods_per_node(node, pod), zones=len(config.node_pool.zones)
         )
         assert nodes * instance_cpu <= config.node_pool.cpu_limit_millicores, name
+
+
+def test_the_suggested_target_is_printed_next_to_the_configured_one():
+    record = load_capacity_record()
+    prod = read_environment("prod")
+    suggested = hpa_cpu_target_percent(record.measurement_for(prod.cpu_request_millicores))
+    rows = plan_rows(record, [prod], rate=1000, node=NODE, hourly_price=0.1)
+    (line,) = target_lines(rows)
+    assert line.startswith("prod: HPA CPU target configured ")
+    assert f"suggested {suggested} %" in line
+    # A configured target that differs from the measurement is kept, and the way to adopt it is named.
+    other = dataclasses.replace(prod, cpu_target_percent=suggested - 10)
+    rows = plan_rows(record, [other], rate=1000, node=NODE, hourly_price=0.1)
+    assert {row.hpa_target_percent for row in rows} == {suggested - 10}
+    (line,) = target_lines(rows)
+    assert f"configured {suggested - 10} %, suggested {suggested} %" in line
+    assert f"cpu_target_percent = {suggested} in manifests_py/environments/prod.toml" in line
+    assert f"| {suggested - 10} % " in render_table(rows)
+
+
+def test_the_capacity_plan_writes_nothing_into_the_manifests_or_dist(capsys):
+    def fingerprint():
+        digest = hashlib.sha256()
+        for folder in ("manifests_py", "dist"):
+            for path in sorted((REPO_ROOT / folder).rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    digest.update(str(path).encode() + path.read_bytes())
+        return digest.hexdigest()
+
+    before = fingerprint()
+    assert main(["--plan-only", *make_capacity_arguments()]) == 0
+    printed = capsys.readouterr().out
+    assert fingerprint() == before
+    assert not CAPACITY_PATH.is_relative_to(REPO_ROOT / "manifests_py")
+    for name in ("dev", "prod"):
+        assert f"{name}: HPA CPU target configured" in printed

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "infra" / "scripts"))
-
-import offline_plan  # noqa: E402
-import tfcheck  # noqa: E402 -- infra/scripts is put on the path just above
-import tfenv  # noqa: E402
+from tools.common import REPO_ROOT
+from tools.infra import offline_plan, tfcheck, tfenv
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,44 @@ from __future__ import annotations
 import re
 
 import pytest
-import tfdocs
-import tfenv
-from tfenv import REPO_ROOT
+
+from tools.common import REPO_ROOT
+from tools.infra import tfdocs, tfenv
 
 CONFIG_DIRS = tfenv.config_dirs()
 IDS = [str(d.relative_to(REPO_ROOT)) for d in CONFIG_DIRS]
-PROVIDER_CONSTRAINT = 'version = ">= 5.100, < 7.0"'
+_AWS_CONSTRAINT = re.compile(r'source  = "hashicorp/aws"\s+version = "([^"]+)"')
+
+
+def _aws_constraint(config_dir):
+    found = _AWS_CONSTRAINT.search((config_dir / "versions.tf").read_text())
+    assert found, f"{config_dir.relative_to(REPO_ROOT)}/versions.tf does not constrain hashicorp/aws"
+    return found.group(1)
+
+
+def _satisfies(version, constraint):
+    """Terraform's comma-separated >=, <, <=, >, = and != constraints on a dotted version."""
+
+    def parts(text):
+        return tuple(int(n) for n in text.split("."))
+
+    def padded(a, b):
+        width = max(len(a), len(b))
+        return a + (0,) * (width - len(a)), b + (0,) * (width - len(b))
+
+    compare = {
+        ">=": lambda a, b: a >= b,
+        "<=": lambda a, b: a <= b,
+        ">": lambda a, b: a > b,
+        "<": lambda a, b: a < b,
+        "!=": lambda a, b: a != b,
+        "=": lambda a, b: a == b,
+    }
+    for clause in constraint.split(","):
+        operator, bound = re.fullmatch(r"\s*(>=|<=|>|<|!=|=)?\s*([0-9.]+)\s*", clause).groups()
+        if not compare[operator or "="](*padded(parts(version), parts(bound))):
+            return False
+    return True
 
 
 def _terraform_sources(config_dir):
@@ -31,15 +62,16 @@ def test_each_configuration_has_the_standard_files(config_dir):
 @pytest.mark.parametrize("config_dir", CONFIG_DIRS, ids=IDS)
 def test_each_configuration_pins_the_aws_provider_range(config_dir):
     versions = (config_dir / "versions.tf").read_text()
-    assert 'source  = "hashicorp/aws"' in versions
-    assert PROVIDER_CONSTRAINT in versions
+    # One range for every configuration, bounded above so a major release is a decision, not a surprise.
+    assert _aws_constraint(config_dir) == _aws_constraint(REPO_ROOT / "infra")
+    assert re.search(r"<\s*[0-9]", _aws_constraint(config_dir)), "the provider range needs an upper bound"
     assert re.search(r'required_version = ">= 1\.(9|1[0-9])"', versions)
 
 
 @pytest.mark.parametrize("config_dir", CONFIG_DIRS, ids=IDS)
 def test_readme_tables_match_the_variables_and_outputs(config_dir):
     readme, current, wanted = tfdocs.updated_readme(config_dir)
-    assert current == wanted, f"{readme.relative_to(REPO_ROOT)} is stale: run python3 infra/scripts/tfdocs.py"
+    assert current == wanted, f"{readme.relative_to(REPO_ROOT)} is stale: run make infra-docs"
 
 
 @pytest.mark.parametrize("config_dir", CONFIG_DIRS, ids=IDS)
@@ -61,11 +93,21 @@ def test_root_and_bootstrap_commit_the_same_lock_file_with_every_platform():
     root = (REPO_ROOT / "infra" / ".terraform.lock.hcl").read_text()
     bootstrap = (REPO_ROOT / "infra" / "bootstrap" / ".terraform.lock.hcl").read_text()
     assert root == bootstrap
-    assert 'version     = "5.100.0"' in root
-    assert len(re.findall(r'"h1:[A-Za-z0-9+/=]{44}"', root)) >= 1
-    # One zh: hash per platform zip the registry publishes for 5.100.0 (15), so downloads verify
-    # on every platform, not only on the one the mirror serves.
-    assert len(re.findall(r'"zh:[0-9a-f]{64}"', root)) == 15
+    locked = re.search(r'provider "registry\.terraform\.io/hashicorp/aws" \{\s+version\s+= "([0-9.]+)"', root)
+    assert locked, "the lock file does not lock hashicorp/aws"
+    constraint = _aws_constraint(REPO_ROOT / "infra")
+    assert _satisfies(locked.group(1), constraint), f"locked {locked.group(1)} is outside {constraint}"
+    assert re.search(r'"h1:[A-Za-z0-9+/=]{44}"', root)
+    # zh: hashes of the registry's platform zips (not only the h1: of the one platform the mirror serves),
+    # so downloads verify on every developer's platform, whatever the version a bump brings.
+    assert len(re.findall(r'"zh:[0-9a-f]{64}"', root)) > 1
+
+
+def test_the_provider_range_check_reads_terraform_constraints():
+    assert _satisfies("5.100.0", ">= 5.100, < 7.0")
+    assert _satisfies("6.2.1", ">= 5.100, < 7.0")
+    assert not _satisfies("7.0.0", ">= 5.100, < 7.0")
+    assert not _satisfies("5.99.9", ">= 5.100, < 7.0")
 
 
 def test_module_lock_files_are_not_committed():

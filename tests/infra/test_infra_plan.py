@@ -6,9 +6,10 @@ import json
 import re
 import shutil
 
-import offline_plan
 import pytest
-import tfenv
+
+from tools.common import REPO_ROOT
+from tools.infra import offline_plan, tfenv
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
@@ -307,20 +308,44 @@ def test_a_failing_plan_names_the_problem_and_writes_no_plan_json(terraform, tmp
     shutil.copytree(
         tfenv.INFRA_DIR, copy / "infra", ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "tests")
     )
-    shutil.copytree(tfenv.REPO_ROOT / "api", copy / "api")
+    shutil.copytree(REPO_ROOT / "api", copy / "api")
     tfvars = copy / "infra" / "terraform.tfvars.example"
     tfvars.write_text(
         tfvars.read_text().replace('account_id        = "123456789012"', 'account_id        = "12"')
     )
-    monkeypatch.setattr(offline_plan, "ROOT", copy / "infra")
-    monkeypatch.setattr(offline_plan, "BOOTSTRAP", copy / "infra" / "bootstrap")
     out = tmp_path / "plan.json"
     with pytest.raises(
         offline_plan.PlanFailedError, match=r"(?s)root plan: .*account_id must be 12 digits"
     ) as failure:
-        offline_plan.offline_plan(out, tmp_path / "bootstrap-plan.json")
+        offline_plan.offline_plan(out, tmp_path / "bootstrap-plan.json", copy / "infra")
     kept = re.search(r"working files kept in (\S+)\)", str(failure.value))
     assert kept, "a failed run must say where its emulator log is"
     shutil.rmtree(kept.group(1))
     assert not out.exists()
     assert not (tmp_path / "bootstrap-plan.json").exists()
+
+
+def _configurations(module, directory):
+    """(directory, module) for a configuration and every module it calls, as Terraform itself read them."""
+    yield directory.resolve(), module
+    for call in module.get("module_calls", {}).values():
+        yield from _configurations(call["module"], directory / call["source"])
+
+
+def test_every_readme_table_lists_each_variable_and_output_terraform_reads(plans):
+    """Terraform's own reading of every configuration (the plan's `configuration` block), not the README
+    generator's parser, against the README tables: nothing declared is missing from them."""
+    found = dict(_configurations(plans["root"]["configuration"]["root_module"], tfenv.INFRA_DIR))
+    bootstrap = plans["bootstrap"]["configuration"]["root_module"]
+    found.update(_configurations(bootstrap, tfenv.INFRA_DIR / "bootstrap"))
+    assert set(found) == {path.resolve() for path in tfenv.config_dirs()}, "a configuration no plan reads"
+    for directory, module in found.items():
+        readme = (directory / "README.md").read_text()
+        for kind in ("variables", "outputs"):
+            for name, item in module.get(kind, {}).items():
+                # A name may be both an input and an output: any of its rows may carry this description.
+                rows = re.findall(rf"^\| `{re.escape(name)}` \| (.*?) \|", readme, re.MULTILINE)
+                described = {row.replace("\\|", "|") for row in rows}
+                assert item["description"].replace("\n", " ") in described, (
+                    f"{directory.name}/README.md: {kind[:-1]} {name} is not in its table with its description"
+                )

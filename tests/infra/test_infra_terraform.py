@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import tfcheck
-import tfenv
-from tfenv import REPO_ROOT
+
+from tools.common import REPO_ROOT
+from tools.infra import tfcheck, tfenv
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.load.haproxy import find_haproxy
 from tests.support.service import REPO_ROOT
+from tools.load.haproxy import find_haproxy
 
 REPORT_DIR = REPO_ROOT / "build" / "proofs"
 _SUMMARIES = pytest.StashKey[list[str]]()

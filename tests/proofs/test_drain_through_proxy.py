@@ -19,11 +19,12 @@ import time
 import pytest
 
 from api.service_card import load_service_card
-from tests.load.haproxy import HAProxy
-from tests.load.rehearsal import DEFAULT_MANIFESTS, Timings, sample_body
-from tests.load.rollout_spec import load_rollout_spec
 from tests.support.service import get, start_service
 from tests.support.slow_request import SlowRequest
+from tools.load.haproxy import HAProxy
+from tools.load.rehearsal import DEFAULT_MANIFESTS, Timings
+from tools.load.rollout_spec import load_rollout_spec
+from tools.load.service import sample_row
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
@@ -48,7 +49,7 @@ def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(
 ):
     spec, card, real, scaled = timings
     env = real.replica_env(spec)
-    body = sample_body()
+    body = json.dumps(sample_row()).encode()
     with HAProxy(
         tmp_path, health_check=scaled.health_check, idle_timeout_seconds=real.idle_timeout_seconds
     ) as proxy:

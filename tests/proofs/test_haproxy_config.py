@@ -7,9 +7,9 @@ import subprocess
 import pytest
 
 from api.service_card import load_service_card
-from tests.load.haproxy import HAProxy, HealthCheck
-from tests.load.rehearsal import DEFAULT_MANIFESTS, Timings
-from tests.load.rollout_spec import load_rollout_spec
+from tools.load.haproxy import HAProxy, HealthCheck
+from tools.load.rehearsal import DEFAULT_MANIFESTS, Timings
+from tools.load.rollout_spec import load_rollout_spec
 
 
 @pytest.fixture

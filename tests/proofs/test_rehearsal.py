@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.load.rehearsal import DEFAULT_MANIFESTS, DEFAULT_TIME_SCALE, MIN_REQUESTS, rehearse, summary
-from tests.load.rollout_spec import load_rollout_spec
+from tools.load.rehearsal import DEFAULT_MANIFESTS, DEFAULT_TIME_SCALE, MIN_REQUESTS, rehearse, summary
+from tools.load.rollout_spec import load_rollout_spec
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 

@@ -7,8 +7,8 @@ import copy
 import pytest
 import yaml
 
-from tests.load.rehearsal import DEFAULT_MANIFESTS
-from tests.load.rollout_spec import RolloutSpecError, load_rollout_spec, resolve_int_or_percent
+from tools.load.rehearsal import DEFAULT_MANIFESTS
+from tools.load.rollout_spec import RolloutSpecError, load_rollout_spec, resolve_int_or_percent
 
 DEPLOYMENT = {
     "apiVersion": "apps/v1",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.load.soak import CONNECTIONS, DEFAULT_SECONDS, MAX_GROWTH_BYTES, PAUSE_MS, soak, summary
+from tools.load.soak import CONNECTIONS, DEFAULT_SECONDS, MAX_GROWTH_BYTES, PAUSE_MS, soak, summary
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 

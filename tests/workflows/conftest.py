@@ -17,7 +17,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 GITHUB_DIR = REPO_ROOT / ".github"
 WORKFLOWS_DIR = GITHUB_DIR / "workflows"
 SCRIPTS_DIR = GITHUB_DIR / "scripts"
-DEPLOY_SCRIPT = SCRIPTS_DIR / "deploy.py"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -52,8 +51,8 @@ class Sandbox:
         """Each call as 'tool argv...' text, in order, for order assertions."""
         return [" ".join([call["tool"], *call["argv"]]) for call in self.calls()]
 
-    def run(self, *arguments: str, script: Path = DEPLOY_SCRIPT) -> subprocess.CompletedProcess[str]:
-        return self.execute(sys.executable, str(script), *arguments)
+    def run(self, *arguments: str, module: str = "tools.deploy") -> subprocess.CompletedProcess[str]:
+        return self.execute(sys.executable, "-m", module, *arguments)
 
     def execute(self, *argv: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -78,7 +77,12 @@ def sandbox(tmp_path: Path) -> Sandbox:
     node = shutil.which("node")
     if node is not None:
         (bin_dir / "node").symlink_to(node)
-    env = {"PATH": str(bin_dir), "HOME": str(tmp_path / "home"), "LANG": "C.UTF-8"}
+    env = {
+        "PATH": str(bin_dir),
+        "HOME": str(tmp_path / "home"),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(REPO_ROOT),  # the tools run as modules of this repository, from anywhere
+    }
     return Sandbox(root=tmp_path, env=env)
 
 

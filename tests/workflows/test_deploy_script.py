@@ -239,7 +239,7 @@ def test_missing_inputs_are_all_named_and_nothing_runs(sandbox):
         ({"IMAGE_TAG": "latest"}, "is not a full 40-character commit SHA"),
         ({"IMAGE_TAG": COMMIT[:12]}, "is not a full 40-character commit SHA"),
         ({"SMOKE_BASE_URL": "http://predictor.example.com"}, "is not an https:// URL"),
-        ({"DEPLOY_ENVIRONMENT": "staging"}, "no manifests_py/environments/staging.toml"),
+        ({"DEPLOY_ENVIRONMENT": "staging"}, "'staging' is not one of"),
         ({"AWS_REGION": "us-east-1"}, "one of them is stale"),
         ({"EKS_CLUSTER_NAME": "bad name"}, "is not an EKS cluster name"),
         ({"EKS_CLUSTER_NAME": "predictor-staging"}, "manifests were synthesized for"),

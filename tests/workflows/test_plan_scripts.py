@@ -10,7 +10,7 @@ import pytest
 
 from tests.workflows.conftest import SCRIPTS_DIR, Sandbox
 
-PLAN_SUMMARY = SCRIPTS_DIR / "plan_summary.py"
+PLAN_SUMMARY = "tools.deploy.plan_summary"
 PLAN_NEEDED = SCRIPTS_DIR / "plan_needed.sh"
 TERRAFORM_PLAN = SCRIPTS_DIR / "terraform_plan.sh"
 SYSTEM_PATH = "/usr/bin:/bin"
@@ -59,7 +59,7 @@ def test_the_summary_counts_and_lists_every_change_destructive_first(sandbox: Sa
         "--output",
         str(summary),
         "--step-summary",
-        script=PLAN_SUMMARY,
+        module=PLAN_SUMMARY,
     )
 
     assert result.returncode == 0, result.stderr
@@ -98,7 +98,7 @@ def test_a_failed_compliance_run_is_shown_with_its_output(sandbox: Sandbox, plan
         str(report),
         "--output",
         str(summary),
-        script=PLAN_SUMMARY,
+        module=PLAN_SUMMARY,
     )
 
     assert result.returncode == 0, result.stderr
@@ -113,7 +113,7 @@ def test_an_empty_plan_says_so(sandbox: Sandbox, tmp_path: Path):
     empty = tmp_path / "empty.json"
     empty.write_text(json.dumps({"format_version": "1.2"}), encoding="utf-8")
 
-    result = sandbox.run("--plan-json", str(empty), "--output", str(tmp_path / "s.md"), script=PLAN_SUMMARY)
+    result = sandbox.run("--plan-json", str(empty), "--output", str(tmp_path / "s.md"), module=PLAN_SUMMARY)
 
     assert result.returncode == 0, result.stderr
     assert "No resource changes." in (tmp_path / "s.md").read_text(encoding="utf-8")
@@ -141,7 +141,7 @@ def test_an_unreadable_plan_fails_and_writes_nothing(
     plan = tmp_path / "plan.json"
     plan.write_text(content, encoding="utf-8")
 
-    result = sandbox.run("--plan-json", str(plan), "--output", str(tmp_path / "s.md"), script=PLAN_SUMMARY)
+    result = sandbox.run("--plan-json", str(plan), "--output", str(tmp_path / "s.md"), module=PLAN_SUMMARY)
 
     assert result.returncode == 2
     assert message in result.stderr
@@ -160,7 +160,7 @@ def test_the_summary_comment_is_created_once_then_edited(sandbox: Sandbox, plan_
         str(sandbox.root / "s.md"),
         "--comment-on",
         "17",
-        script=PLAN_SUMMARY,
+        module=PLAN_SUMMARY,
     )
 
     assert result.returncode == 0, result.stderr
@@ -183,7 +183,7 @@ def test_a_refused_comment_fails_the_step(sandbox: Sandbox, plan_json: Path):
         str(sandbox.root / "s.md"),
         "--comment-on",
         "17",
-        script=PLAN_SUMMARY,
+        module=PLAN_SUMMARY,
     )
 
     assert result.returncode == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 
@@ -103,20 +104,20 @@ def test_tests_and_policy_gate_the_build(workflows):
     assert deploy["checks"]["uses"] == "./.github/workflows/checks.yml"
     assert deploy["deploy"]["needs"] in ("checks", ["checks"])
     # the build is in the deploy job, which cannot start before every check passed
-    assert any(_runs(step, "deploy.py publish") for step in _steps(deploy["deploy"]))
+    assert any(_runs(step, "-m tools.deploy publish") for step in _steps(deploy["deploy"]))
     assert "always()" not in deploy["deploy"]["if"]
 
 
 def test_the_scan_gate_comes_before_the_release_and_the_release_is_the_script(workflows):
     job = _jobs(workflows["deploy.yml"])["deploy"]
     assume = _step_index(job, lambda step: "configure-aws-credentials@" in step.get("uses", ""))
-    publish = _step_index(job, lambda step: _runs(step, "deploy.py publish"))
-    scan = _step_index(job, lambda step: _runs(step, "deploy.py scan"))
-    release = _step_index(job, lambda step: _runs(step, "deploy.py release"))
-    validate = _step_index(job, lambda step: _runs(step, "deploy.py validate"))
+    publish = _step_index(job, lambda step: _runs(step, "-m tools.deploy publish"))
+    scan = _step_index(job, lambda step: _runs(step, "-m tools.deploy scan"))
+    release = _step_index(job, lambda step: _runs(step, "-m tools.deploy release"))
+    validate = _step_index(job, lambda step: _runs(step, "-m tools.deploy validate"))
     assert validate < assume < publish < scan < release
     assert not any(_runs(step, "kubectl ") or _runs(step, "docker ") for step in _steps(job)), (
-        "the deploy logic belongs in .github/scripts/deploy.py, not inline in YAML"
+        "the deploy logic belongs in tools/deploy, not inline in YAML"
     )
 
 
@@ -152,7 +153,7 @@ def test_the_plan_job_runs_for_infrastructure_changes_with_the_read_only_role(wo
     runs = " ".join(step.get("run", "") for step in _steps(plan))
     assert "terraform_plan.sh" in runs
     assert "make plan-compliance" in runs
-    assert "plan_summary.py" in runs
+    assert "-m tools.deploy.plan_summary" in runs
     assert "--comment-on" in runs
     deploy = next(
         step
@@ -254,16 +255,20 @@ def test_runners_and_toolchains_are_pinned_and_agree(workflows):
     assert all(re.fullmatch(r"v?\d+(\.\d+)*", value) for values in versions.values() for value in values)
 
 
-def test_every_script_the_workflows_run_exists_and_is_executable(workflows):
-    referenced = set()
+def test_every_script_and_module_the_workflows_run_exists(workflows):
+    referenced, modules = set(), set()
     for _, _, job in _all_jobs(workflows):
         for step in _steps(job):
             referenced.update(re.findall(r"\.github/scripts/[\w.]+", step.get("run", "")))
+            modules.update(re.findall(r"-m (tools(?:\.\w+)+)", step.get("run", "")))
     assert referenced
+    assert modules
     for script in referenced:
         path = REPO_ROOT / script
         assert path.is_file(), script
         assert os.access(path, os.X_OK), f"{script} is not executable"
+    for module in modules:
+        assert importlib.util.find_spec(module) is not None, f"python -m {module}: no such module"
 
 
 # ---------------------------------------------------------------------------------------------- dependabot

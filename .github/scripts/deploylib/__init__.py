@@ -1,1 +1,0 @@
-"""The deploy script's parts, one job each (deploy.py composes them)."""

@@ -1,0 +1,142 @@
+"""The image registry: is a commit's image there, logging in to it, and the scan gate."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from tools.deploy.inputs import Target
+from tools.deploy.shell import DeployError, Shell, say
+
+__all__ = ["BLOCKING_SEVERITIES", "Registry", "judge_scan"]
+
+# Findings at these severities stop a deploy.
+BLOCKING_SEVERITIES = ("CRITICAL", "HIGH")
+
+# `aws ecr wait image-scan-complete` polls every 5 s, 60 times.
+_SCAN_WAIT_TIMEOUT_SECONDS = 420
+
+_SHOWN_FINDINGS = 20
+
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+class Registry:
+    def __init__(self, shell: Shell, target: Target) -> None:
+        self.shell = shell
+        self.target = target
+
+    def _aws_ecr(self, *arguments: str) -> list[str]:
+        return [
+            "aws",
+            "ecr",
+            *arguments,
+            "--region",
+            self.target.region,
+            "--repository-name",
+            self.target.repository_name,
+        ]
+
+    def digest_of(self, tag: str) -> str | None:
+        """The digest ECR holds under ``tag``, or None when there is no such image."""
+        result = self.shell.run(
+            [*self._aws_ecr("describe-images"), "--image-ids", f"imageTag={tag}", "--output", "json"]
+        )
+        if result.returncode != 0:
+            if "ImageNotFoundException" in result.stderr:
+                return None
+            msg = f"looking up {self.target.repository_url}:{tag} failed:\n{result.stderr.strip()}"
+            raise DeployError(msg)
+        try:
+            digest = json.loads(result.stdout)["imageDetails"][0]["imageDigest"]
+        except (ValueError, LookupError, TypeError) as error:
+            msg = f"aws ecr describe-images answered something unexpected: {result.stdout[:200]!r}"
+            raise DeployError(msg) from error
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            msg = f"aws ecr describe-images gave {digest!r}, not a sha256 digest"
+            raise DeployError(msg)
+        return digest
+
+    def require_digest(self, tag: str) -> str:
+        digest = self.digest_of(tag)
+        if digest is None:
+            msg = f"no image tagged {tag} in {self.target.repository_url}: run the publish phase first"
+            raise DeployError(msg)
+        return digest
+
+    def log_in(self) -> None:
+        password = self.shell.check(
+            ["aws", "ecr", "get-login-password", "--region", self.target.region],
+            what="aws ecr get-login-password",
+        )
+        self.shell.check(
+            ["docker", "login", "--username", "AWS", "--password-stdin", self.target.registry],
+            stdin=password,
+            what=f"docker login {self.target.registry}",
+        )
+
+    def scan_gate(self, digest: str) -> None:
+        """Wait for the scan of ``digest``; DeployError unless it completed without blocking findings."""
+        reference = f"{self.target.repository_url}@{digest}"
+        waited = self.shell.run(
+            [*self._aws_ecr("wait", "image-scan-complete"), "--image-id", f"imageDigest={digest}"],
+            timeout=_SCAN_WAIT_TIMEOUT_SECONDS,
+        )
+        if waited.returncode != 0:
+            msg = f"the ECR scan of {reference} did not complete: {waited.stderr.strip()}; nothing deployed"
+            raise DeployError(msg)
+        output = self.shell.check(
+            [
+                *self._aws_ecr("describe-image-scan-findings"),
+                "--image-id",
+                f"imageDigest={digest}",
+                "--output",
+                "json",
+            ],
+            what="aws ecr describe-image-scan-findings",
+        )
+        say(judge_scan(output, reference))
+
+
+def judge_scan(output: str, reference: str) -> str:
+    """The verdict on ``describe-image-scan-findings`` JSON: a summary, or DeployError when it blocks."""
+    try:
+        report = json.loads(output)
+        status = report["imageScanStatus"]["status"]
+        findings = report.get("imageScanFindings") or {}
+        counts: dict[str, int] = findings.get("findingSeverityCounts") or {}
+    except (ValueError, LookupError, TypeError, AttributeError) as error:
+        msg = f"cannot read the scan report of {reference}: {error}; nothing deployed"
+        raise DeployError(msg) from error
+    if status != "COMPLETE":
+        msg = f"the ECR scan of {reference} is {status}, not COMPLETE; nothing deployed"
+        raise DeployError(msg)
+    summary = ", ".join(f"{count} {severity}" for severity, count in sorted(counts.items())) or "no findings"
+    blocking = {
+        severity: counts.get(severity, 0) for severity in BLOCKING_SEVERITIES if counts.get(severity, 0)
+    }
+    if not blocking:
+        return f"scan gate passed for {reference}: {summary}"
+    listed = [
+        finding
+        for finding in [*(findings.get("findings") or []), *(findings.get("enhancedFindings") or [])]
+        if finding.get("severity") in blocking
+    ]
+    lines = [
+        f"  {finding.get('severity')}: {finding.get('name') or finding.get('title')} "
+        f"{_finding_package(finding)}".rstrip()
+        for finding in listed[:_SHOWN_FINDINGS]
+    ]
+    if len(listed) > _SHOWN_FINDINGS:
+        lines.append(f"  ... and {len(listed) - _SHOWN_FINDINGS} more")
+    verdict = ", ".join(f"{count} {severity}" for severity, count in blocking.items())
+    msg = f"scan gate: {verdict} finding(s) in {reference}; nothing deployed\n" + "\n".join(lines)
+    raise DeployError(msg.rstrip())
+
+
+def _finding_package(finding: Mapping[str, Any]) -> str:
+    attributes = {item.get("key"): item.get("value") for item in finding.get("attributes") or []}
+    package, version = attributes.get("package_name"), attributes.get("package_version")
+    return f"({package} {version})" if package else ""

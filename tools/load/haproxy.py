@@ -1,0 +1,324 @@
+"""HAProxy (Debian's) on loopback, standing in for the ALB's target group, driven through its runtime API.
+
+The mapping to the target group:
+- the ALB health check (path, interval, timeout, healthy/unhealthy thresholds) becomes HAProxy's active
+  check (``option httpchk``, ``inter``, ``timeout check``, ``rise``, ``fall``);
+- registering a target adds a server that gets no traffic until its checks pass ``rise`` times, as a new
+  ALB target stays ``initial`` until it is healthy;
+- deregistering a target puts its server in ``drain``: no new requests, in-flight ones finish;
+- ``retries 0`` and no ``option redispatch``: a request that fails is reported to the client, where the
+  load generator counts it, instead of being replayed on another server and hidden.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Self
+
+from tools.load.service import LOOPBACK, free_port
+
+__all__ = ["BACKEND", "HAProxy", "HAProxyError", "HealthCheck", "ServerState", "find_haproxy"]
+
+BACKEND = "replicas"
+_FRONTEND = "alb"
+_LOG_MARKER = "request-failed"
+_LOG_FIELDS = re.compile(r"status=(?P<status>-?\d+) termination=(?P<termination>\S+) server=(?P<server>\S+)")
+# Debian installs it in /usr/sbin, which is not on an unprivileged user's PATH.
+_SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+
+
+class HAProxyError(RuntimeError):
+    """HAProxy refused its configuration or a runtime command; the message quotes its answer."""
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    path: str
+    interval_seconds: float
+    timeout_seconds: float
+    healthy_threshold: int  # HAProxy rise
+    unhealthy_threshold: int  # HAProxy fall
+
+
+@dataclass(frozen=True)
+class ServerState:
+    name: str
+    status: str  # UP, DOWN, DRAIN, MAINT, possibly with a transition like "UP 1/2"
+    check_status: str  # L7OK, L7STS (unexpected status), L4CON (refused), INI (not checked yet)...
+    check_code: str  # HTTP status the last check got, if any
+    current_sessions: int
+
+    @property
+    def healthy(self) -> bool:
+        """Passing its checks: UP (possibly failing but not yet down) or DRAIN (healthy, no new requests)."""
+        return self.status.split(" ", 1)[0] in {"UP", "DRAIN"}
+
+    @property
+    def down(self) -> bool:
+        """Failed ``fall`` checks in a row (or not yet passed ``rise``): gets no traffic."""
+        return self.status.split(" ", 1)[0] == "DOWN"
+
+
+def find_haproxy() -> str | None:
+    return shutil.which("haproxy", path=_SEARCH_PATH)
+
+
+def _ms(seconds: float) -> str:
+    return f"{max(1, round(seconds * 1000))}ms"
+
+
+class HAProxy:
+    """One HAProxy process with an HTTP frontend and an empty backend; servers come and go at run time."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        health_check: HealthCheck,
+        idle_timeout_seconds: float,
+        port: int | None = None,
+    ) -> None:
+        self.workdir = workdir
+        self.health_check = health_check
+        self.idle_timeout_seconds = idle_timeout_seconds
+        self.port = port or free_port()
+        self.socket_path = workdir / "admin.sock"
+        self.config_path = workdir / "haproxy.cfg"
+        self.log_path = workdir / "haproxy.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self._log_start = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def render_config(self) -> str:
+        check = self.health_check
+        idle = _ms(self.idle_timeout_seconds)
+        return f"""\
+# Generated for one rehearsal run; the ALB's settings come from api/service.json.
+global
+    nbthread 1
+    stats socket {self.socket_path} mode 600 level admin
+    stats timeout 10s
+    log stdout format raw daemon
+
+defaults
+    mode http
+    log global
+    # Only requests that did not end normally are logged, with the proxy's reason (termination state).
+    option httplog
+    option dontlog-normal
+    log-format "{_LOG_MARKER} status=%ST termination=%tsc server=%s"
+    # A failed request must reach the client (and be counted), never be retried elsewhere.
+    retries 0
+    no option redispatch
+    timeout connect 2s
+    # The ALB's idle timeout bounds every idle period, on either side of the proxy.
+    timeout client {idle}
+    timeout server {idle}
+    timeout http-keep-alive {idle}
+    timeout http-request 10s
+    timeout check {_ms(check.timeout_seconds)}
+
+frontend {_FRONTEND}
+    bind {LOOPBACK}:{self.port}
+    default_backend {BACKEND}
+
+backend {BACKEND}
+    balance roundrobin
+    option httpchk GET {check.path}
+    http-check expect status 200
+"""
+
+    def __enter__(self) -> Self:
+        binary = find_haproxy()
+        if binary is None:
+            msg = "haproxy not found: install Debian's haproxy package (.ci/run does)"
+            raise FileNotFoundError(msg)
+        self.config_path.write_text(self.render_config(), encoding="utf-8")
+        checked = subprocess.run(  # noqa: S603 -- haproxy found on PATH, our own config
+            [binary, "-c", "-q", "-f", str(self.config_path)], capture_output=True, text=True, check=False
+        )
+        if checked.returncode != 0:
+            msg = f"haproxy rejected {self.config_path}: {checked.stderr.strip() or checked.stdout.strip()}"
+            raise HAProxyError(msg)
+        self._log = self.log_path.open("wb")
+        self._process = subprocess.Popen(  # noqa: S603 -- idem
+            [binary, "-db", "-f", str(self.config_path)], stdout=self._log, stderr=subprocess.STDOUT
+        )
+        try:
+            self._wait_until_listening(timeout=10)
+        except BaseException:
+            self.__exit__()
+            raise
+        self._log_start = self.log_position()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._log is not None:
+            self._log.close()
+
+    def _wait_until_listening(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                msg = f"haproxy exited with {self._process.returncode}: {self.log_path.read_text()[-2000:]}"
+                raise HAProxyError(msg)
+            # The runtime API answers once start-up is over, listeners bound; no probe connection needed
+            # (it would show up in the log as an aborted request).
+            with contextlib.suppress(OSError):
+                if self._frontend_row()["status"] == "OPEN":
+                    return
+            time.sleep(0.02)
+        msg = f"haproxy not listening on {self.port} within {timeout} s"
+        raise TimeoutError(msg)
+
+    def command(self, line: str) -> str:
+        """One runtime API command over the admin socket; returns HAProxy's answer."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as admin:
+            admin.settimeout(10)
+            admin.connect(str(self.socket_path))
+            admin.sendall(line.encode() + b"\n")
+            chunks = []
+            while chunk := admin.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks).decode()
+
+    def _expect(self, line: str, *, answer: str = "") -> None:
+        said = self.command(line).strip()
+        if said != answer:
+            msg = f"haproxy {line!r}: {said or '(no answer)'}"
+            raise HAProxyError(msg)
+
+    # ------------------------------------------------------------------ targets
+
+    def register(self, name: str, port: int) -> None:
+        """Add a server that is health-checked at once but takes no traffic until it is admitted.
+
+        A dynamic server in HAProxy 2.6 would start UP before its first check; an ALB target starts
+        ``initial`` and gets traffic only once healthy. So it starts drained and forced DOWN: the checks run,
+        ``rise`` successes make it healthy, and ``admit`` then lets requests in.
+        """
+        check = self.health_check
+        server = f"{BACKEND}/{name}"
+        said = self.command(
+            f"add server {server} {LOOPBACK}:{port} check inter {_ms(check.interval_seconds)} "
+            f"rise {check.healthy_threshold} fall {check.unhealthy_threshold}"
+        ).strip()
+        if said != "New server registered.":
+            msg = f"haproxy add server {server}: {said}"
+            raise HAProxyError(msg)
+        self._expect(f"enable health {server}")
+        self._expect(f"set server {server} state drain")
+        self._expect(f"set server {server} health down")
+
+    def admit(self, name: str) -> None:
+        self._expect(f"set server {BACKEND}/{name} state ready")
+
+    def deregister(self, name: str) -> None:
+        """Stop sending new requests to the server; requests already sent there finish."""
+        self._expect(f"set server {BACKEND}/{name} state drain")
+
+    def remove(self, name: str, *, timeout: float = 10.0) -> None:
+        """Take the server out entirely (the target is gone from the target group)."""
+        server = f"{BACKEND}/{name}"
+        self._expect(f"set server {server} state maint")
+        self._expect(f"shutdown sessions server {server}")
+        deadline = time.monotonic() + timeout
+        while True:
+            said = self.command(f"del server {server}").strip()
+            if said == "Server deleted.":
+                return
+            if time.monotonic() > deadline:
+                msg = f"haproxy del server {server}: {said}"
+                raise HAProxyError(msg)
+            time.sleep(0.05)
+
+    # ------------------------------------------------------------------ observations
+
+    def _stat_rows(self) -> list[dict[str, str]]:
+        text = self.command("show stat").removeprefix("# ")
+        return list(csv.DictReader(line for line in text.splitlines() if line))
+
+    def servers(self) -> dict[str, ServerState]:
+        return {
+            row["svname"]: ServerState(
+                name=row["svname"],
+                status=row["status"],
+                check_status=row["check_status"].removeprefix("* "),
+                check_code=row["check_code"],
+                current_sessions=int(row["scur"] or 0),
+            )
+            for row in self._stat_rows()
+            if row["pxname"] == BACKEND and row["svname"] not in {"FRONTEND", "BACKEND"}
+        }
+
+    def server(self, name: str) -> ServerState:
+        try:
+            return self.servers()[name]
+        except KeyError:
+            msg = f"haproxy has no server {BACKEND}/{name}"
+            raise HAProxyError(msg) from None
+
+    def _frontend_row(self) -> dict[str, str]:
+        return next(r for r in self._stat_rows() if r["pxname"] == _FRONTEND and r["svname"] == "FRONTEND")
+
+    def frontend_counters(self) -> dict[str, int]:
+        """Requests the frontend received and the responses it sent, by status class."""
+        row = self._frontend_row()
+        names = ("req_tot", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other")
+        return {name: int(row[name] or 0) for name in names}
+
+    def wait_until_healthy(self, name: str, *, timeout: float) -> ServerState:
+        return self._wait(name, "healthy", timeout=timeout)
+
+    def wait_until_down(self, name: str, *, timeout: float) -> ServerState:
+        return self._wait(name, "down", timeout=timeout)
+
+    def _wait(self, name: str, what: str, *, timeout: float) -> ServerState:
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.server(name)
+            if getattr(state, what):
+                return state
+            if time.monotonic() > deadline:
+                msg = f"{BACKEND}/{name} not {what} within {timeout:g} s: {state}"
+                raise TimeoutError(msg)
+            time.sleep(0.02)
+
+    def log_position(self) -> int:
+        return self.log_path.stat().st_size
+
+    def abnormal_requests(self, since: int | None = None) -> dict[str, int]:
+        """Requests that did not end normally, by "status termination-state server", from the proxy's log.
+
+        The termination state is HAProxy's reason: ``SC`` the server refused the connection, ``SH`` it
+        closed before sending headers, ``CD`` the client went away, ``SQ`` nothing to send to...
+        """
+        found: Counter[str] = Counter()
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_start if since is None else since)
+            text = log.read().decode("utf-8", errors="replace")
+        for line in text.splitlines():
+            if _LOG_MARKER in line and (match := _LOG_FIELDS.search(line)):
+                found[f"{match['status']} {match['termination']} {match['server']}"] += 1
+        return dict(found.most_common())

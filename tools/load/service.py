@@ -1,0 +1,157 @@
+"""Start a server (by default the service, ``python -m api``) on a loopback port; wait until it answers.
+
+One helper for the load tools (benchmark, rehearsal, soak, capacity) and the tests that need a live server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from api.model import load_model
+from api.settings import BUNDLED_MODEL_PATH
+from tools.common import REPO_ROOT
+
+__all__ = [
+    "LOOPBACK",
+    "ServiceProcess",
+    "free_port",
+    "get",
+    "running_service",
+    "sample_row",
+    "start_service",
+    "wait_until_ready",
+]
+
+LOOPBACK = "127.0.0.1"
+
+
+def sample_row() -> dict[str, float]:
+    """One scoring request's features, from the bundled model's own names (never a retyped list)."""
+    model = load_model(BUNDLED_MODEL_PATH)
+    return {name: round(mean, 3) for name, mean in zip(model.feature_names, model.baseline, strict=True)}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def get(
+    port: int, path: str, *, timeout: float = 2.0, headers: Mapping[str, str] | None = None
+) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers=dict(headers or {}))
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def wait_until_ready(
+    port: int, *, path: str = "/ready", timeout: float = 15.0, process: subprocess.Popen[bytes] | None = None
+) -> float:
+    """Poll until ``path`` answers 200; return the seconds waited. Raise if the process dies or time is up."""
+    started = time.perf_counter()
+    deadline = started + timeout
+    while time.perf_counter() < deadline:
+        if process is not None and process.poll() is not None:
+            msg = f"service exited with {process.returncode} before it was ready"
+            raise RuntimeError(msg)
+        with contextlib.suppress(OSError):
+            if get(port, path, timeout=0.5)[0] == http.HTTPStatus.OK:
+                return time.perf_counter() - started
+        time.sleep(0.005)
+    msg = f"service on port {port} not ready within {timeout} s"
+    raise TimeoutError(msg)
+
+
+@dataclass
+class ServiceProcess:
+    """A running ``python -m api``; its combined output goes to ``log_path``."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    _log: IO[bytes] = field(repr=False)
+    ready_seconds: float = 0.0  # from spawn to the first answer on the ready path (start-up included)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        """Send SIGTERM (unless it already exited) and wait; returns the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float = 30.0) -> int:
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self._log.close()
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text(encoding="utf-8").splitlines()
+
+
+def start_service(  # noqa: PLR0913 -- keyword-only options of one spawn
+    log_path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    command: list[str] | None = None,
+    port: int | None = None,
+    wait: bool = True,
+    ready_path: str = "/ready",
+    timeout: float = 15.0,
+) -> ServiceProcess:
+    """Spawn ``command`` (default: the service with production settings, plus ``env``) and wait until
+    ``ready_path`` answers 200. The service's PREDICTOR_HOST and PREDICTOR_PORT are set either way."""
+    port = port or free_port()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PREDICTOR_")}
+    environment |= {"PREDICTOR_HOST": LOOPBACK, "PREDICTOR_PORT": str(port), **(env or {})}
+    log = log_path.open("wb")
+    process = subprocess.Popen(  # noqa: S603 -- the caller's own server command, no shell
+        command or [sys.executable, "-m", "api"],
+        cwd=REPO_ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    service = ServiceProcess(process=process, port=port, log_path=log_path, _log=log)
+    if wait:
+        try:
+            service.ready_seconds = wait_until_ready(port, path=ready_path, timeout=timeout, process=process)
+        except BaseException:
+            process.kill()
+            process.wait()
+            log.close()
+            raise
+    return service
+
+
+@contextlib.contextmanager
+def running_service(log_path: Path, **kwargs: object) -> Iterator[ServiceProcess]:
+    service = start_service(log_path, **kwargs)  # type: ignore[arg-type]
+    try:
+        yield service
+    finally:
+        service.terminate()

@@ -1,0 +1,250 @@
+"""wrk (Debian's package) as one wrapper: one Lua report, one result parser, three ways to pace the load.
+
+A Lua ``done`` hook prints one JSON line with the counts and latency percentiles, so nothing depends on
+the layout of wrk's human-readable report; wrk's own status-error count says how many responses were
+4xx/5xx. How the load is offered is an option of the same run:
+
+- closed loop (the default): each connection sends its next request as soon as the last one answers;
+- ``pause_ms``: each connection waits that long between requests, a steady moderate rate;
+- ``rate``: arrivals on a fixed schedule of ``rate`` requests per second, like clients that do not wait
+  for each other. A ``delay()`` hook holds each request until its slot (LuaJIT's FFI gives a monotonic
+  millisecond clock); slots that passed while the server stalled are sent as soon as a connection is
+  free, so the offered rate is kept up to ``connections`` in flight. Caveat (coordinated omission): wrk
+  times a request from when it is sent, not from its slot, so the limit found this way is an upper bound.
+
+``run_wrk`` runs for its whole duration (foreground); ``with Wrk(...) as load: ...; load.stop()`` keeps
+load on while something else happens and stops it (SIGINT: wrk still runs ``done``) when that is over.
+A custom ``requests_lua`` (init/request/response hooks) may count responses into a global ``counts``
+table; the counts of every thread come back in ``WrkResult.counts``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Self
+
+__all__ = ["Wrk", "WrkResult", "run_wrk"]
+
+_MARKER = "WRK_RESULT "
+_FIXED_REQUEST = """
+wrk.method = %(method)s
+local body = %(body)s
+if body ~= nil then
+  wrk.body = body
+  wrk.headers["Content-Type"] = %(content_type)s
+end
+"""
+_PAUSE = """
+function delay()
+  return %(pause_ms)d
+end
+"""
+_SCHEDULE = """
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } predictor_timespec;
+int clock_gettime(int clk_id, predictor_timespec *tp);
+]]
+local now_spec = ffi.new("predictor_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, now_spec) -- CLOCK_MONOTONIC
+  return tonumber(now_spec.tv_sec) * 1000 + tonumber(now_spec.tv_nsec) / 1e6
+end
+
+-- This thread's share of the schedule: one slot every interval_ms.
+local interval_ms = %(interval_ms).6f
+local next_slot = nil
+function delay()
+  local now = now_ms()
+  if next_slot == nil then next_slot = now end
+  local slot = next_slot
+  next_slot = next_slot + interval_ms
+  if slot <= now then return 0 end
+  return slot - now
+end
+"""
+_REPORT = """
+local report_threads = {}
+function setup(thread)
+  table.insert(report_threads, thread)
+end
+
+function done(summary, latency, requests)
+  local total, parts = {}, {}
+  for _, thread in ipairs(report_threads) do
+    for key, n in pairs(thread:get("counts") or {}) do total[key] = (total[key] or 0) + n end
+  end
+  for key, n in pairs(total) do table.insert(parts, string.format('"%%s":%%d', key, n)) end
+  local e = summary.errors
+  io.write(string.format(
+    '%(marker)s{"requests":%%d,"duration_us":%%d,"connect_errors":%%d,"read_errors":%%d,' ..
+    '"write_errors":%%d,"timeouts":%%d,"non2xx":%%d,"p50_us":%%d,"p90_us":%%d,"p99_us":%%d,' ..
+    '"max_us":%%d,"mean_us":%%d,"counts":{%%s}}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout, e.status,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
+    table.concat(parts, ",")))
+end
+"""
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    duration_us: int
+    connect_errors: int
+    read_errors: int
+    write_errors: int
+    timeouts: int
+    non2xx: int  # wrk's status errors: responses with a status of 400 or more
+    p50_us: int
+    p90_us: int
+    p99_us: int
+    max_us: int
+    mean_us: int
+    counts: dict[str, int] = field(default_factory=dict)  # what a custom script counted, all threads
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / (self.duration_us / 1e6)
+
+    @property
+    def socket_errors(self) -> int:
+        return self.connect_errors + self.read_errors + self.write_errors + self.timeouts
+
+    @property
+    def failed(self) -> int:
+        return self.non2xx + self.socket_errors
+
+    @property
+    def in_flight(self) -> float:
+        """Requests in the server on average (Little's law: rate x mean latency)."""
+        return self.requests_per_second * self.mean_us / 1e6
+
+
+def _lua(value: str | None) -> str:
+    return "nil" if value is None else json.dumps(value)
+
+
+class Wrk:
+    """One wrk run, started by ``with``; ``wait()`` lets it run its full time, ``stop()`` ends it now."""
+
+    def __init__(  # noqa: PLR0913 - each knob is one wrk option
+        self,
+        url: str,
+        *,
+        seconds: float,
+        connections: int,
+        threads: int = 1,
+        method: str = "GET",
+        body: bytes | str | None = None,
+        content_type: str = "application/json",
+        timeout_seconds: float = 5.0,
+        pause_ms: int = 0,
+        rate: float | None = None,
+        requests_lua: str | None = None,
+    ) -> None:
+        if seconds < 1 or connections < 1 or threads < 1 or (rate is not None and rate <= 0):
+            msg = f"wrk needs seconds, connections and threads >= 1 and a rate > 0 (got {seconds}, "
+            msg += f"{connections}, {threads}, {rate})"
+            raise ValueError(msg)
+        text = body.decode() if isinstance(body, bytes) else body
+        request = _FIXED_REQUEST % {
+            "method": _lua(method),
+            "body": _lua(text),
+            "content_type": _lua(content_type),
+        }
+        script = requests_lua or request
+        if rate is not None:
+            script += _SCHEDULE % {"interval_ms": 1000 * threads / rate}
+        elif pause_ms:
+            script += _PAUSE % {"pause_ms": pause_ms}
+        self.script = script + _REPORT % {"marker": _MARKER}
+        self.url = url
+        self.seconds = seconds
+        self.options = [
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{round(seconds)}s",
+            f"--timeout={timeout_seconds:g}s",
+        ]
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._process: subprocess.Popen[str] | None = None
+        self._output: IO[str] | None = None
+
+    def __enter__(self) -> Self:
+        wrk = shutil.which("wrk")
+        if wrk is None:
+            msg = "wrk not found on PATH: install Debian's wrk package (.ci/run does)"
+            raise FileNotFoundError(msg)
+        self._scratch = tempfile.TemporaryDirectory(prefix="wrk-")
+        scratch = Path(self._scratch.name)
+        (scratch / "load.lua").write_text(self.script, encoding="utf-8")
+        self._output = (scratch / "output").open("w+", encoding="utf-8")
+        self._process = subprocess.Popen(  # noqa: S603 -- wrk found on PATH, our own arguments
+            [wrk, *self.options, "-s", str(scratch / "load.lua"), self.url],
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        if self._output is not None:
+            self._output.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+    def wait(self) -> WrkResult:
+        """Let wrk run its whole duration and return its counts."""
+        process = self._started()
+        try:
+            process.wait(timeout=self.seconds + 60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        return self._result()
+
+    def stop(self) -> WrkResult:
+        """Stop the load now (SIGINT) and return wrk's counts; raises if wrk ended before being stopped."""
+        process = self._started()
+        if process.poll() is not None:
+            msg = f"wrk ended on its own (exit {process.returncode}) before the measured events were over: "
+            raise RuntimeError(msg + f"seconds={self.seconds:g} too short? {self._read()[-500:]}")
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        return self._result()
+
+    def _started(self) -> subprocess.Popen[str]:
+        if self._process is None:
+            msg = "Wrk.wait() or stop() outside its `with` block"
+            raise RuntimeError(msg)
+        return self._process
+
+    def _read(self) -> str:
+        assert self._output is not None  # noqa: S101 -- set with the process
+        self._output.flush()
+        self._output.seek(0)
+        return self._output.read()
+
+    def _result(self) -> WrkResult:
+        output = self._read()
+        for line in output.splitlines():
+            if line.startswith(_MARKER):
+                return WrkResult(**json.loads(line.removeprefix(_MARKER)))
+        msg = f"wrk printed no result (exit {self._started().returncode}): {output[-500:]}"
+        raise RuntimeError(msg)
+
+
+def run_wrk(url: str, **options: object) -> WrkResult:
+    """Run wrk for its whole duration (the options of ``Wrk``) and return its counts."""
+    with Wrk(url, **options) as load:  # type: ignore[arg-type]
+        return load.wait()
