@@ -14,6 +14,9 @@ module "eks" {
     target_group_arns = [local.target_group_arn_glob]
   }
 
+  # The CloudWatch observability add-on waits for the encrypted log groups the observability module makes.
+  container_insights_log_group_arns = module.observability.container_insights_log_group_arns
+
   # Launch template instance tags are not covered by the provider's default_tags.
   tags = local.tags
 }

@@ -14,3 +14,15 @@ module "github_oidc" {
   deployer_group       = local.service.deployer_group
   state_kms_key_arn    = var.state_kms_key_arn
 }
+
+# The deploy job's runner: CodeBuild inside the VPC, so the private EKS API endpoint is reachable.
+module "deploy_runner" {
+  source = "./modules/deploy_runner"
+
+  name                         = "${local.name}-deployer"
+  repository                   = var.github_repository
+  vpc_id                       = module.network.vpc_id
+  subnet_ids                   = module.network.private_subnet_ids
+  cluster_security_group_id    = module.eks.cluster_security_group_id
+  github_connection_authorized = var.github_connection_authorized
+}

@@ -12,6 +12,9 @@ module "alb" {
   idle_timeout_seconds   = local.load_balancer_settings.idle_timeout_seconds
   ssl_policy             = local.load_balancer_settings.tls_policy
 
+  # The metrics endpoint is scraped inside the cluster; from the internet it is a 404.
+  internal_paths = [local.service.paths.metrics]
+
   backend_keep_alive_timeout_seconds = local.service.server.keep_alive_timeout_seconds
 
   target = {

@@ -102,3 +102,48 @@ output "service_account" {
   description = "Kubernetes service account of the service (from the service card)."
   value       = local.service.service_account
 }
+
+output "alb_subnet_cidrs" {
+  description = "CIDRs of the ALB's subnets: the only sources the NetworkPolicy admits to the app port (besides the kubelet's probes)."
+  value       = module.network.public_subnet_cidrs
+}
+
+output "vpc_cidr" {
+  description = "CIDR of the VPC (the EKS API endpoint's ENIs and the VPC resolver live in it)."
+  value       = module.network.vpc_cidr_block
+}
+
+output "cluster_addons" {
+  description = "EKS add-ons terraform apply installs (what the bootstrap command must not install again)."
+  value       = module.eks.addons
+}
+
+output "deploy_runner_project" {
+  description = "CodeBuild project of the deploy runner: the repository variable DEPLOY_RUNNER_PROJECT."
+  value       = module.deploy_runner.project_name
+}
+
+output "deploy_runner_label" {
+  description = "The runs-on label of the deploy job (codebuild-<project>-<run_id>-<run_attempt>)."
+  value       = module.deploy_runner.runs_on_label
+}
+
+output "deploy_runner_connection_arn" {
+  description = "GitHub connection an admin authorises once in the console, before github_connection_authorized = true."
+  value       = module.deploy_runner.connection_arn
+}
+
+output "deploy_runner_security_group_id" {
+  description = "Security group of the deploy runner (the cluster API admits it on 443)."
+  value       = module.deploy_runner.security_group_id
+}
+
+output "container_insights_log_groups" {
+  description = "Container Insights log groups Terraform creates before the CloudWatch observability add-on."
+  value       = module.observability.container_insights_log_group_names
+}
+
+output "metrics_path" {
+  description = "Path the ALB answers 404 for (from the service card); the CloudWatch agent scrapes it in the cluster."
+  value       = local.service.paths.metrics
+}

@@ -40,6 +40,12 @@ variable "github_deploy_subject" {
   default     = "environment:production"
 }
 
+variable "github_connection_authorized" {
+  description = "Set to true once an admin has authorised the GitHub connection (output deploy_runner_connection_arn) in the console; the webhook that starts the deploy runner is created then."
+  type        = bool
+  default     = false
+}
+
 variable "create_github_oidc_provider" {
   description = "Create the account's GitHub OIDC provider (false when the account already has one)."
   type        = bool
@@ -64,14 +70,37 @@ variable "alarm_email" {
 }
 
 variable "alarm_thresholds" {
-  description = "Alarm thresholds (see the observability module): pod CPU/memory % of limit, target 5xx % of requests, tolerated unhealthy targets."
+  description = "Alarm thresholds (see the observability module): pod CPU/memory % of limit, target 5xx % of requests, tolerated unhealthy targets, the load balancer's own 5xx per minute."
   type = object({
     pod_cpu_percent          = optional(number, 80)
     pod_memory_percent       = optional(number, 80)
     target_5xx_rate_percent  = optional(number, 5)
     unhealthy_hosts_tolerate = optional(number, 0)
+    elb_5xx_per_period       = optional(number, 5)
   })
   default = {}
+}
+
+variable "min_replicas" {
+  description = "The service's minimum replicas in this environment (the HPA's minReplicas, [scale] min of manifests_py/environments/<env>.toml, at least 1): fewer healthy targets than this alarms."
+  type        = number
+
+  validation {
+    condition     = var.min_replicas >= 1 && floor(var.min_replicas) == var.min_replicas
+    error_message = "min_replicas must be a whole number of at least 1."
+  }
+}
+
+variable "latency_objective_p99_seconds" {
+  description = "Objective for the p99 target response time as the load balancer measures it, in seconds; above it for most of the alarm's window alarms. Not the capacity record's per-pod objective (manifests_py/capacity.json), which is measured at the pod's load limit on a quiet machine."
+  type        = number
+  default     = 0.25
+}
+
+variable "container_insights_log_retention_days" {
+  description = "Retention of the Container Insights log groups, in days."
+  type        = number
+  default     = 365
 }
 
 variable "eks_admin_principal_arns" {

@@ -31,3 +31,31 @@ resource "aws_lb_listener" "http" {
 
   tags = var.tags
 }
+
+# Paths only the cluster may read (the metrics endpoint, scraped in-cluster): the HTTPS listener answers
+# them itself, in the API's error shape, before the default forward can reach a pod. Rule priorities
+# are evaluated before the default action.
+resource "aws_lb_listener_rule" "internal_paths" {
+  count = length(var.internal_paths) > 0 ? 1 : 0
+
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 1
+
+  action {
+    type = "fixed-response"
+
+    fixed_response {
+      content_type = "application/json"
+      status_code  = "404"
+      message_body = jsonencode({ status = 404, error = "not_found", detail = "Not Found" })
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = flatten([for p in var.internal_paths : [p, "${p}/*"]])
+    }
+  }
+
+  tags = var.tags
+}

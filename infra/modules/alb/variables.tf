@@ -118,3 +118,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "internal_paths" {
+  description = "Request paths (and everything under them) the HTTPS listener answers 404 for instead of forwarding: endpoints only the cluster may read, such as the metrics path. At most 2 paths (a rule holds 5 path patterns; each path takes two)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.internal_paths) <= 2 && alltrue([for p in var.internal_paths : startswith(p, "/") && p != "/"])
+    error_message = "internal_paths must list at most 2 absolute paths other than /."
+  }
+}

@@ -1,8 +1,21 @@
 # bootstrap_self_managed_addons is off, so the networking add-ons are EKS managed add-ons that
 # Terraform sees and upgrades. Versions default to the ones EKS recommends for the cluster version.
+# NetworkPolicy objects are accepted by any API server but enforced only by the CNI's network policy
+# agent. Set in the add-on's configuration, OVERWRITE keeps it on: a hand edit is reverted on update.
 resource "aws_eks_addon" "vpc_cni" {
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = "vpc-cni"
+  configuration_values        = jsonencode({ enableNetworkPolicy = "true" })
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+  tags                        = var.tags
+}
+
+# The agent that hands EKS Pod Identity credentials to pods (a DaemonSet, host network: no node needed first
+# to schedule it, but it runs on every node).
+resource "aws_eks_addon" "pod_identity_agent" {
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = "eks-pod-identity-agent"
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
   tags                        = var.tags
@@ -20,6 +33,31 @@ resource "aws_eks_addon" "kube_proxy" {
 resource "aws_eks_addon" "coredns" {
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = "coredns"
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+  tags                        = var.tags
+
+  depends_on = [aws_eks_node_group.this]
+}
+
+# The resource metrics API (metrics.k8s.io) the HorizontalPodAutoscaler reads CPU from: without it the
+# HPA never scales, so pods never go pending and Karpenter never adds nodes.
+resource "aws_eks_addon" "metrics_server" {
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = "metrics-server"
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+  tags                        = var.tags
+
+  depends_on = [aws_eks_node_group.this]
+}
+
+# The Secrets Store CSI driver with the AWS provider (ASCP): mounts Secrets Manager secrets as files in pods
+# (secrets-store.csi.k8s.io, SecretProviderClass provider "aws"). The provider fetches with the mounting
+# pod's own identity, so the add-on itself needs no role.
+resource "aws_eks_addon" "secrets_store_csi" {
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = "aws-secrets-store-csi-driver-provider"
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
   tags                        = var.tags
@@ -51,5 +89,7 @@ resource "aws_eks_addon" "cloudwatch_observability" {
   resolve_conflicts_on_update = "OVERWRITE"
   tags                        = var.tags
 
-  depends_on = [aws_eks_node_group.this]
+  # The agent creates any log group it finds missing, unencrypted and kept forever: the caller's
+  # encrypted groups with a retention must exist first.
+  depends_on = [aws_eks_node_group.this, var.container_insights_log_group_arns]
 }

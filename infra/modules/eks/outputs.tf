@@ -62,3 +62,11 @@ output "cloudwatch_agent_role_arn" {
   description = "IRSA role of the Container Insights agent."
   value       = module.cloudwatch_agent_role.arn
 }
+
+output "addons" {
+  description = "Names of the EKS add-ons the cluster runs (what the manifests may rely on: metrics.k8s.io, NetworkPolicy enforcement, Pod Identity, the Secrets Store CSI driver, Container Insights)."
+  value = [for a in [
+    aws_eks_addon.vpc_cni, aws_eks_addon.kube_proxy, aws_eks_addon.coredns, aws_eks_addon.pod_identity_agent,
+    aws_eks_addon.metrics_server, aws_eks_addon.secrets_store_csi, aws_eks_addon.cloudwatch_observability,
+  ] : a.addon_name]
+}

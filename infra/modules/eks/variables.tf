@@ -101,3 +101,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "container_insights_log_group_arns" {
+  description = "Container Insights log groups (/aws/containerinsights/<name>/application, dataplane, host, performance) created, encrypted and with a retention, by the caller; the CloudWatch observability add-on is installed only after them, so the agent never creates its own."
+  type        = list(string)
+  default     = []
+}

@@ -18,6 +18,16 @@ output "public_subnet_ids" {
   value       = aws_subnet.public[*].id
 }
 
+output "public_subnet_cidrs" {
+  description = "IPv4 CIDRs of the public subnets, where the internet-facing ALB's nodes take their addresses."
+  value       = aws_subnet.public[*].cidr_block
+}
+
+output "private_subnet_cidrs" {
+  description = "IPv4 CIDRs of the private subnets (nodes, pods with the VPC CNI, the EKS API endpoint's ENIs)."
+  value       = aws_subnet.private[*].cidr_block
+}
+
 output "private_subnet_ids" {
   description = "IDs of the private subnets (one per zone), for the nodes and the EKS control plane ENIs."
   value       = aws_subnet.private[*].id

@@ -40,12 +40,13 @@ variable "alarm_email" {
 }
 
 variable "thresholds" {
-  description = "Alarm thresholds: pod CPU and memory as a percentage of the pod's limit, target 5xx responses as a percentage of requests, and the unhealthy target count that is tolerated."
+  description = "Alarm thresholds: pod CPU and memory as a percentage of the pod's limit, target 5xx responses as a percentage of requests, the unhealthy target count that is tolerated, and the load balancer's own 5xx responses (502/503/504 it answers itself) per period."
   type = object({
     pod_cpu_percent          = optional(number, 80)
     pod_memory_percent       = optional(number, 80)
     target_5xx_rate_percent  = optional(number, 5)
     unhealthy_hosts_tolerate = optional(number, 0)
+    elb_5xx_per_period       = optional(number, 5)
   })
   default = {}
 
@@ -79,4 +80,35 @@ variable "tags" {
   description = "Tags for every resource of the module."
   type        = map(string)
   default     = {}
+}
+
+variable "min_healthy_targets" {
+  description = "The environment's minimum replicas: fewer healthy targets than this (none at all included) is an outage or a lost zone, and alarms."
+  type        = number
+
+  validation {
+    condition     = var.min_healthy_targets >= 1 && floor(var.min_healthy_targets) == var.min_healthy_targets
+    error_message = "min_healthy_targets must be a whole number of at least 1."
+  }
+}
+
+variable "latency_objective_seconds" {
+  description = "Objective for the p99 target response time, in seconds; a p99 above it alarms."
+  type        = number
+
+  validation {
+    condition     = var.latency_objective_seconds > 0
+    error_message = "latency_objective_seconds must be positive."
+  }
+}
+
+variable "container_insights_log_retention_days" {
+  description = "Retention of the Container Insights log groups (application, dataplane, host, performance), in days."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.container_insights_log_retention_days)
+    error_message = "container_insights_log_retention_days must be a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
 }

@@ -25,6 +25,11 @@ mock_provider "aws" {
       arn_suffix = "targetgroup/predictor-production/0123456789abcdef"
     }
   }
+  mock_resource "aws_lb_listener" {
+    defaults = {
+      arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/predictor-production/0123456789abcdef/0123456789abcdef"
+    }
+  }
   mock_resource "aws_wafv2_web_acl" {
     defaults = {
       arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/predictor-production/00000000-0000-0000-0000-000000000000"
@@ -68,6 +73,7 @@ variables {
   ssl_policy             = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 
   backend_keep_alive_timeout_seconds = 75
+  internal_paths                     = ["/metrics"]
   target = {
     name                          = "predictor-production"
     port                          = 8000
@@ -99,6 +105,51 @@ run "https_listener_forwards_with_a_tls13_policy" {
     condition     = aws_lb_listener.https.default_action[0].type == "forward" && aws_lb_listener.https.default_action[0].target_group_arn == aws_lb_target_group.this.arn
     error_message = "The HTTPS listener must forward to the service's target group."
   }
+}
+
+run "internal_paths_get_a_json_404_before_the_forward" {
+  command = apply
+
+  assert {
+    condition     = aws_lb_listener_rule.internal_paths[0].listener_arn == aws_lb_listener.https.arn && aws_lb_listener_rule.internal_paths[0].priority == 1
+    error_message = "The internal-path rule must sit on the HTTPS listener, ahead of its default forward."
+  }
+  assert {
+    condition     = [for c in aws_lb_listener_rule.internal_paths[0].condition : toset(flatten([for p in c.path_pattern : p.values]))] == [toset(["/metrics", "/metrics/*"])]
+    error_message = "The rule must match the internal path and everything under it."
+  }
+  assert {
+    condition = (
+      aws_lb_listener_rule.internal_paths[0].action[0].type == "fixed-response" &&
+      aws_lb_listener_rule.internal_paths[0].action[0].fixed_response[0].status_code == "404" &&
+      aws_lb_listener_rule.internal_paths[0].action[0].fixed_response[0].content_type == "application/json" &&
+      jsondecode(aws_lb_listener_rule.internal_paths[0].action[0].fixed_response[0].message_body) == { status = 404, error = "not_found", detail = "Not Found" }
+    )
+    error_message = "The answer must be a 404 in the API's JSON error shape."
+  }
+}
+
+run "no_internal_paths_no_rule" {
+  command = plan
+
+  variables {
+    internal_paths = []
+  }
+
+  assert {
+    condition     = length(aws_lb_listener_rule.internal_paths) == 0
+    error_message = "Without internal paths every request is forwarded."
+  }
+}
+
+run "the_root_path_cannot_be_made_internal" {
+  command = plan
+
+  variables {
+    internal_paths = ["/"]
+  }
+
+  expect_failures = [var.internal_paths]
 }
 
 run "http_listener_only_redirects_to_https" {

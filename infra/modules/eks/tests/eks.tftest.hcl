@@ -127,3 +127,39 @@ run "container_insights_and_load_balancer_controller_get_their_own_roles" {
     error_message = "Only Describe calls (which have no resource-level permissions) may use the * resource."
   }
 }
+
+run "cluster_capabilities_are_eks_add_ons" {
+  command = plan
+
+  variables {
+    container_insights_log_group_arns = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/containerinsights/predictor-production/application"]
+  }
+
+  assert {
+    condition     = jsondecode(aws_eks_addon.vpc_cni.configuration_values).enableNetworkPolicy == "true"
+    error_message = "The VPC CNI add-on must enforce NetworkPolicy (enableNetworkPolicy in its configuration)."
+  }
+  assert {
+    condition     = aws_eks_addon.vpc_cni.resolve_conflicts_on_update == "OVERWRITE"
+    error_message = "Updates must put the add-on's configuration back over hand edits, so enforcement stays on."
+  }
+  assert {
+    condition     = aws_eks_addon.metrics_server.addon_name == "metrics-server"
+    error_message = "metrics-server (the HPA's resource metrics) must be an add-on."
+  }
+  assert {
+    condition     = aws_eks_addon.pod_identity_agent.addon_name == "eks-pod-identity-agent"
+    error_message = "The EKS Pod Identity agent must be an add-on."
+  }
+  assert {
+    condition     = aws_eks_addon.secrets_store_csi.addon_name == "aws-secrets-store-csi-driver-provider"
+    error_message = "The Secrets Store CSI driver with the AWS provider must be an add-on."
+  }
+  assert {
+    condition = toset(output.addons) == toset([
+      "vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "metrics-server",
+      "aws-secrets-store-csi-driver-provider", "amazon-cloudwatch-observability",
+    ])
+    error_message = "The addons output must name every add-on the module installs."
+  }
+}

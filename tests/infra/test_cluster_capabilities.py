@@ -1,0 +1,306 @@
+"""The cluster capabilities, outage alarms, edge rule and deploy runner, read from the offline plan.
+
+Each check is a function of the plan; every test also runs it on a copy of the plan broken in the one
+way the check exists to catch, so a check that cannot fail fails here.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.system]
+
+ADDONS = "module.eks.aws_eks_addon"
+ALARMS = "module.observability.aws_cloudwatch_metric_alarm"
+CONTAINER_INSIGHTS_LOGS = ("application", "dataplane", "host", "performance")
+
+
+def _change(plan: dict, address: str) -> dict:
+    found = [rc["change"] for rc in plan["resource_changes"] if rc["address"] == address]
+    assert len(found) == 1, f"{address} is not in the plan"
+    return found[0]
+
+
+def _module(plan: dict, name: str) -> dict:
+    return plan["configuration"]["root_module"]["module_calls"][name]
+
+
+def _resource_config(plan: dict, module: str, address: str) -> dict:
+    (resource,) = [r for r in _module(plan, module)["module"]["resources"] if r["address"] == address]
+    return resource
+
+
+def _references(expression: dict) -> list[str]:
+    return expression.get("references", [])
+
+
+def _broken(plan: dict, break_it: Callable[[dict], None]) -> dict:
+    copied = copy.deepcopy(plan)
+    break_it(copied)
+    return copied
+
+
+def _set_after(plan: dict, address: str, **values: object) -> None:
+    _change(plan, address)["after"].update(values)
+
+
+# ---------------------------------------------------------------- add-ons
+
+
+def check_addons(plan: dict) -> None:
+    names = {
+        rc["change"]["after"]["addon_name"]
+        for rc in plan["resource_changes"]
+        if rc["type"] == "aws_eks_addon"
+    }
+    assert {
+        "metrics-server",
+        "vpc-cni",
+        "eks-pod-identity-agent",
+        "aws-secrets-store-csi-driver-provider",
+        "amazon-cloudwatch-observability",
+    } <= names, f"add-ons in the plan: {sorted(names)}"
+    cni = _change(plan, f"{ADDONS}.vpc_cni")["after"]
+    assert json.loads(cni["configuration_values"] or "{}").get("enableNetworkPolicy") == "true", (
+        "the VPC CNI must enforce NetworkPolicy"
+    )
+    assert cni["resolve_conflicts_on_update"] == "OVERWRITE", "an update must restore the enforcement"
+
+
+def test_the_cluster_capabilities_are_planned_as_add_ons(plans):
+    check_addons(plans["root"])
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda p: _set_after(p, f"{ADDONS}.vpc_cni", configuration_values=None),
+        lambda p: _set_after(p, f"{ADDONS}.vpc_cni", configuration_values='{"enableNetworkPolicy":"false"}'),
+        lambda p: _set_after(p, f"{ADDONS}.metrics_server", addon_name="other"),
+    ],
+    ids=["no-configuration", "policy-off", "no-metrics-server"],
+)
+def test_the_add_on_check_fails_on_a_broken_plan(plans, break_it):
+    with pytest.raises(AssertionError):
+        check_addons(_broken(plans["root"], break_it))
+
+
+def check_container_insights_waits_for_its_log_groups(plan: dict) -> None:
+    addon = _resource_config(plan, "eks", "aws_eks_addon.cloudwatch_observability")
+    assert "var.container_insights_log_group_arns" in addon.get("depends_on", []), (
+        "the CloudWatch add-on must wait for the log groups"
+    )
+    wired = _references(_module(plan, "eks")["expressions"].get("container_insights_log_group_arns", {}))
+    assert "module.observability.container_insights_log_group_arns" in wired, (
+        "the add-on must wait for the observability module's log groups"
+    )
+
+
+def test_the_cloudwatch_add_on_waits_for_the_encrypted_log_groups(plans):
+    check_container_insights_waits_for_its_log_groups(plans["root"])
+
+
+def test_the_wait_check_fails_without_the_dependency(plans):
+    def drop(plan):
+        _resource_config(plan, "eks", "aws_eks_addon.cloudwatch_observability")["depends_on"] = []
+
+    with pytest.raises(AssertionError):
+        check_container_insights_waits_for_its_log_groups(_broken(plans["root"], drop))
+
+
+# ---------------------------------------------------------------- alarms
+
+
+def check_outage_alarms(plan: dict) -> None:
+    min_replicas = plan["variables"]["min_replicas"]["value"]
+    objective = plan["variables"]["latency_objective_p99_seconds"]["value"]
+    expected = {
+        "healthy_hosts_low": ("HealthyHostCount", "LessThanThreshold", min_replicas, "breaching"),
+        "elb_5xx": ("HTTPCode_ELB_5XX_Count", "GreaterThanThreshold", None, "notBreaching"),
+        "p99_latency": ("TargetResponseTime", "GreaterThanThreshold", objective, "notBreaching"),
+    }
+    dimensions = {
+        "healthy_hosts_low": "local.target_dimensions",
+        "elb_5xx": "local.load_balancer_dimensions",
+        "p99_latency": "local.target_dimensions",
+    }
+    for name, (metric, comparison, threshold, missing) in expected.items():
+        change = _change(plan, f"{ALARMS}.{name}")
+        after = change["after"]
+        assert after["namespace"] == "AWS/ApplicationELB", name
+        assert after["metric_name"] == metric, name
+        assert after["comparison_operator"] == comparison, name
+        if threshold is not None:
+            assert after["threshold"] == threshold, f"{name}: {after['threshold']} != {threshold}"
+        assert after["treat_missing_data"] == missing, name
+        # Dimensions and the topic are ARNs known only after apply: the plan shows where they come from.
+        assert change["after_unknown"].get("dimensions") is True, f"{name} has no load balancer dimensions"
+        assert change["after_unknown"].get("alarm_actions") is True, f"{name} notifies nothing"
+        expressions = _resource_config(plan, "observability", f"aws_cloudwatch_metric_alarm.{name}")[
+            "expressions"
+        ]
+        assert dimensions[name] in _references(expressions["dimensions"]), name
+        assert "local.actions" in _references(expressions["alarm_actions"]), name
+    assert _change(plan, f"{ALARMS}.p99_latency")["after"]["extended_statistic"] == "p99"
+    call = _module(plan, "observability")["expressions"]
+    assert "module.alb.alb_arn_suffix" in _references(call["alb_arn_suffix"])
+    assert "module.alb.target_group_arn_suffix" in _references(call["target_group_arn_suffix"])
+    assert "var.min_replicas" in _references(call["min_healthy_targets"])
+    topic = _resource_config(plan, "observability", "aws_sns_topic.alarms")
+    assert topic["address"] == "aws_sns_topic.alarms"
+
+
+def test_outage_alarms_watch_the_load_balancer_and_notify_the_topic(plans):
+    check_outage_alarms(plans["root"])
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda p: _set_after(p, f"{ALARMS}.healthy_hosts_low", treat_missing_data="notBreaching"),
+        lambda p: _set_after(p, f"{ALARMS}.healthy_hosts_low", threshold=0),
+        lambda p: _set_after(p, f"{ALARMS}.elb_5xx", metric_name="HTTPCode_Target_5XX_Count"),
+        lambda p: _set_after(p, f"{ALARMS}.p99_latency", extended_statistic=None),
+        lambda p: _change(p, f"{ALARMS}.elb_5xx")["after_unknown"].pop("alarm_actions"),
+    ],
+    ids=["missing-data-ok", "threshold-zero", "target-5xx", "not-p99", "no-action"],
+)
+def test_the_alarm_check_fails_on_a_broken_plan(plans, break_it):
+    with pytest.raises(AssertionError):
+        check_outage_alarms(_broken(plans["root"], break_it))
+
+
+def check_container_insights_log_groups(plan: dict) -> None:
+    cluster = _change(plan, "module.eks.aws_eks_cluster.this")["after"]["name"]
+    for log in CONTAINER_INSIGHTS_LOGS:
+        change = _change(plan, f'module.observability.aws_cloudwatch_log_group.container_insights["{log}"]')
+        assert change["after"]["name"] == f"/aws/containerinsights/{cluster}/{log}"
+        assert (
+            change["after"]["retention_in_days"]
+            == plan["variables"]["container_insights_log_retention_days"]["value"]
+        )
+        assert change["after"]["retention_in_days"] > 0, f"{log} is kept forever"
+        assert change["after_unknown"].get("kms_key_id") is True, f"{log} is not KMS-encrypted"
+    expressions = _resource_config(plan, "observability", "aws_cloudwatch_log_group.container_insights")[
+        "expressions"
+    ]
+    assert "module.logs_key.arn" in _references(expressions["kms_key_id"])
+
+
+def test_container_insights_log_groups_are_encrypted_with_a_retention(plans):
+    check_container_insights_log_groups(plans["root"])
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda p: _set_after(
+            p, 'module.observability.aws_cloudwatch_log_group.container_insights["host"]', retention_in_days=0
+        ),
+        lambda p: _change(
+            p, 'module.observability.aws_cloudwatch_log_group.container_insights["performance"]'
+        )["after_unknown"].pop("kms_key_id"),
+    ],
+    ids=["kept-forever", "unencrypted"],
+)
+def test_the_log_group_check_fails_on_a_broken_plan(plans, break_it):
+    with pytest.raises(AssertionError):
+        check_container_insights_log_groups(_broken(plans["root"], break_it))
+
+
+# ---------------------------------------------------------------- edge
+
+
+def check_metrics_is_a_404_at_the_edge(plan: dict, metrics_path: str) -> None:
+    rule = _change(plan, "module.alb.aws_lb_listener_rule.internal_paths[0]")["after"]
+    (condition,) = rule["condition"]
+    assert set(condition["path_pattern"][0]["values"]) == {metrics_path, f"{metrics_path}/*"}
+    (action,) = rule["action"]
+    assert action["type"] == "fixed-response"
+    response = action["fixed_response"][0]
+    assert response["status_code"] == "404"
+    assert response["content_type"] == "application/json"
+    assert json.loads(response["message_body"]) == {
+        "status": 404,
+        "error": "not_found",
+        "detail": "Not Found",
+    }
+    assert rule["priority"] == 1, "the rule must come before anything else the listener does"
+    listener = _resource_config(plan, "alb", "aws_lb_listener_rule.internal_paths")["expressions"]
+    assert "aws_lb_listener.https.arn" in _references(listener["listener_arn"])
+
+
+def test_the_metrics_path_is_a_json_404_on_the_https_listener(plans, service_card):
+    check_metrics_is_a_404_at_the_edge(plans["root"], service_card["paths"]["metrics"])
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda p: _change(p, "module.alb.aws_lb_listener_rule.internal_paths[0]")["after"]["condition"][0][
+            "path_pattern"
+        ][0].update(values=["/other"]),
+        lambda p: _change(p, "module.alb.aws_lb_listener_rule.internal_paths[0]")["after"]["action"][0][
+            "fixed_response"
+        ][0].update(status_code="200"),
+    ],
+    ids=["other-path", "not-404"],
+)
+def test_the_edge_check_fails_on_a_broken_plan(plans, service_card, break_it):
+    with pytest.raises(AssertionError):
+        check_metrics_is_a_404_at_the_edge(_broken(plans["root"], break_it), service_card["paths"]["metrics"])
+
+
+# ---------------------------------------------------------------- deploy runner
+
+
+def check_runner_is_private(plan: dict) -> None:
+    project = _change(plan, "module.deploy_runner.aws_codebuild_project.runner")
+    vpc = project["after_unknown"].get("vpc_config")
+    assert vpc == [{"security_group_ids": True, "subnets": True, "vpc_id": True}], (
+        "the runner is not in the VPC"
+    )
+    (vpc_config,) = _resource_config(plan, "deploy_runner", "aws_codebuild_project.runner")["expressions"][
+        "vpc_config"
+    ]
+    assert _references(vpc_config["subnets"]) == ["var.subnet_ids"]
+    assert "aws_security_group.runner.id" in _references(vpc_config["security_group_ids"])
+    call = _module(plan, "deploy_runner")["expressions"]
+    assert "module.network.private_subnet_ids" in _references(call["subnet_ids"]), "not the private subnets"
+    assert "module.eks.cluster_security_group_id" in _references(call["cluster_security_group_id"])
+    label = plan["planned_values"]["outputs"]["deploy_runner_label"]["value"]
+    name = project["after"]["name"]
+    assert label == f"codebuild-{name}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+    rule = _change(plan, "module.deploy_runner.aws_vpc_security_group_ingress_rule.cluster_api_from_runner")
+    assert (rule["after"]["from_port"], rule["after"]["to_port"]) == (443, 443)
+    assert rule["after"].get("cidr_ipv4") is None, "the cluster API must admit the runner, not a network"
+
+
+def test_the_deploy_runner_runs_in_the_private_subnets(plans):
+    check_runner_is_private(plans["root"])
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda p: _module(p, "deploy_runner")["expressions"]["subnet_ids"].update(
+            references=["module.network.public_subnet_ids", "module.network"]
+        ),
+        lambda p: _change(p, "module.deploy_runner.aws_codebuild_project.runner")["after_unknown"].update(
+            vpc_config=[]
+        ),
+        lambda p: _set_after(
+            p,
+            "module.deploy_runner.aws_vpc_security_group_ingress_rule.cluster_api_from_runner",
+            cidr_ipv4="0.0.0.0/0",
+        ),
+    ],
+    ids=["public-subnets", "outside-the-vpc", "open-api"],
+)
+def test_the_runner_check_fails_on_a_broken_plan(plans, break_it):
+    with pytest.raises(AssertionError):
+        check_runner_is_private(_broken(plans["root"], break_it))
