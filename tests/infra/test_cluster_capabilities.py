@@ -11,6 +11,9 @@ import json
 from collections.abc import Callable
 
 import pytest
+import yaml
+
+from tools.common import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
@@ -275,6 +278,13 @@ def check_runner_is_private(plan: dict) -> None:
     label = plan["planned_values"]["outputs"]["deploy_runner_label"]["value"]
     name = project["after"]["name"]
     assert label == f"codebuild-{name}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+    # The deploy workflow names the project through the repository variable set from this output.
+    assert plan["planned_values"]["outputs"]["deploy_runner_project"]["value"] == name
+    workflow = yaml.safe_load(
+        (REPO_ROOT / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8")
+    )
+    runs_on = workflow["jobs"]["deploy"]["runs-on"]
+    assert runs_on.replace("${{ vars.DEPLOY_RUNNER_PROJECT }}", name) == label, "deploy.yml runs elsewhere"
     rule = _change(plan, "module.deploy_runner.aws_vpc_security_group_ingress_rule.cluster_api_from_runner")
     assert (rule["after"]["from_port"], rule["after"]["to_port"]) == (443, 443)
     assert rule["after"].get("cidr_ipv4") is None, "the cluster API must admit the runner, not a network"

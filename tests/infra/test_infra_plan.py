@@ -263,17 +263,25 @@ def test_ecr_eks_and_logs_are_locked_down(plans):
     assert topic["change"]["after_unknown"].get("kms_master_key_id") is True
 
 
-def test_alarms_watch_the_service_with_the_issue_thresholds(plans):
+def test_alarms_watch_the_service_at_their_thresholds(plans):
     alarms = {
         rc["name"]: rc["change"]["after"] for rc in _changes(plans["root"], "aws_cloudwatch_metric_alarm")
     }
+    min_replicas = int(offline_plan.tfvar(tfenv.INFRA_DIR, "min_replicas"))
     assert {name: alarm["threshold"] for name, alarm in alarms.items()} == {
         "pod_cpu": 80,
         "pod_memory": 80,
         "unhealthy_hosts": 0,
         "target_5xx_rate": 5,
+        "healthy_hosts_low": min_replicas,
+        "elb_5xx": 5,
+        "p99_latency": 0.25,
     }
-    assert all(alarm["comparison_operator"] == "GreaterThanThreshold" for alarm in alarms.values())
+    low = {"healthy_hosts_low"}
+    assert all(
+        alarm["comparison_operator"] == ("LessThanThreshold" if name in low else "GreaterThanThreshold")
+        for name, alarm in alarms.items()
+    )
 
 
 def test_the_app_role_reads_only_its_own_secret(plans, service_card):

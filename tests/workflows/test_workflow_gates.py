@@ -11,6 +11,10 @@ import yaml
 
 from tests.workflows.conftest import GITHUB_DIR, REPO_ROOT, WORKFLOWS_DIR
 
+# The repository variable names the CodeBuild project (infra/'s deploy_runner_project output).
+DEPLOY_RUNNER_LABEL = (
+    "codebuild-${{ vars.DEPLOY_RUNNER_PROJECT }}-${{ github.run_id }}-${{ github.run_attempt }}"
+)
 _USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<rest>.*)$")
 _PINNED = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}$")
 _VERSION_COMMENT = re.compile(r"^\s+#\s+v\d+\.\d+\.\d+(?:\s|$)")
@@ -244,8 +248,12 @@ def test_no_expression_is_interpolated_into_a_shell(workflows):
 def test_runners_and_toolchains_are_pinned_and_agree(workflows):
     versions: dict[str, set[str]] = {}
     for name, job_id, job in _all_jobs(workflows):
-        if "runs-on" in job:
-            assert job["runs-on"] == "ubuntu-24.04", f"{name}:{job_id}"
+        if "runs-on" not in job:
+            continue
+        # The deploy job needs the private cluster API: it runs on the VPC's CodeBuild runner (infra/'s
+        # deploy_runner_label, checked against the plan in tests/infra); every other job on one image.
+        expected = DEPLOY_RUNNER_LABEL if (name, job_id) == ("deploy.yml", "deploy") else "ubuntu-24.04"
+        assert job["runs-on"] == expected, f"{name}:{job_id}"
     for workflow in workflows.values():
         for key, value in workflow.get("env", {}).items():
             if key.endswith("_VERSION"):
