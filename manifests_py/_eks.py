@@ -2,8 +2,8 @@
 
 cdk8s-plus-28 builds what it has constructs for (Namespace, ServiceAccount, Deployment, Service,
 HorizontalPodAutoscaler, NetworkPolicy, Ingress); the generated L1 class builds the PodDisruptionBudget,
-and ``manifests_py.crds`` the TargetGroupBinding. Where cdk8s-plus has no property for a field we need,
-a JSON patch on the synthesized object adds it, with the reason next to it.
+and a plain ApiObject the TargetGroupBinding (validated against its upstream CRD). Where cdk8s-plus has
+no property for a field we need, a JSON patch on the synthesized object adds it, with the reason next to it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from cdk8s_plus_28 import k8s
 from constructs import Construct
 
 from manifests_py import _pod
-from manifests_py.crds import ServiceReference, TargetGroupBinding, TargetGroupBindingSpec
 from manifests_py.portability import PortabilityWarning
 from manifests_py.props import (
     IngressExposure,
@@ -44,6 +43,7 @@ PSS_LABELS = {
 READINESS_GATE_LABEL = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 NAMESPACE_LABELS_EKS = {**PSS_LABELS, **READINESS_GATE_LABEL}
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+TARGET_GROUP_BINDING_API_VERSION = "elbv2.k8s.aws/v1beta1"
 CHECKOV_DIGEST_CHECK = "CKV_K8S_43"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOSTNAME_KEY = "kubernetes.io/hostname"
@@ -294,16 +294,19 @@ def _ingress_annotations(exposure: IngressExposure) -> dict[str, str]:
 def _expose(scope: Construct, props: ServiceProps, service: kplus.Service) -> None:
     exposure = props.exposure
     if isinstance(exposure, TargetGroupBindingExposure):
-        TargetGroupBinding(
+        binding = cdk8s.ApiObject(
             scope,
             "target-group-binding",
+            api_version=TARGET_GROUP_BINDING_API_VERSION,
+            kind="TargetGroupBinding",
             metadata=_metadata(props),
-            spec=TargetGroupBindingSpec(
-                service_ref=ServiceReference(name=service.name, port=props.port),
-                target_group_arn=exposure.target_group_arn,
-                target_type="ip",
-            ),
         )
+        spec = {
+            "serviceRef": {"name": service.name, "port": props.port},
+            "targetGroupARN": exposure.target_group_arn,
+            "targetType": "ip",
+        }
+        binding.add_json_patch(cdk8s.JsonPatch.add("/spec", spec))
     elif isinstance(exposure, IngressExposure):
         kplus.Ingress(
             scope,

@@ -12,6 +12,7 @@ from typing import Any
 
 import cdk8s
 
+from manifests_py._pod import MANAGED_BY
 from manifests_py.config import (
     ENVIRONMENTS_DIR,
     ConfigError,
@@ -25,7 +26,7 @@ from manifests_py.karpenter import KarpenterNodePool
 from manifests_py.knative_like import KnativeLikeService
 from manifests_py.output import publish, staging_directory, write_folder
 from manifests_py.portability import PortabilityWarning
-from manifests_py.renderings import RENDERINGS, Layer, Rendering, node_pool_props, service_props
+from manifests_py.renderings import RENDERINGS, Layer, Rendering, node_pool, service_props
 from manifests_py.service_card import REPO_ROOT, ServiceCard, ServiceCardError, load_service_card
 from manifests_py.validation import (
     CRD_SCHEMA_DIR,
@@ -119,15 +120,17 @@ def render(
         chart = cdk8s.Chart(app, rendering.folder, disable_resource_name_hashes=True)
         warnings: tuple[PortabilityWarning, ...] = ()
         if rendering.layer is Layer.CLUSTER:
-            pool = node_pool_props(card, config)
-            KarpenterNodePool(chart, card.name, props=pool)
+            labels = {"app.kubernetes.io/part-of": card.name, "app.kubernetes.io/managed-by": MANAGED_BY}
+            # The same cost-allocation tags infra/ puts on everything it creates.
+            tags = {"Service": card.name, "Environment": config.name}
+            KarpenterNodePool(chart, card.name, pool=node_pool(card, config), labels=labels, tags=tags)
             DeployerAccess(
                 chart,
                 "deployer",
                 name=card.name,
                 namespace=card.namespace,
                 group=card.deployer_group,
-                labels=dict(pool.labels),
+                labels=labels,
             )
         else:
             props = service_props(card, config, target=rendering.target, image=_override(image, config))

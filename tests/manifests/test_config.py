@@ -130,8 +130,8 @@ BAD_CONFIGS = [
         "prod",
         "node_pool.termination_grace_period",
         "30s",
-        "node_pool",
-        "termination_grace_period: 30s must exceed the pods' terminationGracePeriodSeconds",
+        "node_pool.termination_grace_period",
+        "30s must exceed the pods' terminationGracePeriodSeconds",
     ),
     # ARNs tied to the account, region and partition.
     Case(
