@@ -28,15 +28,9 @@ from manifests_py.output import publish, staging_directory, write_folder
 from manifests_py.portability import PortabilityWarning
 from manifests_py.renderings import RENDERINGS, Layer, Rendering, node_pool, service_props
 from manifests_py.service_card import REPO_ROOT, ServiceCard, ServiceCardError, load_service_card
-from manifests_py.validation import (
-    CRD_SCHEMA_DIR,
-    CrdSchemaMissingError,
-    ObjectProblem,
-    kubernetes_versions,
-    validate_objects,
-)
+from manifests_py.validation import CrdSchemaMissingError, kubernetes_versions, validate_objects
 
-__all__ = ["RenderedFolder", "Sources", "SynthesisError", "render", "select_renderings", "synthesize"]
+__all__ = ["RenderedFolder", "SynthesisError", "render", "select_renderings", "synthesize"]
 
 
 class SynthesisError(ValueError):
@@ -45,14 +39,6 @@ class SynthesisError(ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
-
-
-@dataclass(frozen=True, kw_only=True)
-class Sources:
-    """Where synthesis reads its inputs besides the service card."""
-
-    environments_dir: Path = ENVIRONMENTS_DIR
-    schema_dir: Path = CRD_SCHEMA_DIR
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,34 +143,25 @@ def _load_configs(names: Iterable[str], default_tag: str, directory: Path) -> di
     return configs
 
 
-def _validate(rendered: Sequence[RenderedFolder], schema_dir: Path) -> list[ObjectProblem]:
-    versions = kubernetes_versions()
-    return [
-        problem
-        for folder in rendered
-        for problem in validate_objects(folder.objects, versions=versions, schema_dir=schema_dir)
-    ]
-
-
 def synthesize(
     out_dir: Path,
     *,
     environments: Sequence[str] | None = None,
     image: str | None = None,
-    sources: Sources | None = None,
+    environments_dir: Path = ENVIRONMENTS_DIR,
 ) -> list[RenderedFolder]:
     """Render, validate and publish; raises SynthesisError (dist/ untouched) on any problem."""
-    sources = sources or Sources()
     renderings = select_renderings(environments)
     try:
         card = load_service_card()
         names = dict.fromkeys(r.environment for r in renderings)
-        configs = _load_configs(names, project_version(), sources.environments_dir)
+        configs = _load_configs(names, project_version(), environments_dir)
         rendered = render(renderings, card=card, configs=configs, image=image)
     except (ConfigError, ServiceCardError, ImageReferenceError) as error:
         raise SynthesisError(getattr(error, "problems", None) or [str(error)]) from error
+    versions = kubernetes_versions()
     try:
-        problems = _validate(rendered, sources.schema_dir)
+        problems = [p for folder in rendered for p in validate_objects(folder.objects, versions=versions)]
     except CrdSchemaMissingError as error:
         raise SynthesisError([str(error)]) from error
     if problems:
