@@ -25,7 +25,7 @@ from manifests_py.props import (
     TargetGroupBindingExposure,
 )
 
-__all__ = ["NAMESPACE_LABELS_EKS", "PSS_LABELS", "checkov_skips", "render_eks"]
+__all__ = ["NAMESPACE_LABELS_EKS", "PSS_LABELS", "checkov_skips", "namespace_and_account", "render_eks"]
 
 # Pod Security Admission: enforce "restricted" at the version the manifests are written for, and
 # warn/audit at "latest" so a stricter future policy shows up before it blocks anything.
@@ -345,27 +345,32 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
     return warnings
 
 
-def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning]:
+def namespace_and_account(
+    scope: Construct, props: ServiceProps, namespace_labels: dict[str, str]
+) -> kplus.ServiceAccount:
+    """The service's Namespace and its pods' ServiceAccount, the same on both targets."""
+    labels = _pod.common_labels(props)
     kplus.Namespace(
         scope,
         "namespace",
-        metadata=cdk8s.ApiObjectMetadata(
-            name=props.namespace, labels={**_pod.common_labels(props), **NAMESPACE_LABELS_EKS}
-        ),
+        metadata=cdk8s.ApiObjectMetadata(name=props.namespace, labels={**labels, **namespace_labels}),
     )
-    annotations = {IRSA_ANNOTATION: props.role_arn} if props.role_arn else {}
-    service_account = kplus.ServiceAccount(
+    return kplus.ServiceAccount(
         scope,
         "service-account",
         metadata=cdk8s.ApiObjectMetadata(
             name=props.service_account,
             namespace=props.namespace,
-            labels=_pod.common_labels(props),
-            annotations=annotations,
+            labels=labels,
+            annotations={IRSA_ANNOTATION: props.role_arn} if props.role_arn else {},
         ),
         # IRSA credentials arrive through their own projected token; the pod never talks to the API server.
         automount_token=False,
     )
+
+
+def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning]:
+    service_account = namespace_and_account(scope, props, NAMESPACE_LABELS_EKS)
     deployment = _deployment(scope, props, service_account)
     pods = kplus.Pods.select(scope, "pods", labels=_pod.selector_labels(props))
     service = kplus.Service(

@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import cdk8s
-import cdk8s_plus_28 as kplus
 from constructs import Construct
 
 from manifests_py import _pod
-from manifests_py._eks import IRSA_ANNOTATION, PSS_LABELS
+from manifests_py._eks import PSS_LABELS, namespace_and_account
 from manifests_py.portability import PortabilityWarning
 from manifests_py.props import IngressExposure, ServiceProps, Target, TargetGroupBindingExposure
 
@@ -93,22 +92,7 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
 
 def render_knative(scope: Construct, props: ServiceProps) -> list[PortabilityWarning]:
     labels = _pod.common_labels(props)
-    kplus.Namespace(
-        scope,
-        "namespace",
-        metadata=cdk8s.ApiObjectMetadata(name=props.namespace, labels={**labels, **PSS_LABELS}),
-    )
-    kplus.ServiceAccount(
-        scope,
-        "service-account",
-        metadata=cdk8s.ApiObjectMetadata(
-            name=props.service_account,
-            namespace=props.namespace,
-            labels=labels,
-            annotations={IRSA_ANNOTATION: props.role_arn} if props.role_arn else {},
-        ),
-        automount_token=False,
-    )
+    namespace_and_account(scope, props, PSS_LABELS)
     probes = props.probes
     container = {
         "name": props.name,
