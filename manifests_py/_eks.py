@@ -203,7 +203,7 @@ def _deployment(
     )
     deployment.select(kplus.LabelSelector.of(labels=_pod.selector_labels(props)))
     pod_spec = "/spec/template/spec"
-    patches = [
+    cdk8s.ApiObject.of(deployment).add_json_patch(
         # cdk8s-plus labels pods with their construct path; the path is not the app's identity, and a
         # template label that changes with it would restart every pod for nothing.
         cdk8s.JsonPatch.remove("/spec/template/metadata/labels/cdk8s.io~1metadata.addr"),
@@ -212,14 +212,10 @@ def _deployment(
         cdk8s.JsonPatch.add(f"{pod_spec}/enableServiceLinks", value=False),
         # cdk8s-plus sets seccomp per container only; the pod-level default covers any container added later.
         cdk8s.JsonPatch.add(f"{pod_spec}/securityContext/seccompProfile", value={"type": "RuntimeDefault"}),
-    ]
-    if props.spread_across_zones:
         # cdk8s-plus spreads with pod anti-affinity only; topology spread constraints keep zones balanced
         # as the HPA scales, and node autoscalers provision into the zone they point at.
-        patches.append(
-            cdk8s.JsonPatch.add(f"{pod_spec}/topologySpreadConstraints", value=_spread_constraints(props))
-        )
-    cdk8s.ApiObject.of(deployment).add_json_patch(*patches)
+        cdk8s.JsonPatch.add(f"{pod_spec}/topologySpreadConstraints", value=_spread_constraints(props)),
+    )
     return deployment
 
 
@@ -263,18 +259,19 @@ def _disruption_budget(scope: Construct, props: ServiceProps) -> None:
 
 
 def _ingress_annotations(exposure: IngressExposure) -> dict[str, str]:
-    check = exposure.health_check
+    balancer = exposure.load_balancer
+    check = balancer.health_check
     prefix = "alb.ingress.kubernetes.io"
     return {
-        f"{prefix}/scheme": exposure.scheme,
+        f"{prefix}/scheme": "internet-facing",
         f"{prefix}/target-type": "ip",
         f"{prefix}/backend-protocol": "HTTP",
         # HTTPS only: 443 serves with the certificate and a TLS 1.3 policy; 80 only redirects to 443.
         f"{prefix}/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}], separators=(",", ":")),
         f"{prefix}/ssl-redirect": "443",
         f"{prefix}/certificate-arn": exposure.certificate_arn,
-        f"{prefix}/ssl-policy": exposure.ssl_policy,
-        f"{prefix}/healthcheck-path": check.path,
+        f"{prefix}/ssl-policy": balancer.tls_policy,
+        f"{prefix}/healthcheck-path": exposure.health_check_path,
         f"{prefix}/healthcheck-port": "traffic-port",
         f"{prefix}/healthcheck-interval-seconds": str(check.interval_seconds),
         f"{prefix}/healthcheck-timeout-seconds": str(check.timeout_seconds),
@@ -282,10 +279,10 @@ def _ingress_annotations(exposure: IngressExposure) -> dict[str, str]:
         f"{prefix}/unhealthy-threshold-count": str(check.unhealthy_threshold),
         f"{prefix}/success-codes": "200",
         f"{prefix}/target-group-attributes": (
-            f"deregistration_delay.timeout_seconds={exposure.deregistration_delay_seconds}"
+            f"deregistration_delay.timeout_seconds={balancer.deregistration_delay_seconds}"
         ),
         f"{prefix}/load-balancer-attributes": (
-            f"idle_timeout.timeout_seconds={exposure.idle_timeout_seconds},"
+            f"idle_timeout.timeout_seconds={balancer.idle_timeout_seconds},"
             "routing.http.drop_invalid_header_fields.enabled=true"
         ),
     }

@@ -66,12 +66,11 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
         )
     elif isinstance(props.exposure, IngressExposure):
         warn("exposure=Ingress", "Knative routes through its own ingress layer; no Ingress is rendered")
-    if props.spread_across_zones:
-        warn(
-            "spread_across_zones",
-            "topologySpreadConstraints need Knative's kubernetes.podspec-topologyspreadconstraints flag; "
-            "not rendered",
-        )
+    warn(
+        "zone spread",
+        "topologySpreadConstraints need Knative's kubernetes.podspec-topologyspreadconstraints flag; "
+        "not rendered",
+    )
     warn(
         f"preStop sleep {props.shutdown.pre_stop_sleep_seconds}s",
         "Knative forbids lifecycle hooks; its queue-proxy drains in-flight requests instead",

@@ -17,7 +17,6 @@ from manifests_py.props import (
     Exposure,
     HealthPaths,
     IngressExposure,
-    LoadBalancerHealthCheck,
     ServiceProps,
     Target,
     TargetGroupBindingExposure,
@@ -83,16 +82,8 @@ def _exposure(card: ServiceCard, config: EnvironmentConfig) -> Exposure:
     if config.exposure.kind is ExposureKind.INGRESS and config.certificate_arn:
         return IngressExposure(
             certificate_arn=config.certificate_arn,
-            ssl_policy=card.load_balancer.tls_policy,
-            idle_timeout_seconds=card.load_balancer.idle_timeout_seconds,
-            deregistration_delay_seconds=card.load_balancer.deregistration_delay_seconds,
-            health_check=LoadBalancerHealthCheck(
-                path=card.paths.readiness,
-                interval_seconds=card.load_balancer.health_check.interval_seconds,
-                timeout_seconds=card.load_balancer.health_check.timeout_seconds,
-                healthy_threshold=card.load_balancer.health_check.healthy_threshold,
-                unhealthy_threshold=card.load_balancer.health_check.unhealthy_threshold,
-            ),
+            load_balancer=card.load_balancer,
+            health_check_path=card.paths.readiness,
         )
     return None
 
