@@ -165,3 +165,7 @@ class NodePool(Props):
     @property
     def node_role_name(self) -> str:
         return self._node_role_name
+
+    @property
+    def cpu_limit_millicores(self) -> int:
+        return millicores(self.cpu_limit)

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from manifests_py._model import describe_errors, mebibytes, millicores
+from manifests_py._model import describe_errors, mebibytes
 from manifests_py.config import ConfigError, load_environment
 from manifests_py.node_pool_props import ALLOWED_INSTANCE_CATEGORIES, Budget, NodePool, duration_seconds
 from manifests_py.renderings import RENDERINGS, Layer, node_pool
@@ -154,7 +154,7 @@ def test_prod_takes_on_demand_only_and_pauses_consolidation_in_business_hours():
 @pytest.mark.parametrize("environment", ["dev", "prod"])
 def test_the_pool_limit_holds_the_hpa_maximum(environment):
     config = load_environment(environment)
-    pool_cpu = millicores(config.node_pool.cpu_limit)
+    pool_cpu = config.node_pool.cpu_limit_millicores
     assert pool_cpu >= config.scale.max * config.resources.cpu_request_millicores
     assert (
         mebibytes(config.node_pool.memory_limit)
