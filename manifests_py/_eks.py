@@ -68,12 +68,10 @@ SCALE_DOWN = kplus.ScalingRules(
 )
 
 
-def _metadata(props: ServiceProps, *, namespaced: bool = True, **extra: object) -> cdk8s.ApiObjectMetadata:
+def _metadata(props: ServiceProps, annotations: dict[str, str] | None = None) -> cdk8s.ApiObjectMetadata:
+    labels = _pod.common_labels(props)
     return cdk8s.ApiObjectMetadata(
-        name=props.name,
-        namespace=props.namespace if namespaced else None,
-        labels=_pod.common_labels(props),
-        **extra,  # type: ignore[arg-type]
+        name=props.name, namespace=props.namespace, labels=labels, annotations=annotations
     )
 
 
@@ -179,7 +177,7 @@ def _deployment(
     deployment = kplus.Deployment(
         scope,
         "deployment",
-        metadata=_metadata(props, annotations=checkov_skips(props)),
+        metadata=_metadata(props, checkov_skips(props)),
         pod_metadata=cdk8s.ApiObjectMetadata(
             labels=_pod.common_labels(props), annotations=_pod_annotations(props)
         ),
@@ -308,7 +306,7 @@ def _expose(scope: Construct, props: ServiceProps, service: kplus.Service) -> No
         kplus.Ingress(
             scope,
             "ingress",
-            metadata=_metadata(props, annotations=_ingress_annotations(exposure)),
+            metadata=_metadata(props, _ingress_annotations(exposure)),
             class_name="alb",
             default_backend=kplus.IngressBackend.from_service(service, port=props.port),
         )
