@@ -2,8 +2,8 @@
 
 cdk8s-plus-28 builds what it has constructs for (Namespace, ServiceAccount, Deployment, Service,
 HorizontalPodAutoscaler, NetworkPolicy, Ingress); the generated L1 class builds the PodDisruptionBudget,
-and ``manifests_py.crds`` the TargetGroupBinding. Where cdk8s-plus has no property for a field we need,
-a JSON patch on the synthesized object adds it, with the reason next to it.
+and a plain ApiObject the TargetGroupBinding (validated against its upstream CRD). Where cdk8s-plus has
+no property for a field we need, a JSON patch on the synthesized object adds it, with the reason next to it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from cdk8s_plus_28 import k8s
 from constructs import Construct
 
 from manifests_py import _pod
-from manifests_py.crds import ServiceReference, TargetGroupBinding, TargetGroupBindingSpec
 from manifests_py.portability import PortabilityWarning
 from manifests_py.props import (
     IngressExposure,
@@ -26,7 +25,7 @@ from manifests_py.props import (
     TargetGroupBindingExposure,
 )
 
-__all__ = ["NAMESPACE_LABELS_EKS", "PSS_LABELS", "checkov_skips", "render_eks"]
+__all__ = ["NAMESPACE_LABELS_EKS", "PSS_LABELS", "checkov_skips", "namespace_and_account", "render_eks"]
 
 # Pod Security Admission: enforce "restricted" at the version the manifests are written for, and
 # warn/audit at "latest" so a stricter future policy shows up before it blocks anything.
@@ -44,6 +43,7 @@ PSS_LABELS = {
 READINESS_GATE_LABEL = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 NAMESPACE_LABELS_EKS = {**PSS_LABELS, **READINESS_GATE_LABEL}
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+TARGET_GROUP_BINDING_API_VERSION = "elbv2.k8s.aws/v1beta1"
 CHECKOV_DIGEST_CHECK = "CKV_K8S_43"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOSTNAME_KEY = "kubernetes.io/hostname"
@@ -68,12 +68,10 @@ SCALE_DOWN = kplus.ScalingRules(
 )
 
 
-def _metadata(props: ServiceProps, *, namespaced: bool = True, **extra: object) -> cdk8s.ApiObjectMetadata:
+def _metadata(props: ServiceProps, annotations: dict[str, str] | None = None) -> cdk8s.ApiObjectMetadata:
+    labels = _pod.common_labels(props)
     return cdk8s.ApiObjectMetadata(
-        name=props.name,
-        namespace=props.namespace if namespaced else None,
-        labels=_pod.common_labels(props),
-        **extra,  # type: ignore[arg-type]
+        name=props.name, namespace=props.namespace, labels=labels, annotations=annotations
     )
 
 
@@ -179,7 +177,7 @@ def _deployment(
     deployment = kplus.Deployment(
         scope,
         "deployment",
-        metadata=_metadata(props, annotations=checkov_skips(props)),
+        metadata=_metadata(props, checkov_skips(props)),
         pod_metadata=cdk8s.ApiObjectMetadata(
             labels=_pod.common_labels(props), annotations=_pod_annotations(props)
         ),
@@ -203,7 +201,7 @@ def _deployment(
     )
     deployment.select(kplus.LabelSelector.of(labels=_pod.selector_labels(props)))
     pod_spec = "/spec/template/spec"
-    patches = [
+    cdk8s.ApiObject.of(deployment).add_json_patch(
         # cdk8s-plus labels pods with their construct path; the path is not the app's identity, and a
         # template label that changes with it would restart every pod for nothing.
         cdk8s.JsonPatch.remove("/spec/template/metadata/labels/cdk8s.io~1metadata.addr"),
@@ -212,14 +210,10 @@ def _deployment(
         cdk8s.JsonPatch.add(f"{pod_spec}/enableServiceLinks", value=False),
         # cdk8s-plus sets seccomp per container only; the pod-level default covers any container added later.
         cdk8s.JsonPatch.add(f"{pod_spec}/securityContext/seccompProfile", value={"type": "RuntimeDefault"}),
-    ]
-    if props.spread_across_zones:
         # cdk8s-plus spreads with pod anti-affinity only; topology spread constraints keep zones balanced
         # as the HPA scales, and node autoscalers provision into the zone they point at.
-        patches.append(
-            cdk8s.JsonPatch.add(f"{pod_spec}/topologySpreadConstraints", value=_spread_constraints(props))
-        )
-    cdk8s.ApiObject.of(deployment).add_json_patch(*patches)
+        cdk8s.JsonPatch.add(f"{pod_spec}/topologySpreadConstraints", value=_spread_constraints(props)),
+    )
     return deployment
 
 
@@ -263,18 +257,19 @@ def _disruption_budget(scope: Construct, props: ServiceProps) -> None:
 
 
 def _ingress_annotations(exposure: IngressExposure) -> dict[str, str]:
-    check = exposure.health_check
+    balancer = exposure.load_balancer
+    check = balancer.health_check
     prefix = "alb.ingress.kubernetes.io"
     return {
-        f"{prefix}/scheme": exposure.scheme,
+        f"{prefix}/scheme": "internet-facing",
         f"{prefix}/target-type": "ip",
         f"{prefix}/backend-protocol": "HTTP",
         # HTTPS only: 443 serves with the certificate and a TLS 1.3 policy; 80 only redirects to 443.
         f"{prefix}/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}], separators=(",", ":")),
         f"{prefix}/ssl-redirect": "443",
         f"{prefix}/certificate-arn": exposure.certificate_arn,
-        f"{prefix}/ssl-policy": exposure.ssl_policy,
-        f"{prefix}/healthcheck-path": check.path,
+        f"{prefix}/ssl-policy": balancer.tls_policy,
+        f"{prefix}/healthcheck-path": exposure.health_check_path,
         f"{prefix}/healthcheck-port": "traffic-port",
         f"{prefix}/healthcheck-interval-seconds": str(check.interval_seconds),
         f"{prefix}/healthcheck-timeout-seconds": str(check.timeout_seconds),
@@ -282,10 +277,10 @@ def _ingress_annotations(exposure: IngressExposure) -> dict[str, str]:
         f"{prefix}/unhealthy-threshold-count": str(check.unhealthy_threshold),
         f"{prefix}/success-codes": "200",
         f"{prefix}/target-group-attributes": (
-            f"deregistration_delay.timeout_seconds={exposure.deregistration_delay_seconds}"
+            f"deregistration_delay.timeout_seconds={balancer.deregistration_delay_seconds}"
         ),
         f"{prefix}/load-balancer-attributes": (
-            f"idle_timeout.timeout_seconds={exposure.idle_timeout_seconds},"
+            f"idle_timeout.timeout_seconds={balancer.idle_timeout_seconds},"
             "routing.http.drop_invalid_header_fields.enabled=true"
         ),
     }
@@ -294,21 +289,24 @@ def _ingress_annotations(exposure: IngressExposure) -> dict[str, str]:
 def _expose(scope: Construct, props: ServiceProps, service: kplus.Service) -> None:
     exposure = props.exposure
     if isinstance(exposure, TargetGroupBindingExposure):
-        TargetGroupBinding(
+        binding = cdk8s.ApiObject(
             scope,
             "target-group-binding",
+            api_version=TARGET_GROUP_BINDING_API_VERSION,
+            kind="TargetGroupBinding",
             metadata=_metadata(props),
-            spec=TargetGroupBindingSpec(
-                service_ref=ServiceReference(name=service.name, port=props.port),
-                target_group_arn=exposure.target_group_arn,
-                target_type="ip",
-            ),
         )
+        spec = {
+            "serviceRef": {"name": service.name, "port": props.port},
+            "targetGroupARN": exposure.target_group_arn,
+            "targetType": "ip",
+        }
+        binding.add_json_patch(cdk8s.JsonPatch.add("/spec", spec))
     elif isinstance(exposure, IngressExposure):
         kplus.Ingress(
             scope,
             "ingress",
-            metadata=_metadata(props, annotations=_ingress_annotations(exposure)),
+            metadata=_metadata(props, _ingress_annotations(exposure)),
             class_name="alb",
             default_backend=kplus.IngressBackend.from_service(service, port=props.port),
         )
@@ -342,27 +340,32 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
     return warnings
 
 
-def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning]:
+def namespace_and_account(
+    scope: Construct, props: ServiceProps, namespace_labels: dict[str, str]
+) -> kplus.ServiceAccount:
+    """The service's Namespace and its pods' ServiceAccount, the same on both targets."""
+    labels = _pod.common_labels(props)
     kplus.Namespace(
         scope,
         "namespace",
-        metadata=cdk8s.ApiObjectMetadata(
-            name=props.namespace, labels={**_pod.common_labels(props), **NAMESPACE_LABELS_EKS}
-        ),
+        metadata=cdk8s.ApiObjectMetadata(name=props.namespace, labels={**labels, **namespace_labels}),
     )
-    annotations = {IRSA_ANNOTATION: props.role_arn} if props.role_arn else {}
-    service_account = kplus.ServiceAccount(
+    return kplus.ServiceAccount(
         scope,
         "service-account",
         metadata=cdk8s.ApiObjectMetadata(
             name=props.service_account,
             namespace=props.namespace,
-            labels=_pod.common_labels(props),
-            annotations=annotations,
+            labels=labels,
+            annotations={IRSA_ANNOTATION: props.role_arn} if props.role_arn else {},
         ),
         # IRSA credentials arrive through their own projected token; the pod never talks to the API server.
         automount_token=False,
     )
+
+
+def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning]:
+    service_account = namespace_and_account(scope, props, NAMESPACE_LABELS_EKS)
     deployment = _deployment(scope, props, service_account)
     pods = kplus.Pods.select(scope, "pods", labels=_pod.selector_labels(props))
     service = kplus.Service(

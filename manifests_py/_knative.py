@@ -7,19 +7,13 @@ a setting would notice is reported as a warning.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cdk8s
-import cdk8s_plus_28 as kplus
 from constructs import Construct
 
 from manifests_py import _pod
-from manifests_py._eks import IRSA_ANNOTATION, PSS_LABELS
-from manifests_py.crds import (
-    KnativeContainer,
-    KnativeRevisionSpec,
-    KnativeRevisionTemplate,
-    KnativeService,
-    KnativeServiceSpec,
-)
+from manifests_py._eks import PSS_LABELS, namespace_and_account
 from manifests_py.portability import PortabilityWarning
 from manifests_py.props import IngressExposure, ServiceProps, Target, TargetGroupBindingExposure
 
@@ -72,12 +66,11 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
         )
     elif isinstance(props.exposure, IngressExposure):
         warn("exposure=Ingress", "Knative routes through its own ingress layer; no Ingress is rendered")
-    if props.spread_across_zones:
-        warn(
-            "spread_across_zones",
-            "topologySpreadConstraints need Knative's kubernetes.podspec-topologyspreadconstraints flag; "
-            "not rendered",
-        )
+    warn(
+        "zone spread",
+        "topologySpreadConstraints need Knative's kubernetes.podspec-topologyspreadconstraints flag; "
+        "not rendered",
+    )
     warn(
         f"preStop sleep {props.shutdown.pre_stop_sleep_seconds}s",
         "Knative forbids lifecycle hooks; its queue-proxy drains in-flight requests instead",
@@ -98,53 +91,42 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
 
 def render_knative(scope: Construct, props: ServiceProps) -> list[PortabilityWarning]:
     labels = _pod.common_labels(props)
-    kplus.Namespace(
-        scope,
-        "namespace",
-        metadata=cdk8s.ApiObjectMetadata(name=props.namespace, labels={**labels, **PSS_LABELS}),
-    )
-    kplus.ServiceAccount(
-        scope,
-        "service-account",
-        metadata=cdk8s.ApiObjectMetadata(
-            name=props.service_account,
-            namespace=props.namespace,
-            labels=labels,
-            annotations={IRSA_ANNOTATION: props.role_arn} if props.role_arn else {},
-        ),
-        automount_token=False,
-    )
+    namespace_and_account(scope, props, PSS_LABELS)
     probes = props.probes
-    container = KnativeContainer(
-        name=props.name,
-        image=str(props.image),
-        ports=[{"containerPort": props.port, "name": _KNATIVE_PORT_NAME, "protocol": "TCP"}],
-        env=_pod.environment(props),
-        resources=_pod.resources(props),
+    container = {
+        "name": props.name,
+        "image": str(props.image),
+        "imagePullPolicy": "Always",
+        "ports": [{"containerPort": props.port, "name": _KNATIVE_PORT_NAME, "protocol": "TCP"}],
+        "env": _pod.environment(props),
+        "resources": _pod.resources(props),
         # Knative probes the port it routes to; naming a port here is rejected unless it matches.
-        startup_probe=_pod.http_probe(props.health.startup, probes.startup, port=None),
-        readiness_probe=_pod.http_probe(props.health.readiness, probes.readiness, port=None),
-        liveness_probe=_pod.http_probe(props.health.liveness, probes.liveness, port=None),
-        security_context=_pod.container_security_context(props),
-        volume_mounts=[_pod.tmp_volume_mount()],
-    )
-    KnativeService(
+        "startupProbe": _pod.http_probe(props.health.startup, probes.startup, port=None),
+        "readinessProbe": _pod.http_probe(props.health.readiness, probes.readiness, port=None),
+        "livenessProbe": _pod.http_probe(props.health.liveness, probes.liveness, port=None),
+        "securityContext": _pod.container_security_context(props),
+        "volumeMounts": [_pod.tmp_volume_mount()],
+    }
+    revision: dict[str, Any] = {
+        "containers": [container],
+        "containerConcurrency": props.autoscaling.container_concurrency,
+        "serviceAccountName": props.service_account,
+        "enableServiceLinks": False,
+        "volumes": [_pod.tmp_volume(props)],
+    }
+    # Unset, Knative's cluster default applies (config-defaults revision-timeout-seconds).
+    if props.request_timeout_seconds is not None:
+        revision["timeoutSeconds"] = props.request_timeout_seconds
+    service = cdk8s.ApiObject(
         scope,
         "knative-service",
+        api_version="serving.knative.dev/v1",
+        kind="Service",
         metadata=cdk8s.ApiObjectMetadata(name=props.name, namespace=props.namespace, labels=labels),
-        spec=KnativeServiceSpec(
-            template=KnativeRevisionTemplate(
-                labels=labels,
-                annotations=_autoscaling_annotations(props),
-                spec=KnativeRevisionSpec(
-                    containers=[container],
-                    container_concurrency=props.autoscaling.container_concurrency,
-                    timeout_seconds=props.request_timeout_seconds,
-                    service_account_name=props.service_account,
-                    enable_service_links=False,
-                    volumes=[_pod.tmp_volume(props)],
-                ),
-            )
-        ),
     )
+    template = {
+        "metadata": {"labels": labels, "annotations": _autoscaling_annotations(props)},
+        "spec": revision,
+    }
+    service.add_json_patch(cdk8s.JsonPatch.add("/spec", {"template": template}))
     return _not_carried(props)

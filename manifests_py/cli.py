@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from manifests_py.config import ENVIRONMENTS_DIR
-from manifests_py.synth import Sources, SynthesisError, synthesize
+from manifests_py.synth import SynthesisError, synthesize
 
 __all__ = ["main"]
 
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.out,
             environments=args.environments,
             image=args.image or None,
-            sources=Sources(environments_dir=args.environments_dir),
+            environments_dir=args.environments_dir,
         )
     except SynthesisError as error:
         for problem in error.problems:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
-from manifests_py.crds import TargetGroupBinding
+from manifests_py._eks import TARGET_GROUP_BINDING_API_VERSION
 
 __all__ = ["DEPLOYER_VERBS", "DeployerAccess"]
 
@@ -40,7 +40,7 @@ class DeployerAccess(Construct):
             metadata=k8s.ObjectMeta(name=role_name, namespace=namespace, labels=labels),
             rules=[
                 k8s.PolicyRule(
-                    api_groups=[TargetGroupBinding.API_VERSION.split("/")[0]],
+                    api_groups=[TARGET_GROUP_BINDING_API_VERSION.split("/")[0]],
                     resources=[_TARGET_GROUP_BINDINGS],
                     verbs=list(DEPLOYER_VERBS),
                 )

@@ -62,16 +62,6 @@ class ImageReference(Props):
             raise ValueError(msg)
         return self
 
-    @classmethod
-    def checked(cls, *, field: str, **parts: str | None) -> ImageReference:
-        """The reference, or ImageReferenceError naming ``field`` and every problem with it."""
-        try:
-            return cls(**parts)  # type: ignore[arg-type]
-        except ValidationError as error:
-            reasons = [line.split(": ", 1)[-1] for line in describe_errors(error)]
-            msg = f"{field}: {'; '.join(reasons)}"
-            raise ImageReferenceError(msg) from error
-
     @property
     def pinned_by_digest(self) -> bool:
         return self.digest is not None
@@ -83,9 +73,14 @@ class ImageReference(Props):
 
 
 def parse_image_reference(text: str, *, field: str) -> ImageReference:
-    """Parse ``repository[:tag][@sha256:...]``; errors start with ``field``."""
+    """Parse ``repository[:tag][@sha256:...]``; ImageReferenceError naming ``field`` and every problem."""
     remainder, _, digest = text.partition("@")
     slash = remainder.rfind("/")
     colon = remainder.rfind(":")
     repository, tag = (remainder[:colon], remainder[colon + 1 :]) if colon > slash else (remainder, "")
-    return ImageReference.checked(field=field, repository=repository, tag=tag or None, digest=digest or None)
+    try:
+        return ImageReference(repository=repository, tag=tag or None, digest=digest or None)
+    except ValidationError as error:
+        reasons = [line.split(": ", 1)[-1] for line in describe_errors(error)]
+        msg = f"{field}: {'; '.join(reasons)}"
+        raise ImageReferenceError(msg) from error

@@ -1,33 +1,25 @@
 """Typed, validated props of the cluster's node capacity (Karpenter), with restricted defaults.
 
-``NodePool`` is the environment's ``[node_pool]`` table as it is read from TOML; ``NodePoolProps`` adds
-what the service card and Terraform outputs say. Kept free of cdk8s, so the configuration loader does
-not start the jsii runtime; ``manifests_py.karpenter`` turns these props into the objects.
+``NodePool`` is the environment's ``[node_pool]`` table as it is read from TOML, plus the cluster and
+node role names its environment's Terraform outputs give. Kept free of cdk8s, so the configuration loader
+does not start the jsii runtime; ``manifests_py.karpenter`` writes it into the objects.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Annotated, Literal, Self, get_args
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from manifests_py._model import Cpu, Memory, Props, mebibytes, millicores, refuse, shaped
+from manifests_py._model import Cpu, Memory, Props, millicores, refuse, shaped
 
 __all__ = [
     "AL2023_ROOT_DEVICE",
     "ALLOWED_INSTANCE_CATEGORIES",
     "DISCOVERY_TAG",
-    "Architecture",
     "Budget",
-    "CapacityType",
-    "ConsolidationPolicy",
-    "DisruptionReason",
     "NodePool",
-    "NodePoolProps",
     "duration_seconds",
 ]
 
@@ -54,34 +46,13 @@ def duration_seconds(text: str) -> int:
     return sum(int(amount) * _SECONDS[unit] for amount, unit in re.findall(r"([0-9]+)([smh])", text))
 
 
-class CapacityType(StrEnum):
-    ON_DEMAND = "on-demand"
-    SPOT = "spot"
-
-
-class Architecture(StrEnum):
-    AMD64 = "amd64"
-    ARM64 = "arm64"
-
-
-class ConsolidationPolicy(StrEnum):
-    WHEN_EMPTY = "WhenEmpty"
-    WHEN_EMPTY_OR_UNDERUTILIZED = "WhenEmptyOrUnderutilized"
-
-
-class DisruptionReason(StrEnum):
-    UNDERUTILIZED = "Underutilized"
-    EMPTY = "Empty"
-    DRIFTED = "Drifted"
-
-
 class Budget(Props):
     """How many of the pool's nodes Karpenter may be disrupting at once (for ``reasons``, during a window)."""
 
     nodes: Annotated[
         str, shaped(r"(?:100|[0-9]{1,2})%|[0-9]+", "a node count or percentage such as 1 or 10%")
     ]
-    reasons: tuple[DisruptionReason, ...] = ()
+    reasons: tuple[Literal["Underutilized", "Empty", "Drifted"], ...] = ()
     schedule: (
         Annotated[
             str,
@@ -118,10 +89,10 @@ class NodePool(Props):
     instance_generation_min: int = Field(default=6, ge=1, le=99)
     # Small nodes keep the blast radius of one node small and consolidation fine-grained.
     instance_cpu_max: int = Field(default=16, ge=1, le=1024)
-    capacity_types: tuple[CapacityType, ...] = (CapacityType.ON_DEMAND,)
+    capacity_types: tuple[Literal["on-demand", "spot"], ...] = ("on-demand",)
     # The image is built for one architecture (amd64 in CI); arm64 needs a multi-architecture image.
-    architectures: tuple[Architecture, ...] = (Architecture.AMD64,)
-    consolidation_policy: ConsolidationPolicy = ConsolidationPolicy.WHEN_EMPTY_OR_UNDERUTILIZED
+    architectures: tuple[Literal["amd64", "arm64"], ...] = ("amd64",)
+    consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized"] = "WhenEmptyOrUnderutilized"
     # How long a node must stay empty or under-used before Karpenter replaces or removes it: minutes, so
     # short dips in traffic (and the HPA's own 5-minute scale-down) do not churn nodes.
     consolidate_after: Duration = "5m"
@@ -198,31 +169,3 @@ class NodePool(Props):
     @property
     def cpu_limit_millicores(self) -> int:
         return millicores(self.cpu_limit)
-
-    @property
-    def memory_limit_mebibytes(self) -> int:
-        return mebibytes(self.memory_limit)
-
-
-@dataclass(frozen=True, kw_only=True)
-class NodePoolProps:
-    name: str
-    cluster_name: str
-    # The IAM role nodes run as (Karpenter makes the instance profile); Terraform output
-    # karpenter_node_role_name.
-    node_role_name: str
-    pool: NodePool
-    # The longest terminationGracePeriodSeconds of the pods the pool runs: a node's own grace period
-    # must exceed it, or Karpenter deletes those pods early and cuts their drain short.
-    longest_pod_grace_period_seconds: int
-    labels: Mapping[str, str] = field(default_factory=dict)
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        grace = self.pool.termination_grace_period
-        if duration_seconds(grace) <= self.longest_pod_grace_period_seconds:
-            msg = (
-                f"termination_grace_period: {grace} must exceed the pods' terminationGracePeriodSeconds "
-                f"({self.longest_pod_grace_period_seconds} s)"
-            )
-            raise ValueError(msg)

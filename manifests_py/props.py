@@ -15,6 +15,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from api.service_card import LoadBalancer
 from manifests_py._model import Cpu, Memory, Props, mebibytes, millicores, refuse, shaped
 from manifests_py.image import ImageReference
 from manifests_py.shutdown import ShutdownTimings
@@ -24,7 +25,6 @@ __all__ = [
     "Exposure",
     "HealthPaths",
     "IngressExposure",
-    "LoadBalancerHealthCheck",
     "Probe",
     "Probes",
     "Resources",
@@ -145,25 +145,14 @@ class TargetGroupBindingExposure:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LoadBalancerHealthCheck:
-    path: str
-    interval_seconds: int
-    timeout_seconds: int
-    healthy_threshold: int
-    unhealthy_threshold: int
-
-
-@dataclass(frozen=True, kw_only=True)
 class IngressExposure:
     """Let the AWS Load Balancer Controller own an HTTPS-only ALB described by Ingress annotations."""
 
     certificate_arn: str
-    idle_timeout_seconds: int
-    deregistration_delay_seconds: int
-    health_check: LoadBalancerHealthCheck
-    # The service card's load_balancer.tls_policy: the same policy as the Terraform-owned HTTPS listener.
-    ssl_policy: str
-    scheme: str = "internet-facing"
+    # The service card's: the same TLS policy as the Terraform-owned HTTPS listener, and the same idle
+    # timeout, deregistration delay and health check as its target group.
+    load_balancer: LoadBalancer
+    health_check_path: str
 
 
 Exposure = TargetGroupBindingExposure | IngressExposure | None
@@ -192,7 +181,6 @@ class ServiceProps:
     metrics_path: str | None = None
     # Knative's per-request timeout; on EKS the ALB idle timeout bounds idle requests instead.
     request_timeout_seconds: int | None = None
-    spread_across_zones: bool = True
     # Pods a voluntary disruption (node drain, upgrade) may take down at once, whatever the scale.
     max_unavailable: int = 1
     # Extra pods a rollout may start above the desired count (it never goes below: maxUnavailable is 0).

@@ -10,15 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from manifests_py._pod import MANAGED_BY
 from manifests_py.config import ConfigError, EnvironmentConfig, ExposureKind, app_settings
 from manifests_py.image import ImageReference
-from manifests_py.node_pool_props import NodePoolProps
+from manifests_py.node_pool_props import NodePool, duration_seconds
 from manifests_py.props import (
     Exposure,
     HealthPaths,
     IngressExposure,
-    LoadBalancerHealthCheck,
     ServiceProps,
     Target,
     TargetGroupBindingExposure,
@@ -31,7 +29,7 @@ __all__ = [
     "Layer",
     "Rendering",
     "app_environment",
-    "node_pool_props",
+    "node_pool",
     "service_props",
 ]
 
@@ -84,16 +82,8 @@ def _exposure(card: ServiceCard, config: EnvironmentConfig) -> Exposure:
     if config.exposure.kind is ExposureKind.INGRESS and config.certificate_arn:
         return IngressExposure(
             certificate_arn=config.certificate_arn,
-            ssl_policy=card.load_balancer.tls_policy,
-            idle_timeout_seconds=card.load_balancer.idle_timeout_seconds,
-            deregistration_delay_seconds=card.load_balancer.deregistration_delay_seconds,
-            health_check=LoadBalancerHealthCheck(
-                path=card.paths.readiness,
-                interval_seconds=card.load_balancer.health_check.interval_seconds,
-                timeout_seconds=card.load_balancer.health_check.timeout_seconds,
-                healthy_threshold=card.load_balancer.health_check.healthy_threshold,
-                unhealthy_threshold=card.load_balancer.health_check.unhealthy_threshold,
-            ),
+            load_balancer=card.load_balancer,
+            health_check_path=card.paths.readiness,
         )
     return None
 
@@ -127,22 +117,19 @@ def service_props(
     )
 
 
-def node_pool_props(card: ServiceCard, config: EnvironmentConfig) -> NodePoolProps:
+def node_pool(card: ServiceCard, config: EnvironmentConfig) -> NodePool:
     """The environment's Karpenter capacity; ConfigError naming the file if it has none or it is unsafe."""
     pool = config.node_pool
     if pool is None:
         msg = f"{config.source}: node_pool: missing (the {config.name}-cluster rendering needs it)"
         raise ConfigError([msg])
-    try:
-        return NodePoolProps(
-            name=card.name,
-            cluster_name=pool.cluster_name,
-            node_role_name=pool.node_role_name,
-            pool=pool,
-            longest_pod_grace_period_seconds=ShutdownTimings.for_card(card).termination_grace_period_seconds,
-            labels={"app.kubernetes.io/part-of": card.name, "app.kubernetes.io/managed-by": MANAGED_BY},
-            # The same cost-allocation tags infra/ puts on everything it creates.
-            tags={"Service": card.name, "Environment": config.name},
+    # A node's grace period must exceed its pods' terminationGracePeriodSeconds, or Karpenter deletes
+    # those pods early and cuts their drain short.
+    pods = ShutdownTimings.for_card(card).termination_grace_period_seconds
+    if duration_seconds(pool.termination_grace_period) <= pods:
+        msg = (
+            f"{config.source}: node_pool.termination_grace_period: {pool.termination_grace_period} must "
+            f"exceed the pods' terminationGracePeriodSeconds ({pods} s)"
         )
-    except ValueError as error:
-        raise ConfigError([f"{config.source}: node_pool: {error}"]) from error
+        raise ConfigError([msg])
+    return pool

@@ -29,31 +29,22 @@ EXIT_MARGIN_SECONDS = 5
 
 @dataclass(frozen=True, kw_only=True)
 class ShutdownTimings:
-    deregistration_delay_seconds: int
-    pre_stop_sleep_seconds: int
-    drain_seconds: int
-    termination_grace_period_seconds: int
+    """The two inputs; the sleep and the grace period follow from them, so the relations always hold."""
 
-    def __post_init__(self) -> None:
-        if self.pre_stop_sleep_seconds <= self.deregistration_delay_seconds:
-            msg = (
-                f"preStop sleep ({self.pre_stop_sleep_seconds} s) must be longer than the target group's "
-                f"deregistration delay ({self.deregistration_delay_seconds} s)"
-            )
-            raise ValueError(msg)
-        if self.termination_grace_period_seconds <= self.pre_stop_sleep_seconds + self.drain_seconds:
-            msg = (
-                f"terminationGracePeriodSeconds ({self.termination_grace_period_seconds} s) must exceed "
-                f"preStop ({self.pre_stop_sleep_seconds} s) + drain ({self.drain_seconds} s)"
-            )
-            raise ValueError(msg)
+    deregistration_delay_seconds: int
+    drain_seconds: int
+
+    @property
+    def pre_stop_sleep_seconds(self) -> int:
+        return self.deregistration_delay_seconds + PROPAGATION_MARGIN_SECONDS
+
+    @property
+    def termination_grace_period_seconds(self) -> int:
+        return self.pre_stop_sleep_seconds + self.drain_seconds + EXIT_MARGIN_SECONDS
 
     @classmethod
     def for_card(cls, card: ServiceCard) -> ShutdownTimings:
-        pre_stop = card.load_balancer.deregistration_delay_seconds + PROPAGATION_MARGIN_SECONDS
         return cls(
             deregistration_delay_seconds=card.load_balancer.deregistration_delay_seconds,
-            pre_stop_sleep_seconds=pre_stop,
             drain_seconds=card.server.drain_seconds,
-            termination_grace_period_seconds=pre_stop + card.server.drain_seconds + EXIT_MARGIN_SECONDS,
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 import cdk8s
 
+from manifests_py._pod import MANAGED_BY
 from manifests_py.config import (
     ENVIRONMENTS_DIR,
     ConfigError,
@@ -25,17 +26,11 @@ from manifests_py.karpenter import KarpenterNodePool
 from manifests_py.knative_like import KnativeLikeService
 from manifests_py.output import publish, staging_directory, write_folder
 from manifests_py.portability import PortabilityWarning
-from manifests_py.renderings import RENDERINGS, Layer, Rendering, node_pool_props, service_props
+from manifests_py.renderings import RENDERINGS, Layer, Rendering, node_pool, service_props
 from manifests_py.service_card import REPO_ROOT, ServiceCard, ServiceCardError, load_service_card
-from manifests_py.validation import (
-    CRD_SCHEMA_DIR,
-    CrdSchemaMissingError,
-    ObjectProblem,
-    kubernetes_versions,
-    validate_objects,
-)
+from manifests_py.validation import CrdSchemaMissingError, kubernetes_versions, validate_objects
 
-__all__ = ["RenderedFolder", "Sources", "SynthesisError", "render", "select_renderings", "synthesize"]
+__all__ = ["RenderedFolder", "SynthesisError", "render", "select_renderings", "synthesize"]
 
 
 class SynthesisError(ValueError):
@@ -44,14 +39,6 @@ class SynthesisError(ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
-
-
-@dataclass(frozen=True, kw_only=True)
-class Sources:
-    """Where synthesis reads its inputs besides the service card."""
-
-    environments_dir: Path = ENVIRONMENTS_DIR
-    schema_dir: Path = CRD_SCHEMA_DIR
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,15 +106,17 @@ def render(
         chart = cdk8s.Chart(app, rendering.folder, disable_resource_name_hashes=True)
         warnings: tuple[PortabilityWarning, ...] = ()
         if rendering.layer is Layer.CLUSTER:
-            pool = node_pool_props(card, config)
-            KarpenterNodePool(chart, card.name, props=pool)
+            labels = {"app.kubernetes.io/part-of": card.name, "app.kubernetes.io/managed-by": MANAGED_BY}
+            # The same cost-allocation tags infra/ puts on everything it creates.
+            tags = {"Service": card.name, "Environment": config.name}
+            KarpenterNodePool(chart, card.name, pool=node_pool(card, config), labels=labels, tags=tags)
             DeployerAccess(
                 chart,
                 "deployer",
                 name=card.name,
                 namespace=card.namespace,
                 group=card.deployer_group,
-                labels=dict(pool.labels),
+                labels=labels,
             )
         else:
             props = service_props(card, config, target=rendering.target, image=_override(image, config))
@@ -154,34 +143,25 @@ def _load_configs(names: Iterable[str], default_tag: str, directory: Path) -> di
     return configs
 
 
-def _validate(rendered: Sequence[RenderedFolder], schema_dir: Path) -> list[ObjectProblem]:
-    versions = kubernetes_versions()
-    return [
-        problem
-        for folder in rendered
-        for problem in validate_objects(folder.objects, versions=versions, schema_dir=schema_dir)
-    ]
-
-
 def synthesize(
     out_dir: Path,
     *,
     environments: Sequence[str] | None = None,
     image: str | None = None,
-    sources: Sources | None = None,
+    environments_dir: Path = ENVIRONMENTS_DIR,
 ) -> list[RenderedFolder]:
     """Render, validate and publish; raises SynthesisError (dist/ untouched) on any problem."""
-    sources = sources or Sources()
     renderings = select_renderings(environments)
     try:
         card = load_service_card()
         names = dict.fromkeys(r.environment for r in renderings)
-        configs = _load_configs(names, project_version(), sources.environments_dir)
+        configs = _load_configs(names, project_version(), environments_dir)
         rendered = render(renderings, card=card, configs=configs, image=image)
     except (ConfigError, ServiceCardError, ImageReferenceError) as error:
         raise SynthesisError(getattr(error, "problems", None) or [str(error)]) from error
+    versions = kubernetes_versions()
     try:
-        problems = _validate(rendered, sources.schema_dir)
+        problems = [p for folder in rendered for p in validate_objects(folder.objects, versions=versions)]
     except CrdSchemaMissingError as error:
         raise SynthesisError([str(error)]) from error
     if problems:

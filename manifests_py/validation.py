@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import kubernetes_validate  # type: ignore[import-untyped]
@@ -88,10 +88,6 @@ def _strict(schema: object) -> object:
     return schema
 
 
-def _strict_object(schema: dict[str, Any]) -> dict[str, Any]:
-    return cast("dict[str, Any]", _strict(schema))
-
-
 @cache
 def _object_meta_schema() -> dict[str, Any]:
     """Strict ObjectMeta from kubernetes-validate, for the metadata a CRD schema leaves open."""
@@ -135,8 +131,7 @@ def _crd_validator(schema_dir: Path, file_name: str, api_version: str) -> jsonsc
         raise CrdSchemaMissingError(msg)
     schema: dict[str, Any] = {**schemas[0], "properties": dict(schemas[0]["properties"])}
     schema["properties"]["metadata"] = _object_meta_schema()
-    schema = _strict_object(schema)
-    return jsonschema.Draft7Validator(schema)
+    return jsonschema.Draft7Validator(_strict(schema))
 
 
 def validate_against_crd(
@@ -159,26 +154,13 @@ def validate_against_crd(
 def validate_builtin(document: Mapping[str, Any], version: str) -> list[ObjectProblem]:
     try:
         kubernetes_validate.validate(dict(document), version, strict=True)
-    except kubernetes_validate.ValidationError as error:
-        path = ".".join(str(part) for part in error.path)
-        return [
-            ObjectProblem(
-                object_id=_object_id(document),
-                against=f"Kubernetes {version}",
-                path=path,
-                message=error.message,
-            )
-        ]
-    except kubernetes_validate.SchemaNotFoundError as error:
-        # An unknown kind is a failure, never a pass.
-        return [
-            ObjectProblem(
-                object_id=_object_id(document),
-                against=f"Kubernetes {version}",
-                path="",
-                message=error.message,
-            )
-        ]
+    # An unknown kind (SchemaNotFoundError) is a failure, never a pass.
+    except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError) as error:
+        path = ".".join(str(part) for part in getattr(error, "path", ()))
+        problem = ObjectProblem(
+            object_id=_object_id(document), against=f"Kubernetes {version}", path=path, message=error.message
+        )
+        return [problem]
     return []
 
 

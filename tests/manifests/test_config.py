@@ -14,7 +14,7 @@ import pytest
 
 from manifests_py.config import ConfigError, ExposureKind, load_environment
 from manifests_py.service_card import SERVICE_CARD_PATH, ServiceCardError, load_service_card
-from manifests_py.synth import Sources, SynthesisError, synthesize
+from manifests_py.synth import SynthesisError, synthesize
 from tests.manifests.conftest import REPO_ROOT
 
 DIGEST = "sha256:" + "ab" * 32
@@ -130,8 +130,8 @@ BAD_CONFIGS = [
         "prod",
         "node_pool.termination_grace_period",
         "30s",
-        "node_pool",
-        "termination_grace_period: 30s must exceed the pods' terminationGracePeriodSeconds",
+        "node_pool.termination_grace_period",
+        "30s must exceed the pods' terminationGracePeriodSeconds",
     ),
     # ARNs tied to the account, region and partition.
     Case(
@@ -272,7 +272,7 @@ def test_bad_configuration_names_the_field_and_writes_nothing(environments_copy,
     set_field(environments_copy, case.env, case.field, case.value)
     before = snapshot(out_dir)
     with pytest.raises(SynthesisError) as raised:
-        synthesize(out_dir, sources=Sources(environments_dir=environments_copy))
+        synthesize(out_dir, environments_dir=environments_copy)
     where = f"{case.env}.toml: {case.location}: "
     assert any(where in p and case.fragment in p for p in raised.value.problems), raised.value.problems
     assert snapshot(out_dir) == before
@@ -284,7 +284,7 @@ def test_every_problem_of_every_environment_is_reported_at_once(environments_cop
     set_field(environments_copy, "prod", "image.tag", "latest")
     set_field(environments_copy, "prod", "exposure.kind", None)
     with pytest.raises(SynthesisError) as raised:
-        synthesize(out_dir, sources=Sources(environments_dir=environments_copy))
+        synthesize(out_dir, environments_dir=environments_copy)
     problems = "\n".join(raised.value.problems)
     assert "dev.toml: scale.min" in problems
     assert "prod.toml: image.tag" in problems
@@ -305,7 +305,7 @@ def test_a_missing_or_unreadable_file_is_named(environments_copy, text, message)
 
 def test_an_unknown_environment_is_named(environments_copy, out_dir):
     with pytest.raises(SynthesisError, match=r"environment staging: not rendered \(known: dev, prod\)"):
-        synthesize(out_dir, environments=["staging"], sources=Sources(environments_dir=environments_copy))
+        synthesize(out_dir, environments=["staging"], environments_dir=environments_copy)
 
 
 def test_ingress_exposure_needs_the_certificate(environments_copy):

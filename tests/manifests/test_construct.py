@@ -203,7 +203,7 @@ def test_what_does_not_carry_is_reported(fixtures, rendered):
     edge_knative = warnings_of(fixtures["edge-knative"])
     assert any(w.startswith("exposure=Ingress does not carry to knative") for w in edge_knative)
     knative = warnings_of(rendered["knative"])
-    for setting in ("exposure=TargetGroupBinding", "spread_across_zones", "preStop sleep", "NetworkPolicy"):
+    for setting in ("exposure=TargetGroupBinding", "zone spread", "preStop sleep", "NetworkPolicy"):
         assert any(w.startswith(setting) for w in knative), setting
 
 

@@ -7,16 +7,10 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from manifests_py._model import describe_errors
-from manifests_py.config import load_environment
-from manifests_py.node_pool_props import (
-    ALLOWED_INSTANCE_CATEGORIES,
-    Budget,
-    NodePool,
-    NodePoolProps,
-    duration_seconds,
-)
-from manifests_py.renderings import RENDERINGS, Layer, node_pool_props
+from manifests_py._model import describe_errors, mebibytes
+from manifests_py.config import ConfigError, load_environment
+from manifests_py.node_pool_props import ALLOWED_INSTANCE_CATEGORIES, Budget, NodePool, duration_seconds
+from manifests_py.renderings import RENDERINGS, Layer, node_pool
 from manifests_py.shutdown import ShutdownTimings
 from manifests_py.validation import CRD_SCHEMA_DIR, CRD_SCHEMA_FILES, kubernetes_versions, validate_objects
 from tests.manifests.conftest import DIST, load_folder
@@ -37,16 +31,6 @@ def pool(**overrides):
         "memory_limit": "64Gi",
     }
     return NodePool(**(base | overrides))
-
-
-def props(**overrides):
-    return NodePoolProps(
-        name="predictor",
-        cluster_name="predictor-prod",
-        node_role_name="predictor-prod-karpenter-node",
-        pool=pool(**overrides),
-        longest_pod_grace_period_seconds=35,
-    )
 
 
 def test_every_environment_has_its_cluster_folder():
@@ -173,7 +157,7 @@ def test_the_pool_limit_holds_the_hpa_maximum(environment):
     pool_cpu = config.node_pool.cpu_limit_millicores
     assert pool_cpu >= config.scale.max * config.resources.cpu_request_millicores
     assert (
-        config.node_pool.memory_limit_mebibytes
+        mebibytes(config.node_pool.memory_limit)
         >= config.scale.max * config.resources.memory_request_mebibytes
     )
 
@@ -183,16 +167,22 @@ def test_node_grace_period_outlasts_the_pods_drain(card):
     for environment in ("dev", "prod"):
         grace = objects_of(f"{environment}-cluster")[NODE_POOL]["spec"]["template"]["spec"]
         assert duration_seconds(grace["terminationGracePeriod"]) > timings.termination_grace_period_seconds
-    with pytest.raises(ValueError, match=r"must exceed the pods' terminationGracePeriodSeconds \(35 s\)"):
-        props(termination_grace_period="30s")
+    config = load_environment("prod")
+    config = config.model_copy(update={"node_pool": pool(termination_grace_period="30s")})
+    pods = timings.termination_grace_period_seconds
+    expected = rf"must exceed the pods' terminationGracePeriodSeconds \({pods} s\)"
+    with pytest.raises(
+        ConfigError, match=r"prod\.toml: node_pool\.termination_grace_period: 30s " + expected
+    ):
+        node_pool(card, config)
 
 
 def test_restricted_defaults():
     defaults = pool()
     assert defaults.instance_categories == ("c", "m")
-    assert [c.value for c in defaults.capacity_types] == ["on-demand"]
-    assert [a.value for a in defaults.architectures] == ["amd64"]
-    assert defaults.consolidation_policy.value == "WhenEmptyOrUnderutilized"
+    assert defaults.capacity_types == ("on-demand",)
+    assert defaults.architectures == ("amd64",)
+    assert defaults.consolidation_policy == "WhenEmptyOrUnderutilized"
     assert defaults.disruption_budgets == (Budget(nodes="10%"),)
     assert duration_seconds(defaults.expire_after) == 30 * 24 * 3600
     assert defaults.instance_generation_min >= 6
@@ -292,4 +282,4 @@ def test_a_missing_node_pool_is_a_named_error(card):
     with pytest.raises(
         ValueError, match=r"prod\.toml: node_pool: missing \(the prod-cluster rendering needs it\)"
     ):
-        node_pool_props(card, config)
+        node_pool(card, config)
