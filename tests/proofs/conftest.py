@@ -67,6 +67,6 @@ def publish(request: pytest.FixtureRequest):
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     summaries = config.stash.get(_SUMMARIES, [])
     if summaries:
-        terminalreporter.section("proofs (issue 8)")
+        terminalreporter.section("proofs: zero-downtime rollout, drain, fuzzing, soak")
         for summary in summaries:
             terminalreporter.write_line(summary)
