@@ -19,7 +19,7 @@ from pathlib import Path
 from policies.gates import checkov, kubernetes_schema, plan, sarif_tools, terraform_compliance
 from policies.model import GateError, GateResult
 from policies.reports import details, summary, write_junit, write_sarif
-from policies.tools import Tools, parse_pins
+from policies.tools import Tools
 from policies.workspace import Context, Root
 
 Gate = Callable[[Context], GateResult]
@@ -93,6 +93,14 @@ def _fresh(reports: Path) -> None:
     (reports / MARKER).write_text("written by `make policy`; emptied by the next run\n", encoding="utf-8")
 
 
+def _pin(value: str) -> tuple[str, str]:
+    package, _, version = value.partition("==")
+    if not package or not version:
+        msg = f"{value!r}: expected package==version"
+        raise argparse.ArgumentTypeError(msg)
+    return package, version
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -108,27 +116,18 @@ def main(argv: list[str] | None = None) -> int:
         "--plan", type=Path, help="judge this plan JSON instead of planning the root's infra/"
     )
     parser.add_argument("--uv", type=Path, required=True, help="the uv that runs the pinned tools")
-    parser.add_argument("--pin", action="append", default=[], help="package==version of a tool (repeat)")
+    parser.add_argument("--pin", type=_pin, action="append", default=[], help="package==version of a tool")
     args = parser.parse_args(argv)
-    try:
-        names = _selected(args.gates)
-        pins = parse_pins(args.pin)
-    except ValueError as error:
-        parser.error(str(error))
-    root = Root(args.root.resolve())
+    root, reports = Root(args.root.resolve()), args.reports.resolve()
     if not root.path.is_dir():
         parser.error(f"--root {args.root} is not a directory")
-    reports = args.reports.resolve()
     try:
+        names = _selected(args.gates)
         _fresh(reports)
     except ValueError as error:
         parser.error(str(error))
-    context = Context(
-        root=root,
-        reports=reports,
-        tools=Tools(uv=args.uv.resolve(), pins=pins),
-        given_plan=args.plan.resolve() if args.plan else None,
-    )
+    tools = Tools(uv=args.uv.resolve(), pins=dict(args.pin))
+    context = Context(root=root, reports=reports, tools=tools, given_plan=args.plan and args.plan.resolve())
     started = time.monotonic()
     results = run(context, names)
     seconds = time.monotonic() - started
