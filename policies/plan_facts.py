@@ -77,9 +77,9 @@ def _module_config(configuration: Mapping[str, Any], calls: Sequence[str]) -> Ma
     return module
 
 
-def module_source(configuration: Mapping[str, Any], calls: Sequence[str], infra_dir: str = "infra") -> str:
+def module_source(configuration: Mapping[str, Any], calls: Sequence[str]) -> str:
     """The directory of a module instance, relative to the judged root (infra/modules/...)."""
-    directory = infra_dir
+    directory = "infra"
     module = configuration.get("root_module", {})
     for call in calls:
         entry = module.get("module_calls", {}).get(call, {})
@@ -106,13 +106,8 @@ def _walk(node: object, path: Sequence[str | int]) -> object:
 def _resource_config(
     configuration: Mapping[str, Any], calls: Sequence[str], type_: str, name: str
 ) -> Mapping[str, Any] | None:
-    module = _module_config(configuration, calls)
-    if module is None:
-        return None
-    for resource in module.get("resources", []):
-        if resource.get("type") == type_ and resource.get("name") == name:
-            return resource
-    return None
+    resources = (_module_config(configuration, calls) or {}).get("resources", [])
+    return next((r for r in resources if r.get("type") == type_ and r.get("name") == name), None)
 
 
 def _sources(

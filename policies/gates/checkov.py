@@ -1,12 +1,7 @@
-"""The checkov gate: built-in and custom (policies/checkov) checks in one pinned checkov run.
-
-The Terraform source (infra/), the manifests (dist/), the Dockerfile and the workflows (.github/) are
-staged into one directory laid out as the repository, so every reported path is the repository's own.
-Built-in checks plus every custom check; the inline skips in infra/ and dist/ apply. This project's own
-Terraform rules are terraform-compliance's (policies/terraform), not checkov's.
-
-A parse error, a framework that scanned nothing, a custom check that failed to load or crashed (checkov
-then exits 2 without a report) fails the gate and names the cause.
+"""The checkov gate: built-in and custom (policies/checkov) checks in one pinned checkov run over infra/,
+dist/, the Dockerfile and .github/, staged as the repository is laid out so every reported path is the
+repository's own. A parse error, a framework that scanned nothing, a custom check that failed to load or
+crashed fails the gate and names the cause (policies/README.md).
 """
 
 from __future__ import annotations
@@ -36,15 +31,10 @@ _NOT_SCANNED = shutil.ignore_patterns(
 
 
 def custom_check_ids() -> list[str]:
-    ids: set[str] = set()
-    for module in CHECKOV_CHECKS_DIR.glob("*.py"):
-        ids.update(_CUSTOM_ID.findall(module.read_text(encoding="utf-8")))
-    return sorted(ids)
-
-
-def _reports(document: object) -> list[dict[str, Any]]:
-    reports = document if isinstance(document, list) else [document]
-    return [report for report in reports if isinstance(report, dict) and "check_type" in report]
+    modules = CHECKOV_CHECKS_DIR.glob("*.py")
+    return sorted(
+        {found for module in modules for found in _CUSTOM_ID.findall(module.read_text(encoding="utf-8"))}
+    )
 
 
 def _stage(root: Root, target: Path) -> Path:
@@ -86,10 +76,13 @@ def _checkov(context: Context, out: Path) -> list[dict[str, Any]]:
         msg = f"checkov did not finish (exit {result.returncode}):\n{tail(result.stdout + result.stderr)}"
         raise GateError(msg)
     try:
-        return _reports(json.loads(report_file.read_text(encoding="utf-8")))
+        document = json.loads(report_file.read_text(encoding="utf-8"))
     except ValueError as error:
         msg = f"checkov's report is not JSON: {error}"
         raise GateError(msg) from error
+    # One report per framework: a list, or the report itself when only one framework read anything.
+    reports = document if isinstance(document, list) else [document]
+    return [report for report in reports if isinstance(report, dict) and "check_type" in report]
 
 
 def _evaluations(reports: list[dict[str, Any]]) -> tuple[list[Evaluation], dict[str, int], list[str]]:

@@ -19,7 +19,7 @@ from manifests_py.validation import (
     kubernetes_versions,
     validate_objects,
 )
-from policies.model import Evaluation, Finding, GateResult
+from policies.model import Evaluation, Finding, GateError, GateResult
 from policies.workspace import Context
 from tools.common import REPO_ROOT
 
@@ -38,11 +38,11 @@ def _documents(path: Path) -> list[dict[str, Any]]:
 
 
 def run(context: Context) -> GateResult:
-    result = GateResult(name=NAME, unit="objects")
     files = sorted(context.root.dist.rglob("*.yaml")) + sorted(context.root.dist.rglob("*.yml"))
     if not files:
-        result.errors.append(f"no manifest in {context.root.relative(context.root.dist)}/")
-        return result
+        msg = f"no manifest in {context.root.relative(context.root.dist)}/"
+        raise GateError(msg)
+    result = GateResult(name=NAME, unit="objects")
     versions = kubernetes_versions()
     schema_dir = context.root.path / CRD_SCHEMA_DIR.relative_to(REPO_ROOT)
     findings: list[Finding] = []
@@ -61,8 +61,7 @@ def run(context: Context) -> GateResult:
             continue
         checked += len(documents)
         findings += [
-            Finding(rule=RULE, title=TITLE, message=str(problem), path=relative, line=None)
-            for problem in problems
+            Finding(rule=RULE, title=TITLE, message=str(problem), path=relative) for problem in problems
         ]
     result.checked = checked
     result.evaluations.append(Evaluation(rule=RULE, title=TITLE, checked=checked, findings=tuple(findings)))

@@ -79,20 +79,21 @@ def _console(text: str) -> dict[str, _Scenario]:
     return scenarios
 
 
-def _cases(report: Path) -> list[tuple[str, str]]:
-    """(scenario name, outcome) from radish's cucumber JSON; outcome is passed, failed or skipped.
-
-    (radish's JUnit writer crashes on a feature whose scenarios were all skipped; this report does not.)"""
+def _cases(report: Path) -> list[tuple[str, str, tuple[str, int]]]:
+    """(scenario name, outcome, feature file and line) from radish's cucumber JSON; outcome is passed,
+    failed or skipped. (radish's JUnit writer crashes on a feature whose scenarios were all skipped.)"""
     try:
         document = json.loads(report.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         msg = f"terraform-compliance wrote no readable results ({report.name}): {error}"
         raise GateError(msg) from error
     cases = []
-    for element in (element for feature in document for element in feature.get("elements", [])):
-        statuses = {step.get("result", {}).get("status") for step in element.get("steps", [])}
-        outcome = "failed" if "failed" in statuses else "skipped" if statuses - {"passed"} else "passed"
-        cases.append((str(element.get("name", "?")), outcome))
+    for feature in document:
+        where = f"policies/terraform/{Path(str(feature.get('uri'))).name}"
+        for element in feature.get("elements", []):
+            statuses = {step.get("result", {}).get("status") for step in element.get("steps", [])}
+            outcome = "failed" if "failed" in statuses else "skipped" if statuses - {"passed"} else "passed"
+            cases.append((str(element.get("name", "?")), outcome, (where, element.get("line"))))
     return cases
 
 
@@ -120,19 +121,10 @@ def _declaration(context: Context, message: str) -> tuple[str, int] | None:
     return (context.root.relative(found[0]), found[1]) if found else None
 
 
-def _scenario_lines(features_dir: Path) -> dict[str, tuple[str, int]]:
-    lines: dict[str, tuple[str, int]] = {}
-    for feature in sorted(features_dir.glob("*.feature")):
-        for number, text in enumerate(feature.read_text(encoding="utf-8").splitlines(), start=1):
-            if match := _SCENARIO.match(text):
-                lines[match.group(2)] = (f"policies/terraform/{feature.name}", number)
-    return lines
-
-
 def _run(
     context: Context, plan: dict[str, Any], features_dir: Path, label: str, module: str | None = None
-) -> tuple[list[Evaluation], int, int]:
-    """(evaluations, scenarios run, scenarios skipped) of one terraform-compliance run; a plan of `module`
+) -> tuple[list[Evaluation], int]:
+    """(evaluations of the scenarios run, count skipped) of one terraform-compliance run; a plan of `module`
     on its own has its findings named and placed on that module."""
     work = context.work / f"terraform-compliance-{label}"
     # terraform-compliance reads a plan's first line only and rewrites its input file: it gets a one-line
@@ -150,10 +142,9 @@ def _run(
         msg = f"terraform-compliance did not finish ({label}, exit {result.returncode}):\n{output}"
         raise GateError(msg)
     console = _console(result.stdout)
-    lines = _scenario_lines(features_dir)
     evaluations: list[Evaluation] = []
     skipped = 0
-    for name, outcome in _cases(report):
+    for name, outcome, written in _cases(report):
         row_match = _ROW_SUFFIX.match(name)
         scenario_name, row = (row_match.group(1), int(row_match.group(2))) if row_match else (name, None)
         scenario = console.get(scenario_name)
@@ -170,13 +161,13 @@ def _run(
             for message in dict.fromkeys(messages):
                 # Placed on the declaration of the resource the message names, else on the scenario.
                 where = (f"{module}/main.tf", None) if module else None
-                path, line = where or _declaration(context, message) or lines.get(scenario_name, (None, None))
+                path, line = where or _declaration(context, message) or written
                 findings.append(Finding(rule=title, title=title, message=message, path=path, line=line))
         evaluations.append(Evaluation(rule=title, title=title, checked=1, findings=tuple(findings)))
-    return evaluations, len(evaluations), skipped
+    return evaluations, skipped
 
 
-def _module_run(context: Context) -> tuple[list[Evaluation], int, int]:
+def _module_run(context: Context) -> tuple[list[Evaluation], int]:
     """The web-identity feature on a plan of the IRSA module, findings placed on the module's file."""
     card = load_service_card(context.root.service_card)
     inputs = {
@@ -212,7 +203,7 @@ def run(context: Context) -> GateResult:
     if context.plan is None:
         result.errors.append("no plan to judge: the plan gate did not produce one")
         return result
-    runs: list[Future[tuple[list[Evaluation], int, int]]] = []
+    runs: list[Future[tuple[list[Evaluation], int]]] = []
     # The module plan (about 10 s) is made while terraform-compliance reads the root plan.
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs.append(pool.submit(_run, context, context.plan, FEATURES_DIR, "root"))
@@ -225,12 +216,12 @@ def run(context: Context) -> GateResult:
     skipped_total = 0
     for future in runs:
         try:
-            evaluations, ran, skipped = future.result()
+            evaluations, skipped = future.result()
         except GateError as error:
             result.errors.append(str(error))
             continue
         result.evaluations.extend(evaluations)
-        result.checked += ran
+        result.checked += len(evaluations)
         skipped_total += skipped
     if skipped_total:
         result.notes.append(
