@@ -157,9 +157,6 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
     deferred: list[str] = []
     accepted_keys: list[str] = []
 
-    def fail(rule: str, message: str) -> None:
-        failed[rule].append(Finding(rule=rule, title=TITLES[rule], message=message))
-
     for change in changes:
         type_, address = change["type"], change["address"]
         after_unknown = change.get("change", {}).get("after_unknown", {})
@@ -171,11 +168,11 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
             if unknown and (type_, source) == ("aws_iam_role", IRSA_MODULE):
                 deferred.append(address)
             elif unknown:
-                fail(
-                    DOCUMENTS_KNOWN,
+                message = (
                     f"{address}.{attribute} is unknown until apply (declared in {source}): "
-                    "build it from values known at plan time (names, not resource attributes)",
+                    "build it from values known at plan time (names, not resource attributes)"
                 )
+                failed[DOCUMENTS_KNOWN].append(Finding(message=message))
         if type_ in KMS_KEY_ATTRIBUTES:
             judged[KEYS_FROM_KMS] += 1
             path = KMS_KEY_ATTRIBUTES[type_]
@@ -189,11 +186,11 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
             if sources and sources <= KMS_KEY_SOURCES:
                 accepted_keys.append(f"{address}.{attribute} <- {', '.join(sorted(sources))}")
             else:
-                fail(
-                    KEYS_FROM_KMS,
+                message = (
                     f"{address}.{attribute} is unknown until apply and is not set from an "
-                    f"aws_kms_key (it comes from: {', '.join(sorted(sources)) or 'nothing'})",
+                    f"aws_kms_key (it comes from: {', '.join(sorted(sources)) or 'nothing'})"
                 )
+                failed[KEYS_FROM_KMS].append(Finding(message=message))
     evaluations = [
         Evaluation(rule=rule, title=title, checked=judged[rule], findings=tuple(failed[rule]))
         for rule, title in TITLES.items()

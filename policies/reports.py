@@ -54,9 +54,9 @@ def details(results: list[GateResult], limit: int = 20) -> str:
         out.extend(f"[{result.name}] {note}" for note in result.notes)
         out.extend(f"[{result.name}] ERROR {error}" for error in result.errors)
         findings = result.findings
-        for finding in findings[:limit]:
+        for evaluation, finding in findings[:limit]:
             where = f" ({_where(finding)})" if finding.path else ""
-            out.append(f"[{result.name}] FAIL {finding.rule}{where}: {finding.message}")
+            out.append(f"[{result.name}] FAIL {evaluation.rule}{where}: {finding.message}")
         if len(findings) > limit:
             out.append(f"[{result.name}] ... and {len(findings) - limit} more (see the JUnit report)")
     return "\n".join(out)
@@ -96,13 +96,13 @@ def write_junit(results: list[GateResult], path: Path) -> None:
 
 
 def write_sarif(result: GateResult, path: Path) -> None:
-    rules = {f.rule: {"id": f.rule, "shortDescription": {"text": f.title}} for f in result.findings}
+    rules = {e.rule: {"id": e.rule, "shortDescription": {"text": e.title}} for e, _ in result.findings}
     entries: list[dict[str, object]] = []
-    for finding in result.findings:
+    for evaluation, finding in result.findings:
         location = {"artifactLocation": {"uri": finding.path}}
         if finding.line:
             location["region"] = {"startLine": finding.line}
-        entry = {"ruleId": finding.rule, "level": "error", "message": {"text": finding.message}}
+        entry = {"ruleId": evaluation.rule, "level": "error", "message": {"text": finding.message}}
         entries.append({**entry, "locations": [{"physicalLocation": location}]} if finding.path else entry)
     if result.errors:
         rules["INPUT"] = {"id": "INPUT", "shortDescription": {"text": "The gate read its input"}}

@@ -107,8 +107,6 @@ def _evaluations(reports: list[dict[str, Any]]) -> tuple[list[Evaluation], dict[
             rule = check["check_id"]
             failed[rule].append(
                 Finding(
-                    rule=rule,
-                    title=titles[rule],
                     message=f"{check.get('resource')}: {titles[rule]}",
                     path=(check.get("file_path") or "").lstrip("/") or None,
                     line=(check.get("file_line_range") or [None])[0],

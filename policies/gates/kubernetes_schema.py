@@ -60,9 +60,7 @@ def run(context: Context) -> GateResult:
             result.errors.append(f"{relative}: {error}")
             continue
         checked += len(documents)
-        findings += [
-            Finding(rule=RULE, title=TITLE, message=str(problem), path=relative) for problem in problems
-        ]
+        findings += [Finding(message=str(problem), path=relative) for problem in problems]
     result.checked = checked
     result.evaluations.append(Evaluation(rule=RULE, title=TITLE, checked=checked, findings=tuple(findings)))
     result.notes.append(f"{len(files)} files, Kubernetes {versions[0]} to {versions[-1]} and the CRD schemas")

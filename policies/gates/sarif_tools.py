@@ -47,8 +47,6 @@ def _judged(
         physical = (item.get("locations") or [{}])[0].get("physicalLocation", {})
         by_rule[rule].append(
             Finding(
-                rule=rule,
-                title=rule,
                 message=item.get("message", {}).get("text", ""),
                 path=physical.get("artifactLocation", {}).get("uri"),
                 line=physical.get("region", {}).get("startLine"),

@@ -162,7 +162,7 @@ def _run(
                 # Placed on the declaration of the resource the message names, else on the scenario.
                 where = (f"{module}/main.tf", None) if module else None
                 path, line = where or _declaration(context, message) or written
-                findings.append(Finding(rule=title, title=title, message=message, path=path, line=line))
+                findings.append(Finding(message=message, path=path, line=line))
         evaluations.append(Evaluation(rule=title, title=title, checked=1, findings=tuple(findings)))
     return evaluations, skipped
 
