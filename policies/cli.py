@@ -24,10 +24,7 @@ from policies.workspace import Context, Root
 
 Gate = Callable[[Context], GateResult]
 # In summary order. The plan gate feeds the one after it.
-PLAN_GATES: dict[str, Gate] = {
-    plan.NAME: plan.run,
-    terraform_compliance.NAME: terraform_compliance.run,
-}
+PLAN_GATES: dict[str, Gate] = {plan.NAME: plan.run, terraform_compliance.NAME: terraform_compliance.run}
 SOURCE_GATES: dict[str, Gate] = {
     checkov.NAME: checkov.run,
     kubernetes_schema.NAME: kubernetes_schema.run,

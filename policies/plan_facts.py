@@ -62,10 +62,12 @@ class PlanFacts:
     unknown_keys: list[str]  # "address.attribute <- source" for every accepted unknown key
 
 
-def module_calls(address: str | None) -> list[str]:
-    """module.eks.module.role["x"] -> ["eks", "role"]."""
-    parts = _INDEX.sub("", address or "").split(".")
-    return [parts[i + 1] for i in range(0, len(parts) - 1, 2) if parts[i] == "module"]
+def split_address(address: str) -> tuple[list[str], list[str]]:
+    """module.eks.module.role["x"].aws_iam_role.this -> (["eks", "role"], ["aws_iam_role", "this"])."""
+    parts, calls = _INDEX.sub("", address).split("."), []
+    while len(parts) > 1 and parts[0] == "module":
+        calls, parts = [*calls, parts[1]], parts[2:]
+    return calls, parts
 
 
 def _module_config(configuration: Mapping[str, Any], calls: Sequence[str]) -> Mapping[str, Any] | None:
@@ -160,7 +162,7 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
     for change in changes:
         type_, address = change["type"], change["address"]
         after_unknown = change.get("change", {}).get("after_unknown", {})
-        calls = module_calls(change.get("module_address"))
+        calls = split_address(address)[0]
         if type_ in IAM_DOCUMENTS:
             judged[DOCUMENTS_KNOWN] += 1
             attribute, source = IAM_DOCUMENTS[type_], module_source(configuration, calls)

@@ -1,10 +1,7 @@
-"""Plans the policy gates judge, made by really planning Terraform against the AWS emulator on loopback.
-
-- The root plan: the judged root's own `infra/scripts/offline_plan.py` (what `make infra-plan` runs), so
-  a copy of the repository is planned exactly as the repository is.
-- A configuration on its own (a module with example inputs, a test fixture): planned here with the
-  emulator and Terraform environment of infra/scripts (aws_emulator.running, tfenv.terraform_env), in a
-  scratch copy, so nothing is written into the source tree.
+"""Plans the policy gates judge, made by really planning Terraform against the AWS emulator on loopback:
+the root's by its own `infra/scripts/offline_plan.py` (what `make infra-plan` runs), so a copy of the
+repository is planned exactly as the repository is; a configuration on its own (a module with example
+inputs, a test fixture) here, in a scratch copy, so nothing is written into the source tree.
 """
 
 from __future__ import annotations

@@ -20,10 +20,7 @@ _GATE_URIS = {
 }
 # Characters XML 1.0 cannot carry (control characters other than tab, newline and carriage return).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _verdict(passed: bool) -> str:  # noqa: FBT001 -- one flag, read at the call
-    return "pass" if passed else "FAIL"
+_VERDICT = {True: "pass", False: "FAIL"}
 
 
 def _where(finding: Finding) -> str:
@@ -33,11 +30,11 @@ def _where(finding: Finding) -> str:
 def summary(results: list[GateResult], seconds: float) -> str:
     header = ("gate", "checked", "failures", "seconds", "result")
     rows = [
-        (r.name, f"{r.checked} {r.unit}", str(r.failures), f"{r.seconds:.1f}", _verdict(r.passed))
+        (r.name, f"{r.checked} {r.unit}", str(r.failures), f"{r.seconds:.1f}", _VERDICT[r.passed])
         for r in results
     ]
     total = str(sum(r.failures for r in results))
-    last = ("total", "", total, f"{seconds:.1f}", _verdict(all(r.passed for r in results)))
+    last = ("total", "", total, f"{seconds:.1f}", _VERDICT[all(r.passed for r in results)])
     widths = [max(len(row[i]) for row in [header, *rows, last]) for i in range(len(header))]
 
     def line(cells: tuple[str, ...]) -> str:

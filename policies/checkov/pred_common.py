@@ -40,15 +40,11 @@ def mapping(value: Any) -> dict[str, Any]:  # noqa: ANN401
     return fields(value)
 
 
-def get_path(document: Any, *path: str | int) -> Any:  # noqa: ANN401
-    """document[path...] through dicts and lists, or None."""
-    node = document
+def get_path(document: Any, *path: str) -> Any:  # noqa: ANN401
+    """document[path...] through nested mappings, or None."""
     for step in path:
-        if isinstance(step, int):
-            node = node[step] if isinstance(node, list) and len(node) > step else None
-        else:
-            node = node.get(step) if isinstance(node, dict) else None
-    return node
+        document = document.get(step) if isinstance(document, dict) else None
+    return document
 
 
 def pod_spec(conf: dict[str, Any]) -> dict[str, Any] | None:

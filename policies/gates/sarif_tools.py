@@ -1,10 +1,7 @@
 """The gates whose tool writes SARIF itself: hadolint on the Dockerfile, zizmor on the workflows.
 
-- hadolint: a finding at warning level or above fails; DL1000 (the Dockerfile does not parse) is an
-  input the gate could not read.
-- zizmor (`make workflows-check` runs this gate too): offline, strict collection (a workflow that does
-  not parse is an error), pedantic persona; every finding fails. Every workflow must appear among the
-  inputs zizmor reports as audited.
+A Dockerfile hadolint cannot parse (DL1000), a workflow zizmor cannot collect (--strict-collection) or
+did not report as audited is an input the gate could not read.
 """
 
 from __future__ import annotations

@@ -38,7 +38,6 @@ _LEGACY_DUPLICATE = re.compile(r" of \.$")
 _ADDRESS = re.compile(
     r"((?:module\.[A-Za-z0-9_-]+(?:\[[^\]\s]*\])?\.)*(?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)"
 )
-_INDEX = re.compile(r"\[[^\]]*\]")
 _DECLARATION = re.compile(r'^\s*(resource|data)\s+"([^"]+)"\s+"([^"]+)"')
 # Example inputs for planning infra/modules/irsa_role on its own: an issuer of the shape EKS gives.
 _IRSA_ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
@@ -113,8 +112,7 @@ def _declaration(context: Context, message: str) -> tuple[str, int] | None:
     match = _ADDRESS.search(message)
     if not match or context.plan is None:
         return None
-    calls = plan_facts.module_calls(match.group(1))
-    rest = _INDEX.sub("", match.group(1)).split(".")[2 * len(calls) :]
+    calls, rest = plan_facts.split_address(match.group(1))
     key = (f"data.{rest[1]}", rest[2]) if rest[0] == "data" else (rest[0], rest[1])
     directory = context.root.path / plan_facts.module_source(context.plan.get("configuration", {}), calls)
     found = _declarations(directory.resolve()).get(key)
