@@ -69,22 +69,20 @@ def run(context: Context, names: list[str]) -> list[GateResult]:
 
     # The plan takes longest: its chain runs beside the source gates, each in a thread of its own.
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = [pool.submit(gates, PLAN_GATES)]
-        futures += [pool.submit(gates, {name: gate}) for name, gate in SOURCE_GATES.items() if name in names]
-        for future in futures:
-            future.result()
+        list(pool.map(gates, [PLAN_GATES, *({name: gate} for name, gate in SOURCE_GATES.items())]))
     return [results[name] for name in names]
 
 
 MARKER = ".policy-reports"
 
 
-def _fresh(reports: Path) -> None:
+def _fresh(context: Context) -> None:
     """Empty the reports folder (and its scratch sibling); refuse a non-empty folder this did not make."""
+    reports = context.reports
     if reports.exists() and any(reports.iterdir()) and not (reports / MARKER).is_file():
         msg = f"--reports {reports} is not empty and holds no {MARKER}: refusing to empty it"
         raise ValueError(msg)
-    for folder in (reports, reports.with_name(f"{reports.name}.work")):
+    for folder in (reports, context.work):
         shutil.rmtree(folder, ignore_errors=True)
     reports.mkdir(parents=True)
     (reports / MARKER).write_text("written by `make policy`; emptied by the next run\n", encoding="utf-8")
@@ -102,29 +100,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--root", type=Path, default=Path(), help="the tree to judge (default: this checkout)"
-    )
+    parser.add_argument("--root", type=Path, default=Path(), help="the tree to judge (default: .)")
     parser.add_argument("--reports", type=Path, default=Path("build/policy"), help="JUnit and SARIF go here")
     parser.add_argument(
         "--gates", default="all", help=f"comma-separated, default all: {', '.join(ALL_GATES)}"
     )
-    parser.add_argument(
-        "--plan", type=Path, help="judge this plan JSON instead of planning the root's infra/"
-    )
+    parser.add_argument("--plan", type=Path, help="judge this plan JSON instead of planning infra/")
     parser.add_argument("--uv", type=Path, required=True, help="the uv that runs the pinned tools")
     parser.add_argument("--pin", type=_pin, action="append", default=[], help="package==version of a tool")
     args = parser.parse_args(argv)
     root, reports = Root(args.root.resolve()), args.reports.resolve()
     if not root.path.is_dir():
         parser.error(f"--root {args.root} is not a directory")
-    try:
-        names = _selected(args.gates)
-        _fresh(reports)
-    except ValueError as error:
-        parser.error(str(error))
     tools = Tools(uv=args.uv.resolve(), pins=dict(args.pin))
     context = Context(root=root, reports=reports, tools=tools, given_plan=args.plan and args.plan.resolve())
+    try:
+        names = _selected(args.gates)
+        _fresh(context)
+    except ValueError as error:
+        parser.error(str(error))
     started = time.monotonic()
     results = run(context, names)
     seconds = time.monotonic() - started

@@ -1,8 +1,5 @@
-"""Where things are: the policies (this repository), the tree they judge (this repository or a copy), and
-the context every gate is handed.
-
-The gates judge a *root* shaped like the repository: infra/, dist/, Dockerfile, .github/ and
-api/service.json. `make policy` judges the checkout itself; the mutation tests hand it copies.
+"""Where things are: the policies (this repository), the *root* they judge (shaped like the repository:
+this checkout for `make policy`, copies for the mutation tests), and the context every gate is handed.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 from policies.model import Evaluation, Finding, GateError, GateResult
@@ -80,16 +79,10 @@ def run_hadolint(context: Context) -> GateResult:
     return result
 
 
-def _expected_inputs(github: Path) -> list[str]:
-    names = sorted(github.glob("workflows/*.y*ml"))
-    names += sorted(github.rglob("action.y*ml"))
-    names += [p for p in (github / "dependabot.yml", github / "dependabot.yaml") if p.is_file()]
-    return [p.relative_to(github.parent).as_posix() for p in names]
-
-
 def run_zizmor(context: Context) -> GateResult:
     github = context.root.github
-    expected = _expected_inputs(github)
+    inputs = [*github.glob("workflows/*.y*ml"), *github.rglob("action.y*ml"), *github.glob("dependabot.y*ml")]
+    expected = sorted(path.relative_to(github.parent).as_posix() for path in inputs)
     if not any(name.startswith(".github/workflows/") for name in expected):
         msg = f"no workflow in {context.root.relative(github)}/workflows"
         raise GateError(msg)

@@ -190,10 +190,8 @@ def run(context: Context) -> GateResult:
     try:
         stale = features.stale(context.root.service_card)
     except (OSError, ValueError) as error:
-        result.errors.append(
-            f"cannot read the service card {context.root.relative(context.root.service_card)}: {error}"
-        )
-        return result
+        msg = f"cannot read the service card {context.root.relative(context.root.service_card)}: {error}"
+        raise GateError(msg) from error
     result.errors += [
         f"policies/terraform/{name} is stale against the service card: run `make policy-features`"
         for name in stale
