@@ -1,5 +1,3 @@
-import sys
-
 from policies.cli import main
 
-sys.exit(main())
+raise SystemExit(main())

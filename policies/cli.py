@@ -19,15 +19,12 @@ from pathlib import Path
 from policies.gates import checkov, kubernetes_schema, plan, sarif_tools, terraform_compliance
 from policies.model import GateError, GateResult
 from policies.reports import details, summary, write_junit, write_sarif
-from policies.tools import Tools, parse_pins
+from policies.tools import Tools
 from policies.workspace import Context, Root
 
 Gate = Callable[[Context], GateResult]
 # In summary order. The plan gate feeds the one after it.
-PLAN_GATES: dict[str, Gate] = {
-    plan.NAME: plan.run,
-    terraform_compliance.NAME: terraform_compliance.run,
-}
+PLAN_GATES: dict[str, Gate] = {plan.NAME: plan.run, terraform_compliance.NAME: terraform_compliance.run}
 SOURCE_GATES: dict[str, Gate] = {
     checkov.NAME: checkov.run,
     kubernetes_schema.NAME: kubernetes_schema.run,
@@ -72,63 +69,56 @@ def run(context: Context, names: list[str]) -> list[GateResult]:
 
     # The plan takes longest: its chain runs beside the source gates, each in a thread of its own.
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = [pool.submit(gates, PLAN_GATES)]
-        futures += [pool.submit(gates, {name: gate}) for name, gate in SOURCE_GATES.items() if name in names]
-        for future in futures:
-            future.result()
+        list(pool.map(gates, [PLAN_GATES, *({name: gate} for name, gate in SOURCE_GATES.items())]))
     return [results[name] for name in names]
 
 
 MARKER = ".policy-reports"
 
 
-def _fresh(reports: Path) -> None:
+def _fresh(context: Context) -> None:
     """Empty the reports folder (and its scratch sibling); refuse a non-empty folder this did not make."""
+    reports = context.reports
     if reports.exists() and any(reports.iterdir()) and not (reports / MARKER).is_file():
         msg = f"--reports {reports} is not empty and holds no {MARKER}: refusing to empty it"
         raise ValueError(msg)
-    for folder in (reports, reports.with_name(f"{reports.name}.work")):
+    for folder in (reports, context.work):
         shutil.rmtree(folder, ignore_errors=True)
     reports.mkdir(parents=True)
     (reports / MARKER).write_text("written by `make policy`; emptied by the next run\n", encoding="utf-8")
+
+
+def _pin(value: str) -> tuple[str, str]:
+    package, _, version = value.partition("==")
+    if not package or not version:
+        msg = f"{value!r}: expected package==version"
+        raise argparse.ArgumentTypeError(msg)
+    return package, version
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--root", type=Path, default=Path(), help="the tree to judge (default: this checkout)"
-    )
+    parser.add_argument("--root", type=Path, default=Path(), help="the tree to judge (default: .)")
     parser.add_argument("--reports", type=Path, default=Path("build/policy"), help="JUnit and SARIF go here")
     parser.add_argument(
         "--gates", default="all", help=f"comma-separated, default all: {', '.join(ALL_GATES)}"
     )
-    parser.add_argument(
-        "--plan", type=Path, help="judge this plan JSON instead of planning the root's infra/"
-    )
+    parser.add_argument("--plan", type=Path, help="judge this plan JSON instead of planning infra/")
     parser.add_argument("--uv", type=Path, required=True, help="the uv that runs the pinned tools")
-    parser.add_argument("--pin", action="append", default=[], help="package==version of a tool (repeat)")
+    parser.add_argument("--pin", type=_pin, action="append", default=[], help="package==version of a tool")
     args = parser.parse_args(argv)
-    try:
-        names = _selected(args.gates)
-        pins = parse_pins(args.pin)
-    except ValueError as error:
-        parser.error(str(error))
-    root = Root(args.root.resolve())
+    root, reports = Root(args.root.resolve()), args.reports.resolve()
     if not root.path.is_dir():
         parser.error(f"--root {args.root} is not a directory")
-    reports = args.reports.resolve()
+    tools = Tools(uv=args.uv.resolve(), pins=dict(args.pin))
+    context = Context(root=root, reports=reports, tools=tools, given_plan=args.plan and args.plan.resolve())
     try:
-        _fresh(reports)
+        names = _selected(args.gates)
+        _fresh(context)
     except ValueError as error:
         parser.error(str(error))
-    context = Context(
-        root=root,
-        reports=reports,
-        tools=Tools(uv=args.uv.resolve(), pins=pins),
-        given_plan=args.plan.resolve() if args.plan else None,
-    )
     started = time.monotonic()
     results = run(context, names)
     seconds = time.monotonic() - started

@@ -15,9 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from api.service_card import load_service_card
+from api.service_card import SERVICE_CARD_PATH, load_service_card
 from policies.workspace import FEATURES_DIR
-from tools.common import REPO_ROOT, write_atomic
+from tools.common import write_atomic
 
 # Generated feature -> its template beside this module; {readiness} is the card's readiness path.
 TEMPLATES = {"load_balancer.feature": Path(__file__).with_name("load_balancer.feature.template")}
@@ -31,21 +31,13 @@ def render(card_path: Path) -> dict[str, str]:
     }
 
 
-def stale(card_path: Path, features_dir: Path = FEATURES_DIR) -> list[str]:
+def stale(card_path: Path) -> list[str]:
     """The generated features that differ from a fresh rendering (missing ones included)."""
     return [
         name
         for name, text in render(card_path).items()
-        if not (features_dir / name).is_file() or (features_dir / name).read_text(encoding="utf-8") != text
+        if not (FEATURES_DIR / name).is_file() or (FEATURES_DIR / name).read_text(encoding="utf-8") != text
     ]
-
-
-def write(card_path: Path, features_dir: Path = FEATURES_DIR) -> list[str]:
-    written = []
-    for name, text in render(card_path).items():
-        write_atomic(features_dir / name, text)
-        written.append(name)
-    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,14 +45,13 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a generated feature is stale")
-    args = parser.parse_args(argv)
-    card = REPO_ROOT / "api" / "service.json"
-    if args.check:
-        names = stale(card)
+    if parser.parse_args(argv).check:
+        names = stale(SERVICE_CARD_PATH)
         for name in names:
             sys.stderr.write(f"policies/terraform/{name} is stale: run `make policy-features`\n")
         return 1 if names else 0
-    for name in write(card):
+    for name, text in render(SERVICE_CARD_PATH).items():
+        write_atomic(FEATURES_DIR / name, text)
         sys.stdout.write(f"wrote policies/terraform/{name}\n")
     return 0
 

@@ -8,10 +8,8 @@ from pathlib import Path
 
 @dataclass(frozen=True, kw_only=True)
 class Finding:
-    """One failed rule on one thing. `path` is relative to the checked root, when the thing has a file."""
+    """One thing that failed its evaluation's rule; `path` is relative to the checked root, if it has one."""
 
-    rule: str
-    title: str
     message: str
     path: str | None = None
     line: int | None = None
@@ -42,8 +40,8 @@ class GateResult:
     native_sarif: list[Path] = field(default_factory=list)
 
     @property
-    def findings(self) -> list[Finding]:
-        return [finding for evaluation in self.evaluations for finding in evaluation.findings]
+    def findings(self) -> list[tuple[Evaluation, Finding]]:
+        return [(evaluation, finding) for evaluation in self.evaluations for finding in evaluation.findings]
 
     @property
     def failures(self) -> int:

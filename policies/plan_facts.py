@@ -1,17 +1,9 @@
 """What a plan cannot show: the values that are unknown until apply, and the decision each one gets.
 
-terraform-compliance judges the values a plan knows. A value that is only "known after apply" is absent
-from the plan's `after` (and terraform-compliance even fills some absent attributes with the address of a
-resource that references them), so no feature may be trusted with it. This module decides every unknown
-value a rule depends on, from the plan's own `after_unknown` and `configuration`:
-
-- POL_PLAN_002: IAM documents (identity, trust and resource policies) must be known at plan time, so
-  that the features can read them. One exception: the trust policy of a role made by
-  infra/modules/irsa_role, whose OIDC issuer exists only once the cluster does. Such roles are returned
-  as deferred; the terraform-compliance gate judges a plan of that module made with concrete inputs.
-- POL_PLAN_003: a KMS key attribute that is unknown is accepted only when the configuration sets it from
-  an aws_kms_key (directly, through module outputs or module inputs). A key created in the same plan is
-  unknown until apply; anything else unknown there is not allowed through.
+No feature may be trusted with a value that is only "known after apply", so this module decides every
+unknown value a rule depends on from the plan's own `after_unknown` and `configuration`: POL_PLAN_002
+(IAM documents known at plan time, IRSA trust deferred to a plan of its module) and POL_PLAN_003 (an
+unknown KMS key attribute is set from an aws_kms_key). policies/README.md says why each decision is so.
 """
 
 from __future__ import annotations
@@ -70,16 +62,12 @@ class PlanFacts:
     unknown_keys: list[str]  # "address.attribute <- source" for every accepted unknown key
 
 
-def _strip_index(part: str) -> str:
-    return _INDEX.sub("", part)
-
-
-def _module_calls(address: str | None) -> list[str]:
-    """module.eks.module.role["x"] -> ["eks", "role"]."""
-    if not address:
-        return []
-    parts = [_strip_index(part) for part in address.split(".")]
-    return [parts[i + 1] for i in range(0, len(parts) - 1, 2) if parts[i] == "module"]
+def split_address(address: str) -> tuple[list[str], list[str]]:
+    """module.eks.module.role["x"].aws_iam_role.this -> (["eks", "role"], ["aws_iam_role", "this"])."""
+    parts, calls = _INDEX.sub("", address).split("."), []
+    while len(parts) > 1 and parts[0] == "module":
+        calls, parts = [*calls, parts[1]], parts[2:]
+    return calls, parts
 
 
 def _module_config(configuration: Mapping[str, Any], calls: Sequence[str]) -> Mapping[str, Any] | None:
@@ -91,9 +79,9 @@ def _module_config(configuration: Mapping[str, Any], calls: Sequence[str]) -> Ma
     return module
 
 
-def module_source(configuration: Mapping[str, Any], calls: Sequence[str], infra_dir: str = "infra") -> str:
+def module_source(configuration: Mapping[str, Any], calls: Sequence[str]) -> str:
     """The directory of a module instance, relative to the judged root (infra/modules/...)."""
-    directory = infra_dir
+    directory = "infra"
     module = configuration.get("root_module", {})
     for call in calls:
         entry = module.get("module_calls", {}).get(call, {})
@@ -120,13 +108,8 @@ def _walk(node: object, path: Sequence[str | int]) -> object:
 def _resource_config(
     configuration: Mapping[str, Any], calls: Sequence[str], type_: str, name: str
 ) -> Mapping[str, Any] | None:
-    module = _module_config(configuration, calls)
-    if module is None:
-        return None
-    for resource in module.get("resources", []):
-        if resource.get("type") == type_ and resource.get("name") == name:
-            return resource
-    return None
+    resources = (_module_config(configuration, calls) or {}).get("resources", [])
+    return next((r for r in resources if r.get("type") == type_ and r.get("name") == name), None)
 
 
 def _sources(
@@ -138,7 +121,7 @@ def _sources(
         return {"?"}
     found: set[str] = set()
     for reference in references:
-        parts = [_strip_index(part) for part in reference.split(".")]
+        parts = _INDEX.sub("", reference).split(".")
         if parts[0] == "module":
             if len(parts) < 3:  # noqa: PLR2004 -- "module.x" names no output; its "module.x.out" sibling does
                 continue
@@ -171,64 +154,47 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
         if change.get("mode") == "managed" and change.get("change", {}).get("actions") != ["delete"]
     ]
     configuration = plan.get("configuration", {})
-    documents: list[Finding] = []
-    keys: list[Finding] = []
+    judged = dict.fromkeys(TITLES, 0)
+    failed: dict[str, list[Finding]] = {rule: [] for rule in TITLES}
     deferred: list[str] = []
     accepted_keys: list[str] = []
-    judged_documents = judged_keys = 0
+
     for change in changes:
         type_, address = change["type"], change["address"]
         after_unknown = change.get("change", {}).get("after_unknown", {})
-        calls = _module_calls(change.get("module_address"))
+        calls = split_address(address)[0]
         if type_ in IAM_DOCUMENTS:
-            judged_documents += 1
-            attribute = IAM_DOCUMENTS[type_]
-            if _walk(after_unknown, (attribute,)) is True:
-                source = module_source(configuration, calls)
-                if type_ == "aws_iam_role" and source == IRSA_MODULE:
-                    deferred.append(address)
-                else:
-                    documents.append(
-                        Finding(
-                            rule=DOCUMENTS_KNOWN,
-                            title=TITLES[DOCUMENTS_KNOWN],
-                            message=f"{address}.{attribute} is unknown until apply (declared in {source}): "
-                            "build it from values known at plan time (names, not resource attributes)",
-                        )
-                    )
+            judged[DOCUMENTS_KNOWN] += 1
+            attribute, source = IAM_DOCUMENTS[type_], module_source(configuration, calls)
+            unknown = _walk(after_unknown, (attribute,)) is True
+            if unknown and (type_, source) == ("aws_iam_role", IRSA_MODULE):
+                deferred.append(address)
+            elif unknown:
+                message = (
+                    f"{address}.{attribute} is unknown until apply (declared in {source}): "
+                    "build it from values known at plan time (names, not resource attributes)"
+                )
+                failed[DOCUMENTS_KNOWN].append(Finding(message=message))
         if type_ in KMS_KEY_ATTRIBUTES:
-            judged_keys += 1
+            judged[KEYS_FROM_KMS] += 1
             path = KMS_KEY_ATTRIBUTES[type_]
-            if _walk(after_unknown, path) is True:
-                attribute = ".".join(str(step) for step in path)
-                config = _resource_config(configuration, calls, type_, change["name"])
-                expression = _walk(config.get("expressions"), path) if config else None
-                refs = expression.get("references", []) if isinstance(expression, dict) else []
-                sources = _sources(configuration, calls, refs) if refs else {"the provider (not configured)"}
-                if sources and sources <= KMS_KEY_SOURCES:
-                    accepted_keys.append(f"{address}.{attribute} <- {', '.join(sorted(sources))}")
-                else:
-                    keys.append(
-                        Finding(
-                            rule=KEYS_FROM_KMS,
-                            title=TITLES[KEYS_FROM_KMS],
-                            message=f"{address}.{attribute} is unknown until apply and is not set from an "
-                            f"aws_kms_key (it comes from: {', '.join(sorted(sources)) or 'nothing'})",
-                        )
-                    )
-    return PlanFacts(
-        evaluations=[
-            Evaluation(
-                rule=DOCUMENTS_KNOWN,
-                title=TITLES[DOCUMENTS_KNOWN],
-                checked=judged_documents,
-                findings=tuple(documents),
-            ),
-            Evaluation(
-                rule=KEYS_FROM_KMS, title=TITLES[KEYS_FROM_KMS], checked=judged_keys, findings=tuple(keys)
-            ),
-        ],
-        resources=len(changes),
-        deferred_trust=deferred,
-        unknown_keys=accepted_keys,
-    )
+            if _walk(after_unknown, path) is not True:
+                continue
+            attribute = ".".join(str(step) for step in path)
+            config = _resource_config(configuration, calls, type_, change["name"])
+            expression = _walk(config.get("expressions"), path) if config else None
+            refs = expression.get("references", []) if isinstance(expression, dict) else []
+            sources = _sources(configuration, calls, refs) if refs else {"the provider (not configured)"}
+            if sources and sources <= KMS_KEY_SOURCES:
+                accepted_keys.append(f"{address}.{attribute} <- {', '.join(sorted(sources))}")
+            else:
+                message = (
+                    f"{address}.{attribute} is unknown until apply and is not set from an "
+                    f"aws_kms_key (it comes from: {', '.join(sorted(sources)) or 'nothing'})"
+                )
+                failed[KEYS_FROM_KMS].append(Finding(message=message))
+    evaluations = [
+        Evaluation(rule=rule, title=title, checked=judged[rule], findings=tuple(failed[rule]))
+        for rule, title in TITLES.items()
+    ]
+    return PlanFacts(evaluations, len(changes), deferred, accepted_keys)

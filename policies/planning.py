@@ -1,10 +1,7 @@
-"""Plans the policy gates judge, made by really planning Terraform against the AWS emulator on loopback.
-
-- The root plan: `tools.infra.offline_plan` (what `make infra-plan` runs) on the judged root's infra/, so
-  a copy of the repository is planned exactly as the repository is.
-- A configuration on its own (a module with example inputs, a test fixture): planned here with the
-  emulator and Terraform environment of tools.infra (aws_emulator.running, tfenv.terraform_env), in a
-  scratch copy, so nothing is written into the source tree.
+"""Plans the policy gates judge, made by really planning Terraform against the AWS emulator on loopback:
+the root's by `tools.infra.offline_plan` on the judged root's infra/ (what `make infra-plan` runs), so a
+copy of the repository is planned exactly as the repository is; a configuration on its own (a module
+with example inputs, a test fixture) here, in a scratch copy, so nothing is written into the source tree.
 """
 
 from __future__ import annotations
@@ -14,7 +11,6 @@ import os
 import shutil
 import sys
 import tempfile
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +23,30 @@ PLAN_TIMEOUT_SECONDS = 600
 REGION = "eu-west-1"
 
 
-def provider_env() -> dict[str, str]:
-    """Find the provider mirror once (tfenv searches the disk) and hand it to every plan this run makes."""
+def _run(command: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
+    """The command's output; a GateError naming `what` when it cannot run or fails."""
     try:
-        source = tfenv.provider_source()
-    except tfenv.TerraformEnvError as error:
-        raise GateError(str(error)) from error
-    if source.mirror is not None and not os.environ.get(tfenv.MIRROR_ENV):
-        return {tfenv.MIRROR_ENV: str(source.mirror)}
-    return {}
+        result = run(command, timeout=PLAN_TIMEOUT_SECONDS, cwd=cwd, env=env)
+    except CommandError as error:
+        msg = f"{what}: {error}"
+        raise GateError(msg) from error
+    if result.returncode != 0:
+        msg = f"{what} failed ({result.returncode}):\n{tail(result.stdout + result.stderr, 40)}"
+        raise GateError(msg)
+    return result.stdout
 
 
 def plan_root(root: Root, out: Path) -> dict[str, Any]:
     """`tools.infra.offline_plan` of the judged root's infra/; the plan JSON is written to `out`."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    # The provider mirror is found once (tfenv searches the disk) and handed to every plan of this run.
+    try:
+        mirror = tfenv.provider_source().mirror
+    except tfenv.TerraformEnvError as error:
+        raise GateError(str(error)) from error
+    env = (
+        {tfenv.MIRROR_ENV: str(mirror)} if mirror is not None and not os.environ.get(tfenv.MIRROR_ENV) else {}
+    )
     command = [
         sys.executable,
         "-m",
@@ -52,15 +58,7 @@ def plan_root(root: Root, out: Path) -> dict[str, Any]:
         "--bootstrap-out",
         str(out.with_name("bootstrap-plan.json")),
     ]
-    try:
-        result = run(command, timeout=PLAN_TIMEOUT_SECONDS, cwd=REPO_ROOT, env=provider_env())
-    except CommandError as error:
-        msg = f"terraform plan of {root.relative(root.infra)}: {error}"
-        raise GateError(msg) from error
-    if result.returncode != 0:
-        output = tail(result.stdout + result.stderr, 40)
-        msg = f"terraform plan of {root.relative(root.infra)} failed:\n{output}"
-        raise GateError(msg)
+    _run(command, REPO_ROOT, env, f"terraform plan of {root.relative(root.infra)}")
     return load_plan(out)
 
 
@@ -79,37 +77,16 @@ def load_plan(path: Path) -> dict[str, Any]:
     return plan
 
 
-def _terraform(args: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
-    try:
-        binary = tfenv.terraform_binary()
-    except tfenv.TerraformEnvError as error:
-        raise GateError(str(error)) from error
-    try:
-        result = run([binary, *args], timeout=PLAN_TIMEOUT_SECONDS, cwd=cwd, env=env)
-    except CommandError as error:
-        msg = f"{what}: {error}"
-        raise GateError(msg) from error
-    if result.returncode != 0:
-        output = tail(result.stdout + result.stderr, 40)
-        msg = f"{what}: terraform {args[0]} failed ({result.returncode}):\n{output}"
-        raise GateError(msg)
-    return result.stdout
-
-
 def plan_configs(configs: list[tuple[Path, dict[str, Any]]], workdir: Path) -> list[dict[str, Any]]:
     """Plan each (configuration directory, input variables) in a scratch copy against one emulator.
 
     A configuration without a provider block (a module) gets the default provider, in REGION."""
-    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="plan-", dir=workdir))
+    scratch = Path(tempfile.mkdtemp(prefix="plan-", dir=workdir.resolve()))
     plans: list[dict[str, Any]] = []
     try:
-        with ExitStack() as stack:
-            try:
-                aws = stack.enter_context(aws_emulator.running(scratch / "emulator", lifetime_seconds=600))
-            except aws_emulator.EmulatorError as error:
-                raise GateError(str(error)) from error
+        terraform = tfenv.terraform_binary()
+        with aws_emulator.running(scratch / "emulator", lifetime_seconds=600) as aws:
             for index, (config, variables) in enumerate(configs):
                 copy = scratch / f"config-{index}"
                 shutil.copytree(config, copy, ignore=shutil.ignore_patterns(".terraform", "tests", "*.md"))
@@ -118,11 +95,18 @@ def plan_configs(configs: list[tuple[Path, dict[str, Any]]], workdir: Path) -> l
                     data_dir=copy / ".terraform",
                     extra={**aws.env(), "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION},
                 )
-                what = f"plan of {config}"
                 lock = ["-lockfile=readonly"] if (copy / ".terraform.lock.hcl").is_file() else []
-                _terraform(["init", "-no-color", "-backend=false", *lock], copy, env, what)
-                _terraform(["plan", "-no-color", "-out=policy.tfplan"], copy, env, what)
-                plans.append(json.loads(_terraform(["show", "-json", "policy.tfplan"], copy, env, what)))
+                for args in (
+                    ["init", "-no-color", "-backend=false", *lock],
+                    ["plan", "-no-color", "-out=policy.tfplan"],
+                ):
+                    _run([terraform, *args], copy, env, f"plan of {config}: terraform {args[0]}")
+                show = ["show", "-json", "policy.tfplan"]
+                plans.append(
+                    json.loads(_run([terraform, *show], copy, env, f"plan of {config}: terraform show"))
+                )
+    except (tfenv.TerraformEnvError, aws_emulator.EmulatorError) as error:
+        raise GateError(str(error)) from error
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return plans

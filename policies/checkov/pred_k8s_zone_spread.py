@@ -1,46 +1,35 @@
 """CKV_PRED_K8S_3: a replicated workload spreads its pods across zones, and insists on it.
 
-Zero-downtime needs the replicas in more than one zone (ARCHITECTURE.md): a topologySpreadConstraint on
-topology.kubernetes.io/zone with whenUnsatisfiable: DoNotSchedule (ScheduleAnyway is only a wish), a
-maxSkew of 1, and a labelSelector that selects the workload's own pods (a selector that matches other
-pods spreads those instead).
+Zero-downtime needs the replicas in more than one zone: whenUnsatisfiable: DoNotSchedule (ScheduleAnyway
+is only a wish), a maxSkew of 1, and a labelSelector that selects the workload's own pods (a selector
+that matches other pods spreads those instead).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
-from pred_common import get_path, mapping
-
-ZONE = "topology.kubernetes.io/zone"
+from pred_common import K8sCheck, get_path, mapping
 
 
-class ReplicasSpreadAcrossZones(BaseK8Check):
-    def __init__(self) -> None:
-        super().__init__(
-            name="Replicated workload spreads across zones (DoNotSchedule, maxSkew 1, its own pods)",
-            id="CKV_PRED_K8S_3",
-            categories=[CheckCategories.KUBERNETES],
-            supported_entities=["Deployment", "StatefulSet"],
-        )
-
-    def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
+class ReplicasSpreadAcrossZones(K8sCheck):
+    def judge(self, conf: dict[str, Any]) -> bool:
         pod_labels = mapping(get_path(conf, "spec", "template", "metadata", "labels"))
-        constraints = get_path(conf, "spec", "template", "spec", "topologySpreadConstraints") or []
-        for constraint in constraints:
-            if not isinstance(constraint, dict) or constraint.get("topologyKey") != ZONE:
-                continue
+        for constraint in get_path(conf, "spec", "template", "spec", "topologySpreadConstraints") or []:
             selected = mapping(get_path(constraint, "labelSelector", "matchLabels"))
-            own_pods = bool(selected) and all(pod_labels.get(key) == value for key, value in selected.items())
             if (
-                constraint.get("whenUnsatisfiable") == "DoNotSchedule"
-                and constraint.get("maxSkew") == 1
-                and own_pods
+                get_path(constraint, "topologyKey") == "topology.kubernetes.io/zone"
+                and get_path(constraint, "whenUnsatisfiable") == "DoNotSchedule"
+                and get_path(constraint, "maxSkew") == 1
+                and bool(selected)
+                and all(pod_labels.get(key) == value for key, value in selected.items())
             ):
-                return CheckResult.PASSED
-        return CheckResult.FAILED
+                return True
+        return False
 
 
-check = ReplicasSpreadAcrossZones()
+check = ReplicasSpreadAcrossZones(
+    "CKV_PRED_K8S_3",
+    "Replicated workload spreads across zones (DoNotSchedule, maxSkew 1, its own pods)",
+    ["Deployment", "StatefulSet"],
+)

@@ -1,12 +1,7 @@
-"""The checkov gate: built-in and custom (policies/checkov) checks in one pinned checkov run.
-
-The Terraform source (infra/), the manifests (dist/), the Dockerfile and the workflows (.github/) are
-staged into one directory laid out as the repository, so every reported path is the repository's own.
-Built-in checks plus every custom check; the inline skips in infra/ and dist/ apply. This project's own
-Terraform rules are terraform-compliance's (policies/terraform), not checkov's.
-
-A parse error, a framework that scanned nothing, a custom check that failed to load or crashed (checkov
-then exits 2 without a report) fails the gate and names the cause.
+"""The checkov gate: built-in and custom (policies/checkov) checks in one pinned checkov run over infra/,
+dist/, the Dockerfile and .github/, staged as the repository is laid out so every reported path is the
+repository's own. A parse error, a framework that scanned nothing, a custom check that failed to load or
+crashed fails the gate and names the cause (policies/README.md).
 """
 
 from __future__ import annotations
@@ -21,7 +16,7 @@ from typing import Any
 import yaml
 
 from policies.model import Evaluation, Finding, GateError, GateResult
-from policies.workspace import CHECKOV_CHECKS_DIR, Context, Root, stage
+from policies.workspace import CHECKOV_CHECKS_DIR, Context, Root
 from tools.common import tail
 
 NAME = "checkov"
@@ -29,21 +24,33 @@ SOURCE_FRAMEWORKS = ("terraform", "kubernetes", "dockerfile", "github_actions")
 _CUSTOM_ID = re.compile(r'"(CKV_PRED_[A-Z0-9_]+)"')
 _CRASHED = re.compile(r"Failed to run check (\S+) on (\S+)")
 _NOT_LOADED = re.compile(r"Cannot load external check '([^']+)'")
+# Never copied into a scan: Terraform's working data, caches and bytecode.
+_NOT_SCANNED = shutil.ignore_patterns(
+    ".terraform", "*.tfstate", "*.tfstate.*", "__pycache__", ".mypy_cache", "*.pyc"
+)
 
 
 def custom_check_ids() -> list[str]:
-    ids: set[str] = set()
-    for module in CHECKOV_CHECKS_DIR.glob("*.py"):
-        ids.update(_CUSTOM_ID.findall(module.read_text(encoding="utf-8")))
-    return sorted(ids)
+    modules = CHECKOV_CHECKS_DIR.glob("*.py")
+    return sorted(
+        {found for module in modules for found in _CUSTOM_ID.findall(module.read_text(encoding="utf-8"))}
+    )
 
 
-def _reports(document: object) -> list[dict[str, Any]]:
-    reports = document if isinstance(document, list) else [document]
-    return [report for report in reports if isinstance(report, dict) and "check_type" in report]
+def _stage(root: Root, target: Path) -> Path:
+    """Copy what checkov scans into `target`, laid out as in the repository, so reported paths are the
+    repository's own (infra/main.tf, dist/prod/...) and nothing else (virtualenvs, build output) is read."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for directory in (root.infra, root.dist, root.github):
+        if directory.is_dir():
+            shutil.copytree(directory, target / directory.name, ignore=_NOT_SCANNED)
+    if root.dockerfile.is_file():
+        shutil.copy2(root.dockerfile, target / root.dockerfile.name)
+    return target
 
 
-def _checkov(context: Context, cwd: Path, out: Path, *args: str) -> list[dict[str, Any]]:
+def _checkov(context: Context, out: Path) -> list[dict[str, Any]]:
     if not (CHECKOV_CHECKS_DIR / "__init__.py").is_file():
         msg = (
             f"{CHECKOV_CHECKS_DIR}/__init__.py is missing: checkov silently loads no custom check without it"
@@ -51,22 +58,14 @@ def _checkov(context: Context, cwd: Path, out: Path, *args: str) -> list[dict[st
         raise GateError(msg)
     shutil.rmtree(out, ignore_errors=True)
     result = context.tools.run(
-        "checkov",
-        *args,
-        "--external-checks-dir",
-        str(CHECKOV_CHECKS_DIR),
-        "--skip-download",
-        "--output",
-        "json",
-        "--output",
-        "sarif",
-        "--output-file-path",
-        str(out),
-        cwd=cwd,
+        "checkov", "--directory", ".", "--framework", *SOURCE_FRAMEWORKS,
+        "--external-checks-dir", str(CHECKOV_CHECKS_DIR), "--skip-download",
+        "--output", "json", "--output", "sarif", "--output-file-path", str(out),
+        cwd=_stage(context.root, context.work / "checkov-scan"),
         # One process: with checkov's parallel runners a crashed check leaves the parent waiting forever;
         # in-process it exits 2 at once (and a run here is no slower).
         env={"LOG_LEVEL": "WARNING", "ANSI_COLORS_DISABLED": "1", "CHECKOV_PARALLELIZATION_TYPE": "none"},
-    )
+    )  # fmt: skip
     problems = [
         f"custom check {check} crashed on {where}" for check, where in _CRASHED.findall(result.stderr)
     ] + [f"custom check {name} could not be loaded" for name in _NOT_LOADED.findall(result.stderr)]
@@ -77,51 +76,45 @@ def _checkov(context: Context, cwd: Path, out: Path, *args: str) -> list[dict[st
         msg = f"checkov did not finish (exit {result.returncode}):\n{tail(result.stdout + result.stderr)}"
         raise GateError(msg)
     try:
-        return _reports(json.loads(report_file.read_text(encoding="utf-8")))
+        document = json.loads(report_file.read_text(encoding="utf-8"))
     except ValueError as error:
         msg = f"checkov's report is not JSON: {error}"
         raise GateError(msg) from error
+    # One report per framework: a list, or the report itself when only one framework read anything.
+    reports = document if isinstance(document, list) else [document]
+    return [report for report in reports if isinstance(report, dict) and "check_type" in report]
 
 
 def _evaluations(reports: list[dict[str, Any]]) -> tuple[list[Evaluation], dict[str, int], list[str]]:
     """Evaluations by check ID, checks evaluated per framework, and parse errors."""
     checked: dict[str, int] = {}
-    by_id: dict[str, dict[str, Any]] = defaultdict(lambda: {"title": "", "checked": 0, "findings": []})
+    titles: dict[str, str] = {}
+    counts: dict[str, int] = defaultdict(int)
+    failed: dict[str, list[Finding]] = defaultdict(list)
     parse_errors: list[str] = []
     for report in reports:
-        results = report.get("results", {})
-        framework = report["check_type"]
-        parse_errors += [f"{framework}: {path}" for path in results.get("parsing_errors", [])]
-        parse_errors += (
-            [f"{framework}: {report['summary']['parsing_errors']} files"]
-            if (report.get("summary", {}).get("parsing_errors") and not results.get("parsing_errors"))
-            else []
-        )
-        checked[framework] = len(results.get("passed_checks", [])) + len(results.get("failed_checks", []))
-        for outcome in ("passed_checks", "failed_checks"):
-            for check in results.get(outcome, []):
-                entry = by_id[check["check_id"]]
-                entry["title"] = check.get("check_name", "")
-                entry["checked"] += 1
-                if outcome == "failed_checks":
-                    path, line = (
-                        (check.get("file_path") or "").lstrip("/") or None,
-                        (check.get("file_line_range") or [None])[0],
-                    )
-                    entry["findings"].append(
-                        Finding(
-                            rule=check["check_id"],
-                            title=entry["title"],
-                            message=f"{check.get('resource')}: {entry['title']}",
-                            path=path,
-                            line=line,
-                        )
-                    )
+        results, framework = report.get("results", {}), report["check_type"]
+        # The paths that did not parse, or only their count when checkov lists none.
+        count = report.get("summary", {}).get("parsing_errors")
+        unparsed = results.get("parsing_errors") or ([f"{count} files"] if count else [])
+        parse_errors += [f"{framework}: {path}" for path in unparsed]
+        passed, failures = results.get("passed_checks", []), results.get("failed_checks", [])
+        checked[framework] = len(passed) + len(failures)
+        for check in [*passed, *failures]:
+            titles[check["check_id"]] = check.get("check_name", "")
+            counts[check["check_id"]] += 1
+        for check in failures:
+            rule = check["check_id"]
+            failed[rule].append(
+                Finding(
+                    message=f"{check.get('resource')}: {titles[rule]}",
+                    path=(check.get("file_path") or "").lstrip("/") or None,
+                    line=(check.get("file_line_range") or [None])[0],
+                )
+            )
     evaluations = [
-        Evaluation(
-            rule=rule, title=entry["title"], checked=entry["checked"], findings=tuple(entry["findings"])
-        )
-        for rule, entry in sorted(by_id.items())
+        Evaluation(rule=rule, title=titles[rule], checked=counts[rule], findings=tuple(failed[rule]))
+        for rule in sorted(counts)
     ]
     return evaluations, checked, parse_errors
 
@@ -144,10 +137,9 @@ def _unreadable_yaml(root: Root) -> list[str]:
 def run(context: Context) -> GateResult:
     result = GateResult(name=NAME)
     result.errors += _unreadable_yaml(context.root)
+    out = context.work / "checkov-out"
     try:
-        scan = stage(context.root, context.work / "checkov-scan")
-        out = context.work / "checkov-out"
-        reports = _checkov(context, scan, out, "--directory", ".", "--framework", *SOURCE_FRAMEWORKS)
+        reports = _checkov(context, out)
     except GateError as error:
         result.errors.append(str(error))
         return result
@@ -163,9 +155,8 @@ def run(context: Context) -> GateResult:
     idle = [check for check in custom_check_ids() if check not in evaluated]
     if idle:
         result.notes.append(f"custom checks with nothing of their kind to judge here: {', '.join(idle)}")
-    sarif = out / "results_sarif.sarif"
-    if sarif.is_file():
-        target = context.reports / "checkov.sarif"
-        shutil.copy2(sarif, target)
-        result.native_sarif.append(target)
+    if (out / "results_sarif.sarif").is_file():
+        result.native_sarif.append(
+            shutil.copy2(out / "results_sarif.sarif", context.reports / "checkov.sarif")
+        )
     return result

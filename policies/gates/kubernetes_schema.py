@@ -1,9 +1,6 @@
-"""The schema gate: every object in dist/ validated strictly, with the manifests' own validator.
-
-manifests_py.validation is what the manifests tests use: built-in kinds against kubernetes-validate's
-strict schemas for every bundled minor from 1.28 up, custom resources (TargetGroupBinding, Knative
-Service, Karpenter NodePool and EC2NodeClass) against the upstream CRD schemas the judged tree vendors in
-manifests_py/crd_schemas. A missing schema, a YAML error or an empty dist/ fails the gate.
+"""The schema gate: every object in dist/ validated strictly by manifests_py.validation (what the
+manifests tests use), against the CRD schemas the judged tree vendors in manifests_py/crd_schemas.
+A missing schema, a YAML error or an empty dist/ fails the gate.
 """
 
 from __future__ import annotations
@@ -19,7 +16,7 @@ from manifests_py.validation import (
     kubernetes_versions,
     validate_objects,
 )
-from policies.model import Evaluation, Finding, GateResult
+from policies.model import Evaluation, Finding, GateError, GateResult
 from policies.workspace import Context
 from tools.common import REPO_ROOT
 
@@ -38,11 +35,11 @@ def _documents(path: Path) -> list[dict[str, Any]]:
 
 
 def run(context: Context) -> GateResult:
-    result = GateResult(name=NAME, unit="objects")
     files = sorted(context.root.dist.rglob("*.yaml")) + sorted(context.root.dist.rglob("*.yml"))
     if not files:
-        result.errors.append(f"no manifest in {context.root.relative(context.root.dist)}/")
-        return result
+        msg = f"no manifest in {context.root.relative(context.root.dist)}/"
+        raise GateError(msg)
+    result = GateResult(name=NAME, unit="objects")
     versions = kubernetes_versions()
     schema_dir = context.root.path / CRD_SCHEMA_DIR.relative_to(REPO_ROOT)
     findings: list[Finding] = []
@@ -51,19 +48,14 @@ def run(context: Context) -> GateResult:
         relative = context.root.relative(path)
         try:
             documents = _documents(path)
+            problems = validate_objects(documents, versions=versions, schema_dir=schema_dir)
         except yaml.YAMLError as error:
             result.errors.append(f"{relative} is not readable YAML: {error}")
-            continue
-        try:
-            problems = validate_objects(documents, versions=versions, schema_dir=schema_dir)
         except CrdSchemaMissingError as error:
             result.errors.append(f"{relative}: {error}")
-            continue
-        checked += len(documents)
-        findings += [
-            Finding(rule=RULE, title=TITLE, message=str(problem), path=relative, line=None)
-            for problem in problems
-        ]
+        else:
+            checked += len(documents)
+            findings += [Finding(message=str(problem), path=relative) for problem in problems]
     result.checked = checked
     result.evaluations.append(Evaluation(rule=RULE, title=TITLE, checked=checked, findings=tuple(findings)))
     result.notes.append(f"{len(files)} files, Kubernetes {versions[0]} to {versions[-1]} and the CRD schemas")

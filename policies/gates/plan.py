@@ -18,30 +18,24 @@ NAME = "plan"
 
 
 def run(context: Context) -> GateResult:
-    result = GateResult(name=NAME, unit="resources")
-    try:
-        if context.given_plan is not None:
-            plan = load_plan(context.given_plan)
-            result.notes.append(f"judged the given plan {context.given_plan}")
-        else:
-            plan = plan_root(context.root, context.reports / "plan.json")
-            result.notes.append(f"planned {context.root.relative(context.root.infra)} against the emulator")
-    except GateError as error:
-        result.errors.append(str(error))
-        return result
+    if context.given_plan is not None:
+        plan, note = load_plan(context.given_plan), f"judged the given plan {context.given_plan}"
+    else:
+        plan = plan_root(context.root, context.reports / "plan.json")
+        note = f"planned {context.root.relative(context.root.infra)} against the emulator"
     facts = plan_facts.analyse(plan)
     if not facts.resources:
-        result.errors.append("the plan has no resource changes to judge")
-        return result
+        msg = "the plan has no resource changes to judge"
+        raise GateError(msg)
     # Every decision on a value the plan cannot show, for a reviewer (and the tests) to read.
     write_json(
         context.reports / "plan-decisions.json",
         {"deferred_irsa_trust": facts.deferred_trust, "unknown_keys_from_kms": facts.unknown_keys},
     )
-    context.plan = plan
-    context.deferred_trust = facts.deferred_trust
-    result.checked = facts.resources
-    result.evaluations.extend(facts.evaluations)
+    context.plan, context.deferred_trust = plan, facts.deferred_trust
+    result = GateResult(
+        name=NAME, unit="resources", checked=facts.resources, evaluations=facts.evaluations, notes=[note]
+    )
     if facts.deferred_trust:
         result.notes.append(
             f"{len(facts.deferred_trust)} IRSA trust policies unknown until the cluster exists: judged on a "

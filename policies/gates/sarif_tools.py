@@ -1,17 +1,14 @@
 """The gates whose tool writes SARIF itself: hadolint on the Dockerfile, zizmor on the workflows.
 
-- hadolint (HADOLINT_VERSION): a finding at warning level or above fails; DL1000 (the Dockerfile does
-  not parse) is an input the gate could not read.
-- zizmor (ZIZMOR_VERSION; `make workflows-check` runs this gate too): offline, strict
-  collection (a workflow that does not parse is an error), pedantic persona; every finding fails. Every
-  workflow must appear among the inputs zizmor reports as audited.
+A Dockerfile hadolint cannot parse (DL1000), a workflow zizmor cannot collect (--strict-collection) or
+did not report as audited is an input the gate could not read.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+from collections import defaultdict
 from typing import Any
 
 from policies.model import Evaluation, Finding, GateError, GateResult
@@ -20,11 +17,11 @@ from tools.common import tail, write_json
 
 HADOLINT = "hadolint"
 ZIZMOR = "zizmor"
-_FAILING_LEVELS = {"error", "warning"}
 _COMPLETED = re.compile(r"completed (\S+)")
 
 
-def _sarif(text: str, tool: str) -> dict[str, Any]:
+def _sarif(text: str, tool: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The tool's SARIF document and its results."""
     try:
         document = json.loads(text)
     except ValueError as error:
@@ -33,118 +30,80 @@ def _sarif(text: str, tool: str) -> dict[str, Any]:
     if not isinstance(document, dict) or not document.get("runs"):
         msg = f"{tool}'s SARIF has no run"
         raise GateError(msg)
-    return document
+    return document, [result for run in document["runs"] for result in run.get("results", [])]
 
 
-def _results(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return [result for run in document["runs"] for result in run.get("results", [])]
-
-
-def _location(result: dict[str, Any]) -> tuple[str | None, int | None]:
-    try:
-        physical = result["locations"][0]["physicalLocation"]
-    except (KeyError, IndexError):
-        return None, None
-    return physical.get("artifactLocation", {}).get("uri"), physical.get("region", {}).get("startLine")
-
-
-def _evaluations(results: list[dict[str, Any]], checked: int, failing: set[str] | None) -> list[Evaluation]:
-    by_rule: dict[str, list[Finding]] = {}
-    for result in results:
-        if failing is not None and result.get("level", "warning") not in failing:
-            continue
-        path, line = _location(result)
-        rule = str(result.get("ruleId", "?"))
-        by_rule.setdefault(rule, []).append(
+def _judged(
+    context: Context, result: GateResult, document: dict[str, Any], failed: list[dict[str, Any]]
+) -> GateResult:
+    """`result` with the SARIF results that fail it; the tool's own SARIF is the gate's report."""
+    by_rule: dict[str, list[Finding]] = defaultdict(list)
+    for item in failed:
+        rule = str(item.get("ruleId", "?"))
+        physical = (item.get("locations") or [{}])[0].get("physicalLocation", {})
+        by_rule[rule].append(
             Finding(
-                rule=rule, title=rule, message=result.get("message", {}).get("text", ""), path=path, line=line
+                message=item.get("message", {}).get("text", ""),
+                path=physical.get("artifactLocation", {}).get("uri"),
+                line=physical.get("region", {}).get("startLine"),
             )
         )
-    return [
-        Evaluation(rule=rule, title=rule, checked=checked, findings=tuple(findings))
+    result.native_sarif.append(write_json(context.reports / f"{result.name}.sarif", document))
+    result.evaluations = [
+        Evaluation(rule=rule, title=rule, checked=result.checked, findings=tuple(findings))
         for rule, findings in sorted(by_rule.items())
     ]
+    return result
 
 
 def run_hadolint(context: Context) -> GateResult:
-    result = GateResult(name=HADOLINT, unit="Dockerfile")
     dockerfile = context.root.dockerfile
     if not dockerfile.is_file():
-        result.errors.append(f"{context.root.relative(dockerfile)} does not exist")
-        return result
-    try:
-        run = context.tools.run(
-            "hadolint", "--no-color", "--failure-threshold", "warning", "--format", "sarif", dockerfile.name,
-            cwd=dockerfile.parent,
-        )  # fmt: skip
-        document = _sarif(run.stdout, "hadolint")
-    except GateError as error:
-        result.errors.append(str(error))
-        return result
-    results = _results(document)
-    unparsed = [r for r in results if r.get("ruleId") == "DL1000"]
+        msg = f"{context.root.relative(dockerfile)} does not exist"
+        raise GateError(msg)
+    run = context.tools.run(
+        "hadolint", "--no-color", "--failure-threshold", "warning", "--format", "sarif", dockerfile.name,
+        cwd=dockerfile.parent,
+    )  # fmt: skip
+    document, results = _sarif(run.stdout, "hadolint")
+    unparsed = [item for item in results if item.get("ruleId") == "DL1000"]
     if unparsed:
-        result.errors.append(f"hadolint could not parse the Dockerfile: {unparsed[0]['message']['text']}")
-        return result
-    result.checked = 1
-    result.evaluations = _evaluations(results, 1, _FAILING_LEVELS)
+        msg = f"hadolint could not parse the Dockerfile: {unparsed[0]['message']['text']}"
+        raise GateError(msg)
+    failed = [item for item in results if item.get("level", "warning") in {"error", "warning"}]
+    result = _judged(context, GateResult(name=HADOLINT, unit="Dockerfile", checked=1), document, failed)
     if run.returncode != 0 and not result.findings:
         result.errors.append(
             f"hadolint failed (exit {run.returncode}) without a finding:\n{tail(run.stderr)}"
         )
-    _write(context, "hadolint.sarif", document, result)
     return result
-
-
-def _expected_inputs(github: Path) -> list[str]:
-    names = sorted(github.glob("workflows/*.y*ml"))
-    names += sorted(github.rglob("action.y*ml"))
-    names += [p for p in (github / "dependabot.yml", github / "dependabot.yaml") if p.is_file()]
-    return [p.relative_to(github.parent).as_posix() for p in names]
 
 
 def run_zizmor(context: Context) -> GateResult:
-    result = GateResult(name=ZIZMOR, unit="inputs")
     github = context.root.github
-    expected = _expected_inputs(github)
+    inputs = [*github.glob("workflows/*.y*ml"), *github.rglob("action.y*ml"), *github.glob("dependabot.y*ml")]
+    expected = sorted(path.relative_to(github.parent).as_posix() for path in inputs)
     if not any(name.startswith(".github/workflows/") for name in expected):
-        result.errors.append(f"no workflow in {context.root.relative(github)}/workflows")
-        return result
-    try:
-        run = context.tools.run(
-            "zizmor", "--offline", "--strict-collection", "--no-progress", "--persona=pedantic",
-            "--format", "sarif", github.name, cwd=github.parent,
-        )  # fmt: skip
-    except GateError as error:
-        result.errors.append(str(error))
-        return result
+        msg = f"no workflow in {context.root.relative(github)}/workflows"
+        raise GateError(msg)
+    run = context.tools.run(
+        "zizmor", "--offline", "--strict-collection", "--no-progress", "--persona=pedantic",
+        "--format", "sarif", github.name, cwd=github.parent,
+    )  # fmt: skip
     # 0: clean; 10 to 14: findings, by their highest severity; anything else: zizmor itself failed.
     if run.returncode not in {0, 10, 11, 12, 13, 14}:
-        result.errors.append(f"zizmor failed (exit {run.returncode}):\n{tail(run.stdout + run.stderr)}")
-        return result
-    try:
-        document = _sarif(run.stdout, "zizmor")
-    except GateError as error:
-        result.errors.append(str(error))
-        return result
+        msg = f"zizmor failed (exit {run.returncode}):\n{tail(run.stdout + run.stderr)}"
+        raise GateError(msg)
+    document, results = _sarif(run.stdout, "zizmor")
+    # zizmor names files relative to the directory it was given; code scanning needs repository paths.
+    for location in (location for item in results for location in item.get("locations", [])):
+        artifact = location.get("physicalLocation", {}).get("artifactLocation", {})
+        uri = artifact.get("uri")
+        if isinstance(uri, str) and not uri.startswith(f"{github.name}/"):
+            artifact["uri"] = f"{github.name}/{uri}"
     audited = set(_COMPLETED.findall(run.stderr))
+    result = _judged(context, GateResult(name=ZIZMOR, unit="inputs", checked=len(audited)), document, results)
     missing = [name for name in expected if name not in audited]
     if missing:
         result.errors.append(f"zizmor did not audit {', '.join(missing)}")
-    # zizmor names files relative to the directory it was given; code scanning needs repository paths.
-    for item in _results(document):
-        for location in item.get("locations", []):
-            artifact = location.get("physicalLocation", {}).get("artifactLocation", {})
-            uri = artifact.get("uri")
-            if isinstance(uri, str) and not uri.startswith(f"{github.name}/"):
-                artifact["uri"] = f"{github.name}/{uri}"
-    result.checked = len(audited)
-    result.evaluations = _evaluations(_results(document), len(audited), None)
-    _write(context, "zizmor.sarif", document, result)
     return result
-
-
-def _write(context: Context, name: str, document: dict[str, Any], result: GateResult) -> None:
-    target = context.reports / name
-    write_json(target, document)
-    result.native_sarif.append(target)

@@ -1,12 +1,9 @@
 """The terraform-compliance gate: policies/terraform/*.feature on the plan, scenario by scenario.
 
-Runs the pinned terraform-compliance (TERRAFORM_COMPLIANCE_VERSION) on a one-line copy of the plan (CI's
-plan job runs this gate too, through `make plan-compliance`) and reads radish's cucumber JSON for each
-scenario's outcome and the console for each failure's message.
-
-IRSA trust policies are unknown in the root plan (the plan gate defers them here): the web-identity
-feature then also runs on a plan of infra/modules/irsa_role made with a concrete issuer and the service
-card's namespace and service account, so the module's trust template is judged by the same scenarios.
+Reads radish's cucumber JSON for each scenario's outcome and the console for each failure's message
+(the JSON does not carry it). IRSA trust policies the plan gate deferred are judged by the web-identity
+feature on a plan of infra/modules/irsa_role made with a concrete issuer and the service card's namespace
+and service account.
 """
 
 from __future__ import annotations
@@ -17,11 +14,12 @@ import shutil
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from api.service_card import load_service_card
-from policies import features, locate, plan_facts
+from policies import features, plan_facts
 from policies.model import Evaluation, Finding, GateError, GateResult
 from policies.planning import plan_configs
 from policies.workspace import FEATURES_DIR, Context
@@ -36,6 +34,11 @@ _ROW_SUFFIX = re.compile(r"^(.*) - row (\d+)$")
 _MESSAGE_LIMIT = 600
 # terraform-compliance repeats some failures with an empty address ("... property of ."): noise.
 _LEGACY_DUPLICATE = re.compile(r" of \.$")
+# The resource a failure message names, and the Terraform blocks that declare resources.
+_ADDRESS = re.compile(
+    r"((?:module\.[A-Za-z0-9_-]+(?:\[[^\]\s]*\])?\.)*(?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)"
+)
+_DECLARATION = re.compile(r'^\s*(resource|data)\s+"([^"]+)"\s+"([^"]+)"')
 # Example inputs for planning infra/modules/irsa_role on its own: an issuer of the shape EKS gives.
 _IRSA_ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 _IRSA_ACCOUNT = "123456789012"
@@ -43,21 +46,9 @@ _IRSA_ACCOUNT = "123456789012"
 
 @dataclass
 class _Scenario:
-    name: str
     outline: bool
-    line: int = 0
     rows: list[str] = field(default_factory=list)
     failures: dict[int | None, list[str]] = field(default_factory=lambda: defaultdict(list))
-
-
-def _scenario_lines(features_dir: Path) -> dict[str, tuple[str, int]]:
-    lines: dict[str, tuple[str, int]] = {}
-    for feature in sorted(features_dir.glob("*.feature")):
-        for number, text in enumerate(feature.read_text(encoding="utf-8").splitlines(), start=1):
-            match = _SCENARIO.match(text)
-            if match:
-                lines[match.group(2)] = (f"policies/terraform/{feature.name}", number)
-    return lines
 
 
 def _console(text: str) -> dict[str, _Scenario]:
@@ -69,37 +60,27 @@ def _console(text: str) -> dict[str, _Scenario]:
     for raw in text.splitlines():
         scenario = _SCENARIO.match(raw)
         if scenario:
-            if current is not None and pending:
+            if current is not None:
                 current.failures[None].extend(pending)
-            pending = []
-            current = scenarios.setdefault(
-                scenario.group(2), _Scenario(scenario.group(2), bool(scenario.group(1)))
-            )
-            seen_header = False
-            continue
-        if current is None:
-            continue
-        failure = _FAILURE.match(raw)
-        if failure and not _LEGACY_DUPLICATE.search(failure.group(1)):
-            pending.append(failure.group(1)[:_MESSAGE_LIMIT])
-            continue
-        row = _ROW.match(raw)
-        if row and current.outline:
-            if not seen_header:
-                seen_header = True
-                continue
-            current.rows.append(", ".join(cell.strip() for cell in row.group(1).split("|")))
-            current.failures[len(current.rows) - 1].extend(pending)
-            pending = []
-    if current is not None and pending:
+            pending, seen_header = [], False
+            current = scenarios.setdefault(scenario.group(2), _Scenario(bool(scenario.group(1))))
+        elif current is not None and (failure := _FAILURE.match(raw)):
+            if not _LEGACY_DUPLICATE.search(failure.group(1)):
+                pending.append(failure.group(1)[:_MESSAGE_LIMIT])
+        elif current is not None and current.outline and (row := _ROW.match(raw)):
+            if seen_header:
+                current.rows.append(", ".join(cell.strip() for cell in row.group(1).split("|")))
+                current.failures[len(current.rows) - 1].extend(pending)
+                pending = []
+            seen_header = True
+    if current is not None:
         current.failures[None].extend(pending)
     return scenarios
 
 
-def _cases(report: Path) -> list[tuple[str, str]]:
-    """(scenario name, outcome) from radish's cucumber JSON; outcome is passed, failed or skipped.
-
-    (radish's JUnit writer crashes on a feature whose scenarios were all skipped; this report does not.)"""
+def _cases(report: Path) -> list[tuple[str, str, tuple[str, int]]]:
+    """(scenario name, outcome, feature file and line) from radish's cucumber JSON; outcome is passed,
+    failed or skipped. (radish's JUnit writer crashes on a feature whose scenarios were all skipped.)"""
     try:
         document = json.loads(report.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -107,17 +88,41 @@ def _cases(report: Path) -> list[tuple[str, str]]:
         raise GateError(msg) from error
     cases = []
     for feature in document:
+        where = f"policies/terraform/{Path(str(feature.get('uri'))).name}"
         for element in feature.get("elements", []):
             statuses = {step.get("result", {}).get("status") for step in element.get("steps", [])}
             outcome = "failed" if "failed" in statuses else "skipped" if statuses - {"passed"} else "passed"
-            cases.append((str(element.get("name", "?")), outcome))
+            cases.append((str(element.get("name", "?")), outcome, (where, element.get("line"))))
     return cases
+
+
+@cache
+def _declarations(directory: Path) -> dict[tuple[str, str], tuple[Path, int]]:
+    found: dict[tuple[str, str], tuple[Path, int]] = {}
+    for tf in sorted(directory.glob("*.tf")):
+        for number, line in enumerate(tf.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+            if match := _DECLARATION.match(line):
+                kind, type_, name = match.groups()
+                found[(type_ if kind == "resource" else f"data.{type_}", name)] = (tf, number)
+    return found
+
+
+def _declaration(context: Context, message: str) -> tuple[str, int] | None:
+    """(path relative to the root, line) of the block declaring the resource a message names, or None."""
+    match = _ADDRESS.search(message)
+    if not match or context.plan is None:
+        return None
+    calls, rest = plan_facts.split_address(match.group(1))
+    key = (f"data.{rest[1]}", rest[2]) if rest[0] == "data" else (rest[0], rest[1])
+    directory = context.root.path / plan_facts.module_source(context.plan.get("configuration", {}), calls)
+    found = _declarations(directory.resolve()).get(key)
+    return (context.root.relative(found[0]), found[1]) if found else None
 
 
 def _run(
     context: Context, plan: dict[str, Any], features_dir: Path, label: str, module: str | None = None
-) -> tuple[list[Evaluation], int, int]:
-    """(evaluations, scenarios run, scenarios skipped) of one terraform-compliance run; a plan of `module`
+) -> tuple[list[Evaluation], int]:
+    """(evaluations of the scenarios run, count skipped) of one terraform-compliance run; a plan of `module`
     on its own has its findings named and placed on that module."""
     work = context.work / f"terraform-compliance-{label}"
     # terraform-compliance reads a plan's first line only and rewrites its input file: it gets a one-line
@@ -126,25 +131,18 @@ def _run(
     report = work / "radish-cucumber.json"
     report.unlink(missing_ok=True)
     result = context.tools.run(
-        "terraform-compliance",
-        "--planfile",
-        str(compact),
-        "--features",
-        str(features_dir),
-        f"--cucumber-json={report}",
-        cwd=work,
-        env={"NO_COLOR": "1", "TERM": "dumb"},
-    )
+        "terraform-compliance", "--planfile", str(compact), "--features", str(features_dir),
+        f"--cucumber-json={report}", cwd=work, env={"NO_COLOR": "1", "TERM": "dumb"},
+    )  # fmt: skip
     write_atomic(context.reports / f"terraform-compliance-{label}.txt", result.stdout + result.stderr)
     if result.returncode not in {0, 1} or not report.is_file():
         output = tail(result.stdout + result.stderr)
         msg = f"terraform-compliance did not finish ({label}, exit {result.returncode}):\n{output}"
         raise GateError(msg)
     console = _console(result.stdout)
-    lines = _scenario_lines(features_dir)
     evaluations: list[Evaluation] = []
-    ran = skipped = 0
-    for name, outcome in _cases(report):
+    skipped = 0
+    for name, outcome, written in _cases(report):
         row_match = _ROW_SUFFIX.match(name)
         scenario_name, row = (row_match.group(1), int(row_match.group(2))) if row_match else (name, None)
         scenario = console.get(scenario_name)
@@ -155,51 +153,36 @@ def _run(
         if outcome == "skipped":
             skipped += 1
             continue
-        ran += 1
-        findings: tuple[Finding, ...] = ()
+        findings = []
         if outcome == "failed":
             messages = (scenario.failures.get(row) if scenario else None) or ["failed (see the report)"]
-            where = (f"{module}/main.tf", None) if module else lines.get(scenario_name, (None, None))
-            findings = tuple(
-                _finding(context, title, message, where, locate_address=not module)
-                for message in dict.fromkeys(messages)
-            )
-        evaluations.append(Evaluation(rule=title, title=title, checked=1, findings=findings))
-    return evaluations, ran, skipped
+            for message in dict.fromkeys(messages):
+                # Placed on the declaration of the resource the message names, else on the scenario.
+                where = (f"{module}/main.tf", None) if module else None
+                path, line = where or _declaration(context, message) or written
+                findings.append(Finding(message=message, path=path, line=line))
+        evaluations.append(Evaluation(rule=title, title=title, checked=1, findings=tuple(findings)))
+    return evaluations, skipped
 
 
-def _finding(
-    context: Context, title: str, message: str, where: tuple[str | None, int | None], *, locate_address: bool
-) -> Finding:
-    """Placed on the declaration of the resource the message names in the root plan, else `where`."""
-    address = locate.first_address(message) if locate_address else None
-    declared = locate.declaration(context.root, context.plan or {}, address) if address else None
-    path, line = declared or where
-    return Finding(rule=title, title=title, message=message, path=path, line=line)
-
-
-def _irsa_module_plan(context: Context) -> dict[str, Any]:
+def _module_run(context: Context) -> tuple[list[Evaluation], int]:
+    """The web-identity feature on a plan of the IRSA module, findings placed on the module's file."""
     card = load_service_card(context.root.service_card)
-    module = context.root.path / plan_facts.IRSA_MODULE
-    inputs: dict[str, Any] = {
+    inputs = {
         "name": "policy-gate-irsa-example",
         "oidc_provider_arn": f"arn:aws:iam::{_IRSA_ACCOUNT}:oidc-provider/{_IRSA_ISSUER}",
         "oidc_issuer": _IRSA_ISSUER,
         "namespace": card.namespace,
         "service_account": card.service_account,
     }
+    module = context.root.path / plan_facts.IRSA_MODULE
     (plan,) = plan_configs([(module, inputs)], context.work / "module-plans")
     write_json(context.reports / "irsa-role-module-plan.json", plan)
-    return plan
-
-
-def _module_run(context: Context) -> tuple[list[Evaluation], int, int]:
-    """The web-identity feature on a plan of the IRSA module, findings placed on the module's file."""
-    module_features = context.work / "web-identity-features"
-    shutil.rmtree(module_features, ignore_errors=True)
-    module_features.mkdir(parents=True)
-    shutil.copy2(FEATURES_DIR / WEB_IDENTITY_FEATURE, module_features / WEB_IDENTITY_FEATURE)
-    return _run(context, _irsa_module_plan(context), module_features, "irsa-module", plan_facts.IRSA_MODULE)
+    features_dir = context.work / "web-identity-features"
+    shutil.rmtree(features_dir, ignore_errors=True)
+    features_dir.mkdir(parents=True)
+    shutil.copy2(FEATURES_DIR / WEB_IDENTITY_FEATURE, features_dir / WEB_IDENTITY_FEATURE)
+    return _run(context, plan, features_dir, "irsa-module", plan_facts.IRSA_MODULE)
 
 
 def run(context: Context) -> GateResult:
@@ -207,10 +190,8 @@ def run(context: Context) -> GateResult:
     try:
         stale = features.stale(context.root.service_card)
     except (OSError, ValueError) as error:
-        result.errors.append(
-            f"cannot read the service card {context.root.relative(context.root.service_card)}: {error}"
-        )
-        return result
+        msg = f"cannot read the service card {context.root.relative(context.root.service_card)}: {error}"
+        raise GateError(msg) from error
     result.errors += [
         f"policies/terraform/{name} is stale against the service card: run `make policy-features`"
         for name in stale
@@ -218,7 +199,7 @@ def run(context: Context) -> GateResult:
     if context.plan is None:
         result.errors.append("no plan to judge: the plan gate did not produce one")
         return result
-    runs: list[Future[tuple[list[Evaluation], int, int]]] = []
+    runs: list[Future[tuple[list[Evaluation], int]]] = []
     # The module plan (about 10 s) is made while terraform-compliance reads the root plan.
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs.append(pool.submit(_run, context, context.plan, FEATURES_DIR, "root"))
@@ -231,12 +212,12 @@ def run(context: Context) -> GateResult:
     skipped_total = 0
     for future in runs:
         try:
-            evaluations, ran, skipped = future.result()
+            evaluations, skipped = future.result()
         except GateError as error:
             result.errors.append(str(error))
             continue
         result.evaluations.extend(evaluations)
-        result.checked += ran
+        result.checked += len(evaluations)
         skipped_total += skipped
     if skipped_total:
         result.notes.append(
