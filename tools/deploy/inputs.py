@@ -47,12 +47,8 @@ _ECR_REPOSITORY_URL = re.compile(
 _ROLE_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::(?P<account>[0-9]{12}):role/[\w+=,.@/-]{1,512}")
 
 
-class InputError(Exception):
+class InputError(ConfigError):
     """Inputs that must not be deployed; ``problems`` names each one."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True, kw_only=True)

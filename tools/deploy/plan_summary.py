@@ -40,12 +40,7 @@ _ACTIONS = {
     ("forget",): "forget",
 }
 _ORDER = ("destroy", "replace", "create", "update", "forget", "read")
-_VERDICTS = {
-    "success": "passed",
-    "failure": "FAILED",
-    "skipped": "did not run",
-    "cancelled": "cancelled",
-}
+_VERDICTS = {"success": "passed", "failure": "FAILED", "skipped": "did not run", "cancelled": "cancelled"}
 
 
 class PlanError(ValueError):
@@ -127,27 +122,14 @@ def _gh(arguments: Sequence[str], *, stdin: str | None = None) -> str:
 
 def post_comment(repository: str, pull_request: int, body: str) -> str:
     """Edit this summary's earlier comment on the pull request, or create it; returns what was done."""
-    found = _gh(
-        [
-            "api",
-            "--paginate",
-            f"repos/{repository}/issues/{pull_request}/comments",
-            "--jq",
-            f'.[] | select(.body | startswith("{MARKER}")) | .id',
-        ]
-    ).split()
-    payload = json.dumps({"body": body})
-    if found:
-        _gh(
-            ["api", "--method", "PATCH", f"repos/{repository}/issues/comments/{found[0]}", "--input", "-"],
-            stdin=payload,
-        )
-        return f"updated comment {found[0]} on #{pull_request}"
-    _gh(
-        ["api", "--method", "POST", f"repos/{repository}/issues/{pull_request}/comments", "--input", "-"],
-        stdin=payload,
+    comments = f"repos/{repository}/issues/{pull_request}/comments"
+    mine = f'.[] | select(.body | startswith("{MARKER}")) | .id'
+    found = _gh(["api", "--paginate", comments, "--jq", mine]).split()
+    method, target = (
+        ("PATCH", f"repos/{repository}/issues/comments/{found[0]}") if found else ("POST", comments)
     )
-    return f"commented on #{pull_request}"
+    _gh(["api", "--method", method, target, "--input", "-"], stdin=json.dumps({"body": body}))
+    return f"updated comment {found[0]} on #{pull_request}" if found else f"commented on #{pull_request}"
 
 
 def _parser() -> argparse.ArgumentParser:
