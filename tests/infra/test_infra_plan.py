@@ -323,7 +323,7 @@ def test_a_failing_plan_names_the_problem_and_writes_no_plan_json(terraform, tmp
     )
     out = tmp_path / "plan.json"
     with pytest.raises(
-        offline_plan.PlanFailedError, match=r"(?s)root plan: .*account_id must be 12 digits"
+        tfenv.TerraformEnvError, match=r"(?s)root plan: .*account_id must be 12 digits"
     ) as failure:
         offline_plan.offline_plan(out, tmp_path / "bootstrap-plan.json", copy / "infra")
     kept = re.search(r"working files kept in (\S+)\)", str(failure.value))

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]
 
-from tools.deploy.shell import COMMAND_TIMEOUT_SECONDS, DeployError, Shell
-
-__all__ = ["Cluster", "Manifests", "Workload", "read_manifests"]
+from tools.deploy import DeployError, sh
 
 
 @dataclass(frozen=True)
@@ -67,67 +65,48 @@ def read_manifests(folder: Path) -> Manifests:
 
 
 class Cluster:
-    def __init__(self, shell: Shell, kubeconfig: Path, rollout_timeout: int) -> None:
-        self.shell = shell
+    def __init__(self, kubeconfig: Path, rollout_timeout: int) -> None:
         self.env = {"KUBECONFIG": str(kubeconfig)}
         self.rollout_timeout = rollout_timeout
 
     def kubectl(
-        self, *arguments: str, timeout: int = COMMAND_TIMEOUT_SECONDS
+        self, verb: str, workload: Workload, *arguments: str, what: str | None = None, timeout: int = 300
     ) -> subprocess.CompletedProcess[str]:
-        return self.shell.run(["kubectl", *arguments], extra_env=self.env, timeout=timeout)
+        command = ["kubectl", *verb.split(), f"deployment/{workload.name}", "--namespace", workload.namespace]
+        return sh([*command, *arguments], what=what, env=self.env, timeout=timeout)
 
     def revision(self, workload: Workload) -> str | None:
-        result = self.kubectl(
-            "get",
-            f"deployment/{workload.name}",
-            "--namespace",
-            workload.namespace,
-            "--ignore-not-found",
-            "--output",
-            r"jsonpath={.metadata.annotations.deployment\.kubernetes\.io/revision}",
+        jsonpath = r"jsonpath={.metadata.annotations.deployment\.kubernetes\.io/revision}"
+        what = f"reading the revision of {workload}"
+        return (
+            self.kubectl(
+                "get", workload, "--ignore-not-found", "--output", jsonpath, what=what
+            ).stdout.strip()
+            or None
         )
-        if result.returncode != 0:
-            msg = f"reading the revision of {workload} failed:\n{result.stderr.strip()}"
-            raise DeployError(msg)
-        return result.stdout.strip() or None
 
-    def apply(self, manifests: Manifests) -> None:
-        arguments = ["apply", "--namespace", manifests.namespace]
-        for path in manifests.files:
-            arguments += ["--filename", str(path)]
-        result = self.kubectl(*arguments)
-        sys.stdout.write(result.stdout)
-        if result.returncode != 0:
-            msg = f"kubectl apply failed (exit {result.returncode}):\n{result.stderr.strip()}"
-            raise DeployError(msg)
+    def roll_out(self, manifests: Manifests) -> None:
+        """Apply the manifests and wait for each rollout; DeployError when either fails."""
+        files = [argument for path in manifests.files for argument in ("--filename", str(path))]
+        command = ["kubectl", "apply", "--namespace", manifests.namespace, *files]
+        sh(command, what="kubectl apply", env=self.env, show=True)
+        for workload in manifests.workloads:
+            if not self.wait(workload):
+                msg = f"the rollout of {workload} failed or did not finish within {self.rollout_timeout} s"
+                raise DeployError(msg)
 
     def wait(self, workload: Workload) -> bool:
-        result = self.kubectl(
-            "rollout",
-            "status",
-            f"deployment/{workload.name}",
-            "--namespace",
-            workload.namespace,
-            f"--timeout={self.rollout_timeout}s",
-            timeout=self.rollout_timeout + 60,
-        )
-        sys.stdout.write(result.stdout)
-        sys.stderr.write(result.stderr)
-        return result.returncode == 0
+        timeout = f"--timeout={self.rollout_timeout}s"
+        status = self.kubectl("rollout status", workload, timeout, timeout=self.rollout_timeout + 60)
+        sys.stdout.write(status.stdout)
+        sys.stderr.write(status.stderr)
+        return status.returncode == 0
 
     def roll_back(self, workload: Workload, revision: str | None) -> str:
         """Return ``workload`` to ``revision`` and wait; a sentence saying how that went."""
         if revision is None:
             return f"{workload} has no earlier revision to return to (first deploy); left for inspection"
-        undone = self.kubectl(
-            "rollout",
-            "undo",
-            f"deployment/{workload.name}",
-            "--namespace",
-            workload.namespace,
-            f"--to-revision={revision}",
-        )
+        undone = self.kubectl("rollout undo", workload, f"--to-revision={revision}")
         sys.stdout.write(undone.stdout)
         if undone.returncode != 0:
             return (

@@ -7,43 +7,36 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from tools.deploy import DeployError, say, sh
 from tools.deploy.inputs import Target
-from tools.deploy.shell import DeployError, Shell, say
-
-__all__ = ["BLOCKING_SEVERITIES", "Registry", "judge_scan"]
 
 # Findings at these severities stop a deploy.
 BLOCKING_SEVERITIES = ("CRITICAL", "HIGH")
-
 # `aws ecr wait image-scan-complete` polls every 5 s, 60 times.
 _SCAN_WAIT_TIMEOUT_SECONDS = 420
-
 _SHOWN_FINDINGS = 20
-
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 class Registry:
-    def __init__(self, shell: Shell, target: Target) -> None:
-        self.shell = shell
+    def __init__(self, target: Target) -> None:
         self.target = target
 
     def _aws_ecr(self, *arguments: str) -> list[str]:
+        target = self.target
         return [
             "aws",
             "ecr",
             *arguments,
             "--region",
-            self.target.region,
+            target.region,
             "--repository-name",
-            self.target.repository_name,
+            target.repository_name,
         ]
 
     def digest_of(self, tag: str) -> str | None:
         """The digest ECR holds under ``tag``, or None when there is no such image."""
-        result = self.shell.run(
-            [*self._aws_ecr("describe-images"), "--image-ids", f"imageTag={tag}", "--output", "json"]
-        )
+        result = sh([*self._aws_ecr("describe-images"), "--image-ids", f"imageTag={tag}", "--output", "json"])
         if result.returncode != 0:
             if "ImageNotFoundException" in result.stderr:
                 return None
@@ -67,37 +60,24 @@ class Registry:
         return digest
 
     def log_in(self) -> None:
-        password = self.shell.check(
-            ["aws", "ecr", "get-login-password", "--region", self.target.region],
-            what="aws ecr get-login-password",
-        )
-        self.shell.check(
-            ["docker", "login", "--username", "AWS", "--password-stdin", self.target.registry],
-            stdin=password,
-            what=f"docker login {self.target.registry}",
-        )
+        login = ["aws", "ecr", "get-login-password", "--region", self.target.region]
+        password = sh(login, what="aws ecr get-login-password").stdout
+        registry = self.target.registry
+        docker = ["docker", "login", "--username", "AWS", "--password-stdin", registry]
+        sh(docker, stdin=password, what=f"docker login {registry}")
 
     def scan_gate(self, digest: str) -> None:
         """Wait for the scan of ``digest``; DeployError unless it completed without blocking findings."""
         reference = f"{self.target.repository_url}@{digest}"
-        waited = self.shell.run(
-            [*self._aws_ecr("wait", "image-scan-complete"), "--image-id", f"imageDigest={digest}"],
-            timeout=_SCAN_WAIT_TIMEOUT_SECONDS,
+        image = ["--image-id", f"imageDigest={digest}"]
+        waited = sh(
+            [*self._aws_ecr("wait", "image-scan-complete"), *image], timeout=_SCAN_WAIT_TIMEOUT_SECONDS
         )
         if waited.returncode != 0:
             msg = f"the ECR scan of {reference} did not complete: {waited.stderr.strip()}; nothing deployed"
             raise DeployError(msg)
-        output = self.shell.check(
-            [
-                *self._aws_ecr("describe-image-scan-findings"),
-                "--image-id",
-                f"imageDigest={digest}",
-                "--output",
-                "json",
-            ],
-            what="aws ecr describe-image-scan-findings",
-        )
-        say(judge_scan(output, reference))
+        findings = [*self._aws_ecr("describe-image-scan-findings"), *image, "--output", "json"]
+        say(judge_scan(sh(findings, what="aws ecr describe-image-scan-findings").stdout, reference))
 
 
 def judge_scan(output: str, reference: str) -> str:
@@ -114,9 +94,7 @@ def judge_scan(output: str, reference: str) -> str:
         msg = f"the ECR scan of {reference} is {status}, not COMPLETE; nothing deployed"
         raise DeployError(msg)
     summary = ", ".join(f"{count} {severity}" for severity, count in sorted(counts.items())) or "no findings"
-    blocking = {
-        severity: counts.get(severity, 0) for severity in BLOCKING_SEVERITIES if counts.get(severity, 0)
-    }
+    blocking = {severity: counts[severity] for severity in BLOCKING_SEVERITIES if counts.get(severity)}
     if not blocking:
         return f"scan gate passed for {reference}: {summary}"
     listed = [

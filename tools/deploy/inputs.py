@@ -5,20 +5,15 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import cast, get_args
 from urllib.parse import urlsplit
 
-from manifests_py.config import ConfigError, known_environments, load_environment
+from pydantic import AfterValidator
 
-__all__ = [
-    "DEFAULT_ROLLOUT_TIMEOUT_SECONDS",
-    "PHASES_BY_COMMAND",
-    "InputError",
-    "Inputs",
-    "Target",
-    "resolve_inputs",
-]
+from manifests_py._model import shaped
+from manifests_py.config import ClusterName, ConfigError, known_environments, load_environment
 
 DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 600
 _ROLLOUT_TIMEOUT_RANGE = (30, 3600)
@@ -28,7 +23,6 @@ TOOLS_BY_PHASE: dict[str, tuple[str, ...]] = {
     "scan": ("aws",),
     "release": ("aws", "kubectl", "curl"),
 }
-
 PHASES_BY_COMMAND: dict[str, tuple[str, ...]] = {
     "validate": ("publish", "scan", "release"),
     "publish": ("publish",),
@@ -37,24 +31,24 @@ PHASES_BY_COMMAND: dict[str, tuple[str, ...]] = {
     "all": ("publish", "scan", "release"),
 }
 
-_COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 
-_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+def _shape(validator: AfterValidator) -> Callable[[str], object]:
+    """A manifests-model shape check: ValueError("'value' is not <what it must be>")."""
+    return cast("Callable[[str], object]", validator.func)
 
+
+_commit_sha = _shape(shaped(r"[0-9a-f]{40}", "a full 40-character commit SHA"))
+# The manifests models' own check (the name the environment was synthesized for has passed it too).
+_cluster_name = _shape(get_args(ClusterName)[1])
 # The repository's syntax is the manifests models' to check; this is only where an ECR one lives.
 _ECR_REPOSITORY_URL = re.compile(
-    r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
 )
+_ROLE_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::(?P<account>[0-9]{12}):role/[\w+=,.@/-]{1,512}")
 
-_ROLE_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::(?P<account>[0-9]{12}):role/[\w+=,.@/-]{1,512}$")
 
-
-class InputError(Exception):
+class InputError(ConfigError):
     """Inputs that must not be deployed; ``problems`` names each one."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,8 +59,7 @@ class Target:
     repository_url: str
     region: str
     account_id: str
-    # The cluster the manifests were synthesized for (Karpenter's discovery tags, the node role); None
-    # when the environment has no [node_pool].
+    # The cluster the manifests were synthesized for; None when the environment has no [node_pool].
     cluster_name: str | None = None
 
     @property
@@ -83,40 +76,9 @@ class Inputs:
     command: str
     target: Target
     image_tag: str
-    cluster_name: str | None
-    smoke_url: str | None
+    cluster_name: str = ""  # release only
+    smoke_url: str = ""  # release only
     rollout_timeout: int
-
-
-class _Reader:
-    """Each input from its flag, else its environment variable; every problem collected, none raised."""
-
-    def __init__(self, args: argparse.Namespace, environ: Mapping[str, str]) -> None:
-        self.args, self.environ, self.problems = args, environ, list[str]()
-
-    def get(
-        self,
-        label: str,
-        flag: str,
-        variable: str,
-        wrong: Callable[[str], str | None],
-        missing: str | None = "",
-    ) -> str | None:
-        """The value, if it is set and ``wrong`` (what is wrong with it, or None) has nothing to say.
-
-        ``missing`` completes the problem reported when it is unset; None: the input is optional."""
-        given = getattr(self.args, flag.removeprefix("--").replace("-", "_"))
-        value = (given if given is not None else self.environ.get(variable, "")).strip() or None
-        where = f"{label} ({flag} / {variable})"
-        if value is None:
-            if missing is not None:
-                self.problems.append(f"{where}: missing{missing}")
-            return None
-        problem = wrong(value)
-        if problem:
-            self.problems.append(f"{where}: {value!r} {problem}")
-            return None
-        return value
 
 
 def _read_environment(environment: str) -> Target:
@@ -141,49 +103,94 @@ def _load_target(environment: str, problems: list[str]) -> Target | None:
     match = _ECR_REPOSITORY_URL.match(target.repository_url)
     if match is None:
         problems.append(f"environment {environment}: {target.repository_url!r} is not an ECR repository URL")
-        return None
-    if (match["region"], match["account"]) != (target.region, target.account_id):
+    elif (match["region"], match["account"]) != (target.region, target.account_id):
         problems.append(
             f"environment {environment}: {target.repository_url} is not in account {target.account_id}, "
             f"region {target.region}: the outputs are from different applies"
         )
-        return None
-    return target
-
-
-def _smoke_url_problem(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        return "is not an https:// URL"
-    if parts.query or parts.fragment or parts.username or parts.password:
-        return "must be scheme, host and path only"
+    else:
+        return target
     return None
 
 
-def _rollout_timeout_problem(value: str) -> str | None:
+def _environment(name: str) -> None:
+    if name not in (known := known_environments()):
+        msg = f"{name!r} is not one of {', '.join(known)}"
+        raise ValueError(msg)
+
+
+def _smoke_url(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        msg = f"{value!r} is not an https:// URL"
+        raise ValueError(msg)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        msg = f"{value!r} must be scheme, host and path only"
+        raise ValueError(msg)
+
+
+def _rollout_timeout(value: str) -> None:
     low, high = _ROLLOUT_TIMEOUT_RANGE
-    if value.isdigit() and low <= int(value) <= high:
-        return None
-    return f"is not a whole number of seconds between {low} and {high}"
+    if not (value.isdigit() and low <= int(value) <= high):
+        msg = f"{value!r} is not a whole number of seconds between {low} and {high}"
+        raise ValueError(msg)
 
 
-def _environment_target(inputs: _Reader) -> Target | None:
-    known = known_environments()
-    environment = inputs.get(
-        "environment",
-        "--environment",
-        "DEPLOY_ENVIRONMENT",
-        lambda name: None if name in known else f"is not one of {', '.join(known)}",
-        ", e.g. prod",
-    )
-    target = _load_target(environment, inputs.problems) if environment else None
-    region = inputs.environ.get("AWS_REGION", "").strip()
+def resolve_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> Inputs:
+    """Every input of the command's phases, validated together; InputError lists all problems."""
+    phases = PHASES_BY_COMMAND[args.command]
+    problems: list[str] = []
+
+    def get(name: str, variable: str, check: Callable[[str], object], missing: str | None = "") -> str | None:
+        """Flag ``name``, else ``variable``, if ``check`` accepts it; ``missing`` None: it is optional."""
+        given = getattr(args, name)
+        value = (given if given is not None else environ.get(variable, "")).strip() or None
+        where = f"{name.replace('_', ' ')} (--{name.replace('_', '-')} / {variable})"
+        if value is None:
+            if missing is not None:
+                problems.append(f"{where}: missing{missing}")
+            return None
+        try:
+            check(value)
+        except ValueError as error:
+            problems.append(f"{where}: {error}")
+            return None
+        return value
+
+    environment = get("environment", "DEPLOY_ENVIRONMENT", _environment, ", e.g. prod")
+    target = _load_target(environment, problems) if environment else None
+    region = environ.get("AWS_REGION", "").strip()
     if target is not None and region and region != target.region:
-        inputs.problems.append(
+        problems.append(
             f"AWS_REGION is {region} but environment {target.environment} is in {target.region}: "
             "one of them is stale"
         )
-    return target
+    image_tag = get("image_tag", "IMAGE_TAG", _commit_sha, "; the full commit SHA")
+    cluster_name = smoke_url = None
+    if "release" in phases:
+        cluster_name = get("cluster_name", "EKS_CLUSTER_NAME", _cluster_name)
+        synthesized_for = target.cluster_name if target else None
+        if None not in (cluster_name, synthesized_for) and cluster_name != synthesized_for:
+            problems.append(
+                f"cluster name (--cluster-name / EKS_CLUSTER_NAME) is {cluster_name} but environment "
+                f"{environment}'s manifests were synthesized for {synthesized_for} "
+                "([terraform_outputs].cluster_name): one of them is stale"
+            )
+        smoke_url = get("smoke_url", "SMOKE_BASE_URL", _smoke_url, ", e.g. https://predictor.example.com")
+    rollout_timeout = get("rollout_timeout", "ROLLOUT_TIMEOUT_SECONDS", _rollout_timeout, None)
+    if args.role_arn is not None:
+        _check_role(args.role_arn.strip(), target, problems)
+    problems += _missing_tools(phases, environ.get("PATH"))
+    if problems or target is None or image_tag is None:
+        raise InputError(list(dict.fromkeys(problems)))
+    return Inputs(
+        command=args.command,
+        target=target,
+        image_tag=image_tag,
+        cluster_name=cluster_name or "",
+        smoke_url=(smoke_url or "").rstrip("/"),
+        rollout_timeout=int(rollout_timeout or DEFAULT_ROLLOUT_TIMEOUT_SECONDS),
+    )
 
 
 def _check_role(role_arn: str, target: Target | None, problems: list[str]) -> None:
@@ -199,69 +206,13 @@ def _check_role(role_arn: str, target: Target | None, problems: list[str]) -> No
         )
 
 
-def _check_tools(phases: Sequence[str], environ: Mapping[str, str], problems: list[str]) -> None:
+def _missing_tools(phases: tuple[str, ...], path: str | None) -> list[str]:
     needed_by: dict[str, list[str]] = {}
     for phase in phases:
         for tool in TOOLS_BY_PHASE[phase]:
             needed_by.setdefault(tool, []).append(phase)
-    problems.extend(
+    return [
         f"{tool}: not found on PATH (needed by {', '.join(users)})"
         for tool, users in needed_by.items()
-        if shutil.which(tool, path=environ.get("PATH")) is None
-    )
-
-
-def resolve_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> Inputs:
-    """Every input of the command's phases, validated together; InputError lists all problems."""
-    phases = PHASES_BY_COMMAND[args.command]
-    inputs = _Reader(args, environ)
-    problems = inputs.problems
-    target = _environment_target(inputs)
-    image_tag = inputs.get(
-        "image tag",
-        "--image-tag",
-        "IMAGE_TAG",
-        lambda tag: None if _COMMIT_SHA.fullmatch(tag) else "is not a full 40-character commit SHA",
-        "; the full commit SHA",
-    )
-    cluster_name = smoke_url = None
-    if "release" in phases:
-        cluster_name = inputs.get(
-            "cluster name",
-            "--cluster-name",
-            "EKS_CLUSTER_NAME",
-            lambda name: None if _CLUSTER_NAME.fullmatch(name) else "is not an EKS cluster name",
-        )
-        if (
-            target is not None
-            and None not in (cluster_name, target.cluster_name)
-            and cluster_name != target.cluster_name
-        ):
-            problems.append(
-                f"cluster name (--cluster-name / EKS_CLUSTER_NAME) is {cluster_name} but environment "
-                f"{target.environment}'s manifests were synthesized for {target.cluster_name} "
-                "([terraform_outputs].cluster_name): one of them is stale"
-            )
-        smoke_url = inputs.get(
-            "smoke URL",
-            "--smoke-url",
-            "SMOKE_BASE_URL",
-            _smoke_url_problem,
-            ", e.g. https://predictor.example.com",
-        )
-    rollout_timeout = inputs.get(
-        "rollout timeout", "--rollout-timeout", "ROLLOUT_TIMEOUT_SECONDS", _rollout_timeout_problem, None
-    )
-    if args.role_arn is not None:
-        _check_role(args.role_arn.strip(), target, problems)
-    _check_tools(phases, environ, problems)
-    if problems or target is None or image_tag is None:
-        raise InputError(list(dict.fromkeys(problems)))
-    return Inputs(
-        command=args.command,
-        target=target,
-        image_tag=image_tag,
-        cluster_name=cluster_name,
-        smoke_url=smoke_url.rstrip("/") if smoke_url else None,
-        rollout_timeout=int(rollout_timeout or DEFAULT_ROLLOUT_TIMEOUT_SECONDS),
-    )
+        if shutil.which(tool, path=path) is None
+    ]

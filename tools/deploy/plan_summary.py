@@ -15,8 +15,8 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tools.common import CommandError, run, strip_ansi, write_atomic
 
@@ -40,26 +40,15 @@ _ACTIONS = {
     ("forget",): "forget",
 }
 _ORDER = ("destroy", "replace", "create", "update", "forget", "read")
-_VERDICTS = {
-    "success": "passed",
-    "failure": "FAILED",
-    "skipped": "did not run",
-    "cancelled": "cancelled",
-}
+_VERDICTS = {"success": "passed", "failure": "FAILED", "skipped": "did not run", "cancelled": "cancelled"}
 
 
 class PlanError(ValueError):
     """The plan JSON cannot be summarized."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class Change:
-    address: str
-    action: str
-
-
-def read_changes(plan: Mapping[str, object]) -> list[Change]:
-    """Every resource change except no-ops, destructive first."""
+def read_changes(plan: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every resource change except no-ops as (action, address), destructive first."""
     if "format_version" not in plan:
         msg = "not a terraform plan (no format_version): was it produced by `terraform show -json PLANFILE`?"
         raise PlanError(msg)
@@ -80,12 +69,14 @@ def read_changes(plan: Mapping[str, object]) -> list[Change]:
             msg = f"{address}: unknown actions {list(actions)}"
             raise PlanError(msg)
         if action != "no-op":
-            changes.append(Change(address=address, action=action))
-    return sorted(changes, key=lambda change: (_ORDER.index(change.action), change.address))
+            changes.append((action, address))
+    return sorted(changes, key=lambda change: (_ORDER.index(change[0]), change[1]))
 
 
-def render(changes: Sequence[Change], *, compliance: str, report: str | None, commit: str | None) -> str:
-    counts = Counter(change.action for change in changes)
+def render(
+    changes: Sequence[tuple[str, str]], *, compliance: str, report: str | None, commit: str | None
+) -> str:
+    counts = Counter(action for action, _ in changes)
     headline = (
         f"{counts['create']} to add, {counts['update']} to change, {counts['destroy']} to destroy, "
         f"{counts['replace']} to replace"
@@ -101,7 +92,7 @@ def render(changes: Sequence[Change], *, compliance: str, report: str | None, co
         lines += [f"> [!WARNING]\n> {destructive} resource(s) will be destroyed or replaced.", ""]
     if changes:
         lines += ["| action | resource |", "|---|---|"]
-        lines += [f"| {change.action} | `{change.address}` |" for change in changes[:_MAX_ROWS]]
+        lines += [f"| {action} | `{address}` |" for action, address in changes[:_MAX_ROWS]]
         if len(changes) > _MAX_ROWS:
             lines.append(f"| … | {len(changes) - _MAX_ROWS} more in the job's plan output |")
     else:
@@ -129,29 +120,16 @@ def _gh(arguments: Sequence[str], *, stdin: str | None = None) -> str:
     return result.stdout
 
 
-def post_comment(repository: str, pull_request: str, body: str) -> str:
+def post_comment(repository: str, pull_request: int, body: str) -> str:
     """Edit this summary's earlier comment on the pull request, or create it; returns what was done."""
-    found = _gh(
-        [
-            "api",
-            "--paginate",
-            f"repos/{repository}/issues/{pull_request}/comments",
-            "--jq",
-            f'.[] | select(.body | startswith("{MARKER}")) | .id',
-        ]
-    ).split()
-    payload = json.dumps({"body": body})
-    if found:
-        _gh(
-            ["api", "--method", "PATCH", f"repos/{repository}/issues/comments/{found[0]}", "--input", "-"],
-            stdin=payload,
-        )
-        return f"updated comment {found[0]} on #{pull_request}"
-    _gh(
-        ["api", "--method", "POST", f"repos/{repository}/issues/{pull_request}/comments", "--input", "-"],
-        stdin=payload,
+    comments = f"repos/{repository}/issues/{pull_request}/comments"
+    mine = f'.[] | select(.body | startswith("{MARKER}")) | .id'
+    found = _gh(["api", "--paginate", comments, "--jq", mine]).split()
+    method, target = (
+        ("PATCH", f"repos/{repository}/issues/comments/{found[0]}") if found else ("POST", comments)
     )
-    return f"commented on #{pull_request}"
+    _gh(["api", "--method", method, target, "--input", "-"], stdin=json.dumps({"body": body}))
+    return f"updated comment {found[0]} on #{pull_request}" if found else f"commented on #{pull_request}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -168,17 +146,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--compliance-report", type=Path, help="terraform-compliance output to attach")
     parser.add_argument("--output", type=Path, required=True, help="where to write the Markdown")
     parser.add_argument("--step-summary", action="store_true", help="also append to $GITHUB_STEP_SUMMARY")
-    parser.add_argument("--comment-on", metavar="PR", help="pull request number to comment on (gh api)")
+    parser.add_argument(
+        "--comment-on", metavar="PR", type=int, help="pull request number to comment on (gh api)"
+    )
     return parser
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    environ = os.environ if environ is None else environ
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
     repository = environ.get("GITHUB_REPOSITORY", "")
-    if args.comment_on is not None and (not args.comment_on.isdigit() or "/" not in repository):
-        sys.stderr.write("error: --comment-on needs a pull request number and GITHUB_REPOSITORY=OWNER/REPO\n")
-        return EXIT_INVALID
+    if args.comment_on is not None and "/" not in repository:
+        parser.error("--comment-on needs GITHUB_REPOSITORY=OWNER/REPO")
     try:
         changes = read_changes(json.loads(args.plan_json.read_text(encoding="utf-8")))
     except (OSError, ValueError) as error:

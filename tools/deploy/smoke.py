@@ -5,40 +5,22 @@ from __future__ import annotations
 import json
 
 from api.service_card import load_service_card
-from tools.deploy.shell import DeployError, Shell, say
-
-__all__ = ["SMOKE_CONTRACT", "smoke_test"]
+from tools.deploy import DeployError, say, sh
 
 # The API contract every release must still answer (never changes): service card path key -> body.
 SMOKE_CONTRACT: tuple[tuple[str, dict[str, object]], ...] = (
     ("liveness", {"status": "ok"}),
     ("predict", {"score": 0.75}),
 )
+_CURL = ["curl", "--silent", "--show-error", "--fail", "--proto", "=https", "--max-time", "10"]
+_RETRY = ["--retry", "6", "--retry-delay", "5", "--retry-all-errors"]
 
 
-def smoke_test(shell: Shell, base_url: str) -> None:
+def smoke_test(base_url: str) -> None:
     paths = load_service_card().paths
     for path_key, expected in SMOKE_CONTRACT:
         url = f"{base_url}{getattr(paths, path_key)}"
-        result = shell.run(
-            [
-                "curl",
-                "--silent",
-                "--show-error",
-                "--fail",
-                "--proto",
-                "=https",
-                "--max-time",
-                "10",
-                "--retry",
-                "6",
-                "--retry-delay",
-                "5",
-                "--retry-all-errors",
-                url,
-            ],
-            timeout=180,
-        )
+        result = sh([*_CURL, *_RETRY, url], timeout=180)
         if result.returncode != 0:
             msg = f"smoke test: GET {url} failed (curl exit {result.returncode}): {result.stderr.strip()}"
             raise DeployError(msg)

@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 HOST = "127.0.0.1"
-# moto's default account; terraform.tfvars.example uses it, and the provider's allowed_account_ids
-# check proves the plan ran against the account the variables describe.
-ACCOUNT_ID = "123456789012"
 READY_TIMEOUT_SECONDS = 30.0
 
 
@@ -92,13 +89,8 @@ def _self_signed_certificate(workdir: Path) -> tuple[Path, Path]:
     cert_path = workdir / "emulator-cert.pem"
     key_path = workdir / "emulator-key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    pkcs8 = serialization.PrivateFormat.PKCS8
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption()))
     key_path.chmod(0o600)
     return cert_path, key_path
 
@@ -135,26 +127,12 @@ def running(workdir: Path, lifetime_seconds: int = 900) -> Iterator[Emulator]:
     cert, key = _self_signed_certificate(workdir)
     port = _free_port()
     log = workdir / "moto.log"
-    command = [
-        "timeout",
-        "--kill-after=5s",
-        f"{lifetime_seconds}s",
-        _moto_server(),
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--ssl-cert",
-        str(cert),
-        "--ssl-key",
-        str(key),
-    ]
+    # timeout(1) bounds the server's life even if this process dies without cleaning up.
+    command = ["timeout", "--kill-after=5s", f"{lifetime_seconds}s", _moto_server(), "--host", HOST]
+    command += ["--port", str(port), "--ssl-cert", str(cert), "--ssl-key", str(key)]
     with log.open("wb") as log_handle:
         process = subprocess.Popen(  # noqa: S603 -- fixed argv
-            command,
-            stdout=log_handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            command, stdout=log_handle, stderr=subprocess.STDOUT, start_new_session=True
         )
     emulator = Emulator(endpoint=f"https://{HOST}:{port}", ca_bundle=cert, workdir=workdir)
     try:

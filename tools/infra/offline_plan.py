@@ -1,14 +1,7 @@
-"""`terraform plan` of the whole root configuration against a moto server, saved as plan JSON.
+"""`make infra-plan`: plan infra/bootstrap, then infra/ on its real S3 backend, against moto on loopback.
 
-    python -m tools.infra.offline_plan [--out build/infra/plan.json] [--infra DIR]
-
-1. start moto on loopback over HTTPS (aws_emulator.py);
-2. plan infra/bootstrap (saved as --bootstrap-out) and create the state bucket it names, with a KMS
-   key, in the emulator;
-3. init the root with its real S3 backend pointed at that bucket (endpoints and path-style addressing
-   live in a generated file under build/, never in the configuration), native lock file included;
-4. plan with infra/terraform.tfvars.example and write `terraform show -json` of the saved plan to
-   --out, through a temporary file, so a failed run never leaves a partial plan behind.
+Writes `terraform show -json` of each plan of the root configuration (--infra) atomically (--out,
+--bootstrap-out); how, and what moto cannot do, is in infra/README.md ("The plan against moto").
 """
 # ruff: noqa: T201 -- a command-line tool: printing is its output
 
@@ -23,65 +16,34 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools.common import CommandError, run, write_json
+from tools.common import write_json
 from tools.infra import aws_emulator, tfenv
-
-WORKDIRS = tfenv.BUILD_DIR / "offline-plan"
-DEFAULT_OUT = tfenv.BUILD_DIR / "plan.json"
-DEFAULT_BOOTSTRAP_OUT = tfenv.BUILD_DIR / "bootstrap-plan.json"
-
-
-class PlanFailedError(RuntimeError):
-    """A step of the offline plan failed; the message names it and carries Terraform's output."""
-
-
-# A plan here takes seconds; a step that runs for ten minutes is hung (a provider waiting on an API).
-TERRAFORM_STEP_TIMEOUT_SECONDS = 600
-
-
-def terraform(args: list[str], cwd: Path, env: dict[str, str], step: str) -> str:
-    try:
-        result = run(
-            [tfenv.terraform_binary(), *args], cwd=cwd, env=env, timeout=TERRAFORM_STEP_TIMEOUT_SECONDS
-        )
-    except CommandError as error:
-        msg = f"{step}: {error}"
-        raise PlanFailedError(msg) from error
-    if result.returncode != 0:
-        msg = f"{step}: terraform {args[0]} failed ({result.returncode})\n{result.stdout}{result.stderr}"
-        raise PlanFailedError(msg)
-    return result.stdout
+from tools.infra.tfenv import TerraformEnvError, terraform
 
 
 def plan_config(
     config_dir: Path, env: dict[str, str], init_args: list[str], step: str, workdir: Path
 ) -> dict[str, Any]:
     """init + plan + show -json of one root configuration with its terraform.tfvars.example."""
+    env = {**env, "TF_DATA_DIR": str(workdir / step / ".terraform")}
     plan_file = workdir / f"{step}.tfplan"
     terraform(["init", "-lockfile=readonly", "-no-color", *init_args], config_dir, env, f"{step} init")
-    terraform(
-        ["plan", "-no-color", "-var-file=terraform.tfvars.example", f"-out={plan_file}"],
-        config_dir,
-        env,
-        f"{step} plan",
-    )
-    plan: dict[str, Any] = json.loads(
+    plan = ["plan", "-no-color", "-var-file=terraform.tfvars.example", f"-out={plan_file}"]
+    terraform(plan, config_dir, env, f"{step} plan")
+    shown: dict[str, Any] = json.loads(
         terraform(["show", "-json", str(plan_file)], config_dir, env, f"{step} show")
     )
-    if not plan.get("resource_changes"):
+    if not shown.get("resource_changes"):
         msg = f"{step} plan: the plan JSON has no resource_changes"
-        raise PlanFailedError(msg)
-    return plan
+        raise TerraformEnvError(msg)
+    return shown
 
 
 def planned_output(plan: dict[str, Any], name: str) -> str:
-    try:
-        value = plan["planned_values"]["outputs"][name]["value"]
-    except KeyError:
-        value = None
+    value = plan.get("planned_values", {}).get("outputs", {}).get(name, {}).get("value")
     if not isinstance(value, str):
         msg = f"bootstrap plan: output {name} is not known at plan time"
-        raise PlanFailedError(msg)
+        raise TerraformEnvError(msg)
     return value
 
 
@@ -94,31 +56,17 @@ def create_state_bucket(aws: aws_emulator.Emulator, bucket: str, region: str) ->
     """
     import boto3  # type: ignore[import-untyped]  # noqa: PLC0415 -- moto's dependency, only needed with the emulator
 
+    env = aws.env()
+    key_id, secret = env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
     session = boto3.session.Session(
-        aws_access_key_id=aws.env()["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=aws.env()["AWS_SECRET_ACCESS_KEY"],
-        region_name=region,
+        aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=region
     )
     options = {"endpoint_url": aws.endpoint, "verify": str(aws.ca_bundle)}
     s3 = session.client("s3", **options)
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    key_arn: str = session.client("kms", **options).create_key(Description=f"state of {bucket}")[
-        "KeyMetadata"
-    ]["Arn"]
-    return key_arn
-
-
-def backend_config(settings: dict[str, str], endpoint: str, workdir: Path) -> Path:
-    """The environment-specific half of the partial S3 backend (settings), pointed at the emulator."""
-    path = workdir / "backend.hcl"
-    lines = [f"{name} = {json.dumps(value)}" for name, value in settings.items()]
-    lines += [
-        "use_path_style = true",
-        f"endpoints = {{ s3 = {json.dumps(endpoint)}, sts = {json.dumps(endpoint)} }}",
-    ]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    key = session.client("kms", **options).create_key(Description=f"state of {bucket}")
+    return str(key["KeyMetadata"]["Arn"])
 
 
 def tfvar(config_dir: Path, name: str) -> str:
@@ -127,34 +75,35 @@ def tfvar(config_dir: Path, name: str) -> str:
         if key.strip() == name:
             return value.strip().strip('"')
     msg = f"{config_dir}/terraform.tfvars.example has no {name}"
-    raise PlanFailedError(msg)
+    raise TerraformEnvError(msg)
 
 
 def offline_plan(out: Path, bootstrap_out: Path, infra: Path = tfenv.INFRA_DIR) -> dict[str, Any]:
     """Plan ``infra`` and ``infra``/bootstrap against a fresh emulator; the scratch directory is this run's
     own (two runs in one checkout do not share an emulator or a backend) and is kept only on failure."""
-    bootstrap = infra / "bootstrap"
-    WORKDIRS.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="run-", dir=WORKDIRS))
+    (tfenv.BUILD_DIR / "offline-plan").mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="run-", dir=tfenv.BUILD_DIR / "offline-plan"))
     try:
         with aws_emulator.running(workdir) as aws:
             env = tfenv.terraform_env(extra=aws.env())
-            bootstrap_env = {**env, "TF_DATA_DIR": str(workdir / "bootstrap" / ".terraform")}
-            bootstrap_plan = plan_config(bootstrap, bootstrap_env, ["-backend=false"], "bootstrap", workdir)
-            region = tfvar(bootstrap, "region")
+            bootstrap_plan = plan_config(infra / "bootstrap", env, ["-backend=false"], "bootstrap", workdir)
+            region = tfvar(infra / "bootstrap", "region")
             bucket = planned_output(bootstrap_plan, "state_bucket")
-            settings = {
+            # The environment-specific half of the partial S3 backend, pointed at the emulator.
+            backend = {
                 "bucket": bucket,
                 "key": planned_output(bootstrap_plan, "state_key"),
                 "region": region,
                 "kms_key_id": create_state_bucket(aws, bucket, region),
+                "use_path_style": True,
             }
-            backend = backend_config(settings, aws.endpoint, workdir)
-            root_env = {**env, "TF_DATA_DIR": str(workdir / "root" / ".terraform")}
-            plan = plan_config(
-                infra, root_env, ["-reconfigure", f"-backend-config={backend}"], "root", workdir
-            )
-    except (PlanFailedError, aws_emulator.EmulatorError) as error:
+            lines = [f"{name} = {json.dumps(value)}" for name, value in backend.items()]
+            endpoint = json.dumps(aws.endpoint)
+            lines.append(f"endpoints = {{ s3 = {endpoint}, sts = {endpoint} }}")
+            (workdir / "backend.hcl").write_text("\n".join(lines) + "\n")
+            init = ["-reconfigure", f"-backend-config={workdir / 'backend.hcl'}"]
+            plan = plan_config(infra, env, init, "root", workdir)
+    except (TerraformEnvError, aws_emulator.EmulatorError) as error:
         msg = f"{error}\n(emulator log and working files kept in {workdir})"
         raise type(error)(msg) from error
     write_json(bootstrap_out, bootstrap_plan)
@@ -167,23 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"root plan JSON (default {DEFAULT_OUT})"
-    )
-    parser.add_argument(
-        "--bootstrap-out",
-        type=Path,
-        default=DEFAULT_BOOTSTRAP_OUT,
-        help=f"bootstrap plan JSON (default {DEFAULT_BOOTSTRAP_OUT})",
-    )
-    parser.add_argument(
-        "--infra", type=Path, default=tfenv.INFRA_DIR, help="the root configuration (default: infra/)"
-    )
+    parser.add_argument("--out", type=Path, default=tfenv.BUILD_DIR / "plan.json", help="root plan JSON")
+    default_bootstrap = tfenv.BUILD_DIR / "bootstrap-plan.json"
+    parser.add_argument("--bootstrap-out", type=Path, default=default_bootstrap, help="bootstrap plan JSON")
+    parser.add_argument("--infra", type=Path, default=tfenv.INFRA_DIR, help="the root configuration")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
         plan = offline_plan(args.out.resolve(), args.bootstrap_out.resolve(), args.infra.resolve())
-    except (tfenv.TerraformEnvError, aws_emulator.EmulatorError, PlanFailedError) as error:
+    except (TerraformEnvError, aws_emulator.EmulatorError) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
     changes = plan["resource_changes"]

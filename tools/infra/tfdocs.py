@@ -48,15 +48,12 @@ def _attribute(body: str, name: str) -> str | None:
     lines = body.splitlines()
     for index, line in enumerate(lines):
         if line.startswith(f"  {name} ") and "=" in line:
-            value = [line.split("=", 1)[1].strip()]
-            depth = value[0].count("{") + value[0].count("(") + value[0].count("[")
-            depth -= value[0].count("}") + value[0].count(")") + value[0].count("]")
-            for follow in lines[index + 1 :]:
+            value, depth = [], 0
+            for part in [line.split("=", 1)[1], *lines[index + 1 :]]:
+                value.append(part.strip())
+                depth += sum(map(part.count, "{([")) - sum(map(part.count, "})]"))
                 if depth <= 0:
                     break
-                value.append(follow.strip())
-                depth += follow.count("{") + follow.count("(") + follow.count("[")
-                depth -= follow.count("}") + follow.count(")") + follow.count("]")
             return re.sub(r"\s+", " ", " ".join(value))
     return None
 

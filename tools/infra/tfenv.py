@@ -1,15 +1,8 @@
-"""How this repository runs Terraform: which binary, which provider source, which working dirs.
+"""How this repository runs Terraform: which binary, where hashicorp/aws comes from, which working dirs.
 
-Used by `make infra-*`, by tests/infra and by a developer's shell, so that all three resolve the
-provider the same way. Standard library only: it runs before (and without) the project venv.
-
-Provider source, first match wins:
-  1. TF_PROVIDER_MIRROR: a directory in Terraform's filesystem-mirror layout holding hashicorp/aws.
-     A CLI config is generated under build/ that installs hashicorp/aws from it and everything else
-     from its registry.
-  2. TF_CLI_CONFIG_FILE, when that file exists: the user's own CLI config, used as it is.
-  3. A mirror found on this machine (a bounded search of the local filesystem), as in 1.
-  4. Nothing: Terraform downloads from the registry, caching plugins under build/.
+The provider source, first match wins (infra/README.md, "Where the provider comes from"): TF_PROVIDER_MIRROR,
+an existing TF_CLI_CONFIG_FILE, a mirror found on this machine, the registry. Standard library only:
+.ci/run calls it before any venv exists.
 """
 # ruff: noqa: T201 -- a command-line tool: printing is its output
 
@@ -33,15 +26,13 @@ MIRROR_ENV = "TF_PROVIDER_MIRROR"
 CLI_CONFIG_ENV = "TF_CLI_CONFIG_FILE"
 # Root configurations commit a lock file; modules are validated and tested on their own.
 ROOT_CONFIGS = ("infra", "infra/bootstrap")
-TERRAFORM_MISSING = (
-    "terraform is not on PATH. The infrastructure checks need Terraform >= 1.10 "
-    "(https://developer.hashicorp.com/terraform/install); they cannot run without it."
-)
 _SEARCH_TIMEOUT_SECONDS = 60
+# A step here takes seconds to a minute; one that runs for ten is hung (a provider waiting on a lock, an API).
+_STEP_TIMEOUT_SECONDS = 600
 
 
 class TerraformEnvError(RuntimeError):
-    """The environment cannot run Terraform as configured; the message says what to fix."""
+    """Terraform cannot run as configured, or a run failed; the message says where and what to fix."""
 
 
 @dataclass(frozen=True)
@@ -57,52 +48,42 @@ class ProviderSource:
 def terraform_binary() -> str:
     found = shutil.which("terraform")
     if found is None:
-        raise TerraformEnvError(TERRAFORM_MISSING)
+        msg = (
+            "terraform is not on PATH. The infrastructure checks need Terraform >= 1.10 "
+            "(https://developer.hashicorp.com/terraform/install); they cannot run without it."
+        )
+        raise TerraformEnvError(msg)
     return found
 
 
-def _is_provider_binary(path: Path) -> bool:
-    return path.is_file() and path.stat().st_size > 0 and os.access(path, os.X_OK)
+def terraform(args: list[str], cwd: Path, env: dict[str, str], step: str) -> str:
+    """Run ``terraform args`` in ``cwd``; its stdout, or TerraformEnvError naming ``step`` with the output."""
+    try:
+        result = run([terraform_binary(), *args], cwd=cwd, env=env, timeout=_STEP_TIMEOUT_SECONDS)
+    except CommandError as error:
+        msg = f"{step}: {error}"
+        raise TerraformEnvError(msg) from error
+    if result.returncode != 0:
+        msg = (
+            f"{step}: terraform {' '.join(args)} failed ({result.returncode})\n{result.stdout}{result.stderr}"
+        )
+        raise TerraformEnvError(msg)
+    return result.stdout
 
 
 def is_mirror(path: Path) -> bool:
-    provider_dir = path / AWS_PROVIDER
-    return provider_dir.is_dir() and any(
-        _is_provider_binary(p) for p in provider_dir.glob("*/*/terraform-provider-aws*")
-    )
+    binaries = (path / AWS_PROVIDER).glob("*/*/terraform-provider-aws*")
+    return any(p.is_file() and p.stat().st_size > 0 and os.access(p, os.X_OK) for p in binaries)
 
 
 def search_mirror() -> Path | None:
     """Find a filesystem mirror holding hashicorp/aws anywhere on the local filesystem."""
-    prune = ("/proc", "/sys", "/dev", "/run", str(REPO_ROOT / "build"))
-    prune_expr: list[str] = []
-    for path in prune:
-        prune_expr += ["-path", path, "-o"]
-    command = [
-        "find",
-        "/",
-        "-xdev",
-        "(",
-        *prune_expr,
-        "-name",
-        ".terraform",
-        ")",
-        "-prune",
-        "-o",
-        "-path",
-        f"*/{AWS_PROVIDER}/*",
-        "-name",
-        "terraform-provider-aws*",
-        "-type",
-        "f",
-        "-perm",
-        "-u+x",
-        "-size",
-        "+0",
-        "-print",
-    ]
+    skipped = ("/proc", "/sys", "/dev", "/run", REPO_ROOT / "build")
+    pruned = [argument for path in skipped for argument in ("-path", str(path), "-o")]
+    binaries = f"-path */{AWS_PROVIDER}/* -name terraform-provider-aws* -type f -perm -u+x -size +0 -print"
+    command = ["find", "/", "-xdev", "(", *pruned, "-name", ".terraform", ")", "-prune", "-o"]
     try:
-        result = run(command, timeout=_SEARCH_TIMEOUT_SECONDS)
+        result = run([*command, *binaries.split()], timeout=_SEARCH_TIMEOUT_SECONDS)
     except CommandError:
         return None
     # <mirror>/registry.terraform.io/hashicorp/aws/<version>/<os_arch>/terraform-provider-aws_*
@@ -165,15 +146,13 @@ def terraform_env(data_dir: Path | None = None, extra: dict[str, str] | None = N
     env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
     if data_dir is not None:
         env["TF_DATA_DIR"] = str(data_dir)
-    if extra:
-        env.update(extra)
-    return env
+    return env | (extra or {})
 
 
-def data_dir_for(config_dir: Path, purpose: str = "check") -> Path:
+def data_dir_for(config_dir: Path) -> Path:
     """A per-configuration TF_DATA_DIR under build/, so tests never touch a developer's .terraform."""
     relative = config_dir.resolve().relative_to(REPO_ROOT)
-    return BUILD_DIR / purpose / str(relative).replace("/", "__") / ".terraform"
+    return BUILD_DIR / "check" / str(relative).replace("/", "__") / ".terraform"
 
 
 def config_dirs() -> list[Path]:
