@@ -9,7 +9,15 @@ import math
 from manifests_py.config import load_environment
 from tests.capacity.conftest import make_capacity_arguments
 from tools.common import REPO_ROOT
-from tools.load.capacity import _parser, main
+from tools.load.capacity import (
+    _parser,
+    main,
+    node_shape,
+    plan_rows,
+    read_environment,
+    render_table,
+    target_lines,
+)
 from tools.load.capacity_plan import (
     NodeShape,
     PodShape,
@@ -20,7 +28,6 @@ from tools.load.capacity_plan import (
     pods_per_node,
 )
 from tools.load.capacity_record import CAPACITY_PATH, load_capacity_record
-from tools.load.capacity_table import plan_rows, read_environment, render_table, target_lines
 
 NODE = NodeShape(
     name="c7i.large",
@@ -38,20 +45,20 @@ def test_rows_come_from_the_derivation():
     prod = load_environment("prod")
     rows = plan_rows(record, [read_environment("prod")], rate=20_000, node=NODE, hourly_price=0.1)
     measurement = record.measurement_for(prod.resources.cpu_request_millicores)
-    assert [row.endpoint for row in rows] == [e.endpoint for e in measurement.endpoints]
+    assert [row.endpoint.endpoint for row in rows] == [e.endpoint for e in measurement.endpoints]
     suggested = hpa_cpu_target_percent(measurement)
     # Replicas follow what the environment deploys; the measurement only suggests.
     target = prod.scale.cpu_target_percent or suggested
     for row, endpoint in zip(rows, measurement.endpoints, strict=True):
         assert row.suggested_target_percent == suggested
-        assert row.configured_target_percent == prod.scale.cpu_target_percent
+        assert row.environment.cpu_target_percent == prod.scale.cpu_target_percent
         assert row.hpa_target_percent == target
         assert row.pod_per_second == pod_rate_at_target(measurement, endpoint, target)
-        assert row.replicas_needed == math.ceil(20_000 / row.pod_per_second)
-        assert prod.scale.min <= row.replicas <= prod.scale.max
+        assert row.replicas.needed == math.ceil(20_000 / row.pod_per_second)
+        assert prod.scale.min <= row.replicas.replicas <= prod.scale.max
         assert row.pods_per_node == (1930 - 150) // prod.resources.cpu_request_millicores
         assert row.nodes == nodes_for(
-            row.replicas, per_node=row.pods_per_node, zones=len(prod.node_pool.zones)
+            row.replicas.replicas, per_node=row.pods_per_node, zones=len(prod.node_pool.zones)
         )
         assert row.cost_per_million == cost_per_million(nodes=row.nodes, hourly_price=0.1, rate=20_000)
 
@@ -77,15 +84,7 @@ def test_each_node_pool_limit_holds_the_hpa_maximum_on_the_documented_node():
     """Karpenter's cpu limit counts whole instances: the HPA's max replicas, spread over the zones on the
     Makefile's node, must fit under it, or scale-out would stop at Pending pods."""
     args = _parser().parse_args(["--plan-only", *make_capacity_arguments()])
-    node = NodeShape(
-        name=args.instance,
-        allocatable_cpu_millicores=args.allocatable_cpu,
-        allocatable_memory_mebibytes=args.allocatable_memory,
-        max_pods=args.max_pods,
-        daemonset_cpu_millicores=args.daemonset_cpu,
-        daemonset_memory_mebibytes=args.daemonset_memory,
-        daemonset_pods=args.daemonset_pods,
-    )
+    node = node_shape(args)
     instance_cpu = math.ceil(args.allocatable_cpu / 1000) * 1000
     for name in ("dev", "prod"):
         config = load_environment(name)
