@@ -33,8 +33,6 @@ from tools.load.process_stats import cpu_seconds
 from tools.load.service import free_port, sample_row, start_service
 from tools.load.wrk import run_wrk
 
-__all__ = ["CPU_CGROUP_ROOT", "CgroupUnavailableError", "LoadPlan", "cpu_quota", "measure"]
-
 CPU_CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")
 KUBELET_CFS_PERIOD_US = 100_000  # the kubelet's --cpu-cfs-quota-period default
 _MINIMUM_QUOTA_US = 1000  # the kernel refuses less

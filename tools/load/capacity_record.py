@@ -14,8 +14,6 @@ import msgspec
 from tools.common import write_atomic
 from tools.load.capacity_plan import CapacityError, EndpointCapacity, Measurement
 
-__all__ = ["CAPACITY_PATH", "CapacityRecord", "load_capacity_record", "write_capacity_record"]
-
 CAPACITY_PATH = Path(__file__).resolve().with_name("capacity.json")
 
 

@@ -18,8 +18,6 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-__all__ = ["RolloutSpec", "RolloutSpecError", "load_rollout_spec", "resolve_int_or_percent"]
-
 _PERCENT = re.compile(r"^(?P<number>\d+)%$")
 # The kubelet gives up on a container after this many failed startup probes; default per the API.
 _DEFAULT_STARTUP_FAILURES = 3

@@ -23,17 +23,6 @@ from api.model import load_model
 from api.settings import BUNDLED_MODEL_PATH
 from tools.common import REPO_ROOT
 
-__all__ = [
-    "LOOPBACK",
-    "ServiceProcess",
-    "free_port",
-    "get",
-    "running_service",
-    "sample_row",
-    "start_service",
-    "wait_until_ready",
-]
-
 LOOPBACK = "127.0.0.1"
 
 
