@@ -38,39 +38,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def get(
-    port: int, path: str, *, timeout: float = 2.0, headers: Mapping[str, str] | None = None
-) -> tuple[int, bytes]:
+def get(port: int, path: str, *, timeout: float = 2.0) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
     try:
-        connection.request("GET", path, headers=dict(headers or {}))
+        connection.request("GET", path)
         response = connection.getresponse()
         return response.status, response.read()
     finally:
         connection.close()
 
 
-def wait_until_ready(
-    port: int, *, path: str = "/ready", timeout: float = 15.0, process: subprocess.Popen[bytes] | None = None
-) -> float:
-    """Poll until ``path`` answers 200; return the seconds waited. Raise if the process dies or time is up."""
-    started = time.perf_counter()
-    deadline = started + timeout
-    while time.perf_counter() < deadline:
-        if process is not None and process.poll() is not None:
-            msg = f"service exited with {process.returncode} before it was ready"
-            raise RuntimeError(msg)
-        with contextlib.suppress(OSError):
-            if get(port, path, timeout=0.5)[0] == http.HTTPStatus.OK:
-                return time.perf_counter() - started
-        time.sleep(0.005)
-    msg = f"service on port {port} not ready within {timeout} s"
-    raise TimeoutError(msg)
-
-
 @dataclass
 class ServiceProcess:
-    """A running ``python -m api``; its combined output goes to ``log_path``."""
+    """A running server; its combined output goes to ``log_path``."""
 
     process: subprocess.Popen[bytes]
     port: int
@@ -101,6 +81,21 @@ class ServiceProcess:
     def log_lines(self) -> list[str]:
         return self.log_path.read_text(encoding="utf-8").splitlines()
 
+    def wait_until_ready(self, path: str, timeout: float) -> None:
+        """Poll until ``path`` answers 200; raise if the process dies or time is up."""
+        started = time.perf_counter()
+        while time.perf_counter() < started + timeout:
+            if self.process.poll() is not None:
+                msg = f"service exited with {self.process.returncode} before it was ready"
+                raise RuntimeError(msg)
+            with contextlib.suppress(OSError):
+                if get(self.port, path, timeout=0.5)[0] == http.HTTPStatus.OK:
+                    self.ready_seconds = time.perf_counter() - started
+                    return
+            time.sleep(0.005)
+        msg = f"service on port {self.port} not ready within {timeout} s"
+        raise TimeoutError(msg)
+
 
 def start_service(  # noqa: PLR0913 -- keyword-only options of one spawn
     log_path: Path,
@@ -128,11 +123,10 @@ def start_service(  # noqa: PLR0913 -- keyword-only options of one spawn
     service = ServiceProcess(process=process, port=port, log_path=log_path, _log=log)
     if wait:
         try:
-            service.ready_seconds = wait_until_ready(port, path=ready_path, timeout=timeout, process=process)
+            service.wait_until_ready(ready_path, timeout)
         except BaseException:
             process.kill()
-            process.wait()
-            log.close()
+            service.wait()
             raise
     return service
 
