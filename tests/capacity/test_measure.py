@@ -19,7 +19,7 @@ from tests.support.service import REPO_ROOT
 from tools.load.capacity import main
 from tools.load.capacity_measure import CPU_CGROUP_ROOT, CgroupUnavailableError, cpu_quota
 from tools.load.capacity_record import load_capacity_record
-from tools.load.process_stats import cpu_seconds
+from tools.load.service import cpu_seconds
 
 
 def cgroups_writable():

@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.common import markdown_table, run, write_json
-from tools.load.process_stats import cpu_seconds, rss_bytes
-from tools.load.service import ServiceProcess, free_port, running_service, sample_row
+from tools.load.service import ServiceProcess, cpu_seconds, free_port, rss_bytes, running_service, sample_row
 from tools.load.wrk import run_wrk
 
 BATCH_SIZE = 32
@@ -125,8 +124,8 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             "/ready",
             {"POST /predict": row, f"POST /predict batch={BATCH_SIZE}": batch},
         ),
-        "floor": (uvicorn_command("tools.load.floor_app:app"), "/predict", {}),
-        "fastapi": (uvicorn_command("tools.load.fastapi_app:app"), "/health", {}),
+        "floor": (uvicorn_command("tools.load.baselines:floor"), "/predict", {}),
+        "fastapi": (uvicorn_command("tools.load.baselines:fastapi"), "/health", {}),
     }
     report: dict[str, Any] = {
         "machine": machine(),

@@ -29,8 +29,7 @@ from typing import Any
 
 from api.service_card import load_service_card
 from tools.load.bench import machine, make_run_command
-from tools.load.process_stats import cpu_seconds
-from tools.load.service import free_port, sample_row, start_service
+from tools.load.service import cpu_seconds, free_port, sample_row, start_service
 from tools.load.wrk import run_wrk
 
 CPU_CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")

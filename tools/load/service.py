@@ -1,4 +1,5 @@
-"""Start a server (by default the service, ``python -m api``) on a loopback port; wait until it answers.
+"""Start a server (by default the service, ``python -m api``) on a loopback port, wait until it answers, and
+read what a process uses (CPU time, resident memory) from /proc.
 
 One helper for the load tools (benchmark, rehearsal, soak, capacity) and the tests that need a live server.
 """
@@ -24,6 +25,7 @@ from api.settings import BUNDLED_MODEL_PATH
 from tools.common import REPO_ROOT
 
 LOOPBACK = "127.0.0.1"
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def sample_row() -> dict[str, float]:
@@ -138,3 +140,18 @@ def running_service(log_path: Path, **kwargs: object) -> Iterator[ServiceProcess
         yield service
     finally:
         service.terminate()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, utime and stime are fields 14 and 15 (1-based).
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    msg = f"no VmRSS for pid {pid}"
+    raise RuntimeError(msg)

@@ -24,8 +24,7 @@ from typing import Any
 
 from api.service_card import load_service_card
 from tools.common import write_json
-from tools.load.process_stats import rss_bytes
-from tools.load.service import running_service, sample_row
+from tools.load.service import rss_bytes, running_service, sample_row
 from tools.load.wrk import Wrk, WrkResult
 
 DEFAULT_SECONDS = 60
