@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
+from manifests_py._model import Cpu, Memory, mebibytes, millicores
 from manifests_py.config import ConfigError, known_environments, load_environment
 from tools.common import markdown_table
 from tools.load.capacity_measure import CgroupUnavailableError, LoadPlan, measure
@@ -46,21 +48,13 @@ EXIT_FAILED = 1
 EXIT_INVALID = 2
 
 
-# argparse reports a ValueError from a type as "invalid cpu_quantity value: '1930x'".
+# The manifests' own quantity types; argparse reports their ValueError as "invalid cpu_quantity value".
 def cpu_quantity(text: str) -> int:
-    """Millicores of a Kubernetes CPU quantity: 1930m or 2."""
-    match = re.fullmatch(r"([0-9]+)m|([0-9]+(?:\.[0-9]{1,3})?)", text)
-    if match is None:
-        raise ValueError(text)
-    return int(match[1]) if match[1] else round(float(match[2]) * 1000)
+    return millicores(TypeAdapter(Cpu).validate_python(text))
 
 
 def memory_quantity(text: str) -> int:
-    """Mebibytes of a Kubernetes memory quantity: 3100Mi or 4Gi."""
-    match = re.fullmatch(r"([0-9]+)(Mi|Gi)", text)
-    if match is None:
-        raise ValueError(text)
-    return int(match[1]) * (1024 if match[2] == "Gi" else 1)
+    return mebibytes(TypeAdapter(Memory).validate_python(text))
 
 
 def _parser() -> argparse.ArgumentParser:
