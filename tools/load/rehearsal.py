@@ -13,7 +13,7 @@ The same rollout then runs without the preStop sleep, and without taking the rep
 learns from its own health checks), to show what the setting buys.
 
 Time scale: every duration the proof depends on (health-check interval and timeout, preStop sleep,
-termination grace, drain budget, deregistration delay, minReadySeconds) is multiplied by one factor.
+termination grace, drain budget, minReadySeconds) is multiplied by one factor.
 The proof is about their order, which a common factor keeps: the load balancer stops routing before
 SIGTERM, and the grace period outlasts preStop plus the drain. Counts (thresholds, replicas) and the
 replicas' own start-up and request times are not scaled. ``--time-scale 1`` runs the real timings.
@@ -81,7 +81,6 @@ class Timings:
     pre_stop_seconds: float
     termination_grace_seconds: float
     drain_seconds: float
-    deregistration_delay_seconds: float
     min_ready_seconds: float
     idle_timeout_seconds: float  # not scaled: no step of the rollout waits on it
 
@@ -104,7 +103,6 @@ class Timings:
             pre_stop_seconds=spec.pre_stop_seconds * scale,
             termination_grace_seconds=spec.termination_grace_seconds * scale,
             drain_seconds=drain * scale,
-            deregistration_delay_seconds=card.load_balancer.deregistration_delay_seconds * scale,
             min_ready_seconds=spec.min_ready_seconds * scale,
             idle_timeout_seconds=card.load_balancer.idle_timeout_seconds,
         )
@@ -377,26 +375,21 @@ def rehearse(
 def summary(report: dict[str, Any]) -> str:
     lines = [f"rolling replacement rehearsal (time scale {report['time_scale']:g}):"]
     for name, run in report["runs"].items():
-        socket_errors = run["connect_errors"] + run["read_errors"] + run["write_errors"]
+        counts = " ".join(f"{key}={run[key]}" for key in _WRK_COUNTS)
         lines.append(
-            f"  {name:17} requests={run['requests']} (during rollout {run['requests_during_rollout']}) "
-            f"non2xx={run['non2xx']} socket_errors={socket_errors}"
-            f" timeouts={run['timeouts']} failed={run['failed']} p99={run['p99_ms']:.1f}ms "
-            f"rollout={run['rollout_seconds']:.1f}s"
+            f"  {name:17} {counts} p99={run['p99_ms']:.1f}ms rollout={run['rollout_seconds']:.1f}s "
+            f"(requests during it {run['requests_during_rollout']})"
         )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--manifests", type=Path, default=DEFAULT_MANIFESTS, help="folder with the Deployment"
-    )
     parser.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE, help="1 = real timings")
     parser.add_argument("--output", type=Path, required=True, help="JSON report to write")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rehearsal-") as scratch:
-        report = rehearse(manifests=args.manifests, time_scale=args.time_scale, workdir=Path(scratch))
+        report = rehearse(time_scale=args.time_scale, workdir=Path(scratch))
     write_json(args.output, report)
     print(summary(report))  # noqa: T201 - the command's output
     print(f"report: {args.output}")  # noqa: T201
