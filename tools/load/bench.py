@@ -94,16 +94,10 @@ def measure(
 
 
 def machine() -> dict[str, Any]:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
     return {
-        "cpu": model,
+        "cpu": models[0] if models else platform.processor(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "kernel": platform.release(),

@@ -1,16 +1,13 @@
 """Measure what one replica serves within a latency objective, held to a pod's CPU request.
 
-The server is the exact command ``make run`` executes, started inside a fresh cgroup v1 ``cpu`` group whose
-CFS quota is the request (500m -> 50000 us per the kubelet's 100000 us period). Without such a group (no
-controller, not root) this refuses: a measurement without the quota would describe a pod with the whole
-machine, which no pod has. The kubelet guarantees the request through ``cpu.shares`` on a node whose
-requests add up; this machine's other processes have no such budget, so the group's weight is the
-kernel's maximum: the server gets its request first, and the quota still stops it there.
+``make run``'s command runs in a fresh cgroup v1 ``cpu`` group whose CFS quota is the request (500m ->
+50000 us per the kubelet's 100000 us period); without one (no controller, not root) this refuses, since a
+pod never has the whole machine. Its ``cpu.shares`` is the kernel's maximum: this machine's other load has
+no kubelet budget, so the server gets its request first, and the quota still stops it there.
 
-Per endpoint, a closed-loop wrk run finds the saturation throughput; then wrk offers rising fractions of
-it on a fixed arrival schedule, each for a bounded time. The limit is the highest achieved rate whose p99
-met the objective with no failure and at least ``min_achieved`` of the offered rate served; the climb
-stops after ``misses_to_stop`` misses in a row. Every step is kept so the curve can be reviewed.
+Per endpoint, a closed-loop wrk run finds the saturation throughput; then wrk offers rising fractions of it
+on a fixed arrival schedule. The limit is the highest served rate whose p99 met the objective with no
+failure and at least ``min_achieved`` of the offered rate; every step is kept for review.
 """
 
 from __future__ import annotations

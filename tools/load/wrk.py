@@ -24,17 +24,10 @@ from typing import Self
 _MARKER = "WRK_RESULT "
 _FIXED_REQUEST = """
 wrk.method = %(method)s
-local body = %(body)s
-if body ~= nil then
-  wrk.body = body
-  wrk.headers["Content-Type"] = "application/json"
-end
+wrk.body = %(body)s
+wrk.headers["Content-Type"] = %(content_type)s
 """
-_PAUSE = """
-function delay()
-  return %(pause_ms)d
-end
-"""
+_PAUSE = "\nfunction delay() return %(pause_ms)d end\n"
 _SCHEDULE = """
 local ffi = require("ffi")
 ffi.cdef[[
@@ -47,16 +40,12 @@ local function now_ms()
   return tonumber(now_spec.tv_sec) * 1000 + tonumber(now_spec.tv_nsec) / 1e6
 end
 
--- This thread's share of the schedule: one slot every interval_ms.
-local interval_ms = %(interval_ms).6f
-local next_slot = nil
-function delay()
+local interval_ms, next_slot = %(interval_ms).6f, nil
+function delay() -- this thread's share of the schedule: one slot every interval_ms
   local now = now_ms()
-  if next_slot == nil then next_slot = now end
-  local slot = next_slot
-  next_slot = next_slot + interval_ms
-  if slot <= now then return 0 end
-  return slot - now
+  local slot = next_slot or now
+  next_slot = slot + interval_ms
+  return math.max(0, slot - now)
 end
 """
 _REPORT = """
@@ -146,7 +135,11 @@ class Wrk:
             msg += f"{connections}, {threads}, {rate})"
             raise ValueError(msg)
         text = body.decode() if isinstance(body, bytes) else body
-        script = requests_lua or _FIXED_REQUEST % {"method": _lua(method), "body": _lua(text)}
+        script = requests_lua or _FIXED_REQUEST % {
+            "method": _lua(method),
+            "body": _lua(text),
+            "content_type": _lua(text and "application/json"),
+        }
         if rate is not None:
             script += _SCHEDULE % {"interval_ms": 1000 * threads / rate}
         elif pause_ms:
