@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
 
@@ -14,7 +13,6 @@ from tools.load.capacity import (
     main,
     node_shape,
     plan_rows,
-    read_environment,
     render_table,
     target_lines,
 )
@@ -43,7 +41,7 @@ NODE = NodeShape(
 def test_rows_come_from_the_derivation():
     record = load_capacity_record()
     prod = load_environment("prod")
-    rows = plan_rows(record, [read_environment("prod")], rate=20_000, node=NODE, hourly_price=0.1)
+    rows = plan_rows(record, [load_environment("prod")], rate=20_000, node=NODE, hourly_price=0.1)
     measurement = record.measurement_for(prod.resources.cpu_request_millicores)
     assert [row.endpoint.endpoint for row in rows] == [e.endpoint for e in measurement.endpoints]
     suggested = hpa_cpu_target_percent(measurement)
@@ -51,7 +49,7 @@ def test_rows_come_from_the_derivation():
     target = prod.scale.cpu_target_percent or suggested
     for row, endpoint in zip(rows, measurement.endpoints, strict=True):
         assert row.suggested_target_percent == suggested
-        assert row.environment.cpu_target_percent == prod.scale.cpu_target_percent
+        assert row.environment.scale.cpu_target_percent == prod.scale.cpu_target_percent
         assert row.hpa_target_percent == target
         assert row.pod_per_second == pod_rate_at_target(measurement, endpoint, target)
         assert row.replicas.needed == math.ceil(20_000 / row.pod_per_second)
@@ -67,11 +65,11 @@ def test_the_table_flags_a_rate_beyond_max_and_the_minimum_floor():
     record = load_capacity_record()
     prod = load_environment("prod")
     busy = render_table(
-        plan_rows(record, [read_environment("prod")], rate=10**7, node=NODE, hourly_price=0.1)
+        plan_rows(record, [load_environment("prod")], rate=10**7, node=NODE, hourly_price=0.1)
     )
     assert f"> max {prod.scale.max})" in busy
     assert "over max" in busy, "no price for a rate the pods cannot serve within the objective"
-    quiet = render_table(plan_rows(record, [read_environment("prod")], rate=1, node=NODE, hourly_price=0.1))
+    quiet = render_table(plan_rows(record, [load_environment("prod")], rate=1, node=NODE, hourly_price=0.1))
     assert "(min; rate needs 1)" in quiet
     header, rule, *lines = quiet.splitlines()
     assert header.startswith("| env ")
@@ -100,14 +98,15 @@ def test_each_node_pool_limit_holds_the_hpa_maximum_on_the_documented_node():
 
 def test_the_suggested_target_is_printed_next_to_the_configured_one():
     record = load_capacity_record()
-    prod = read_environment("prod")
-    suggested = hpa_cpu_target_percent(record.measurement_for(prod.cpu_request_millicores))
+    prod = load_environment("prod")
+    suggested = hpa_cpu_target_percent(record.measurement_for(prod.resources.cpu_request_millicores))
     rows = plan_rows(record, [prod], rate=1000, node=NODE, hourly_price=0.1)
     (line,) = target_lines(rows)
     assert line.startswith("prod: HPA CPU target configured ")
     assert f"suggested {suggested} %" in line
     # A configured target that differs from the measurement is kept, and the way to adopt it is named.
-    other = dataclasses.replace(prod, cpu_target_percent=suggested - 10)
+    scale = prod.scale.model_copy(update={"cpu_target_percent": suggested - 10})
+    other = prod.model_copy(update={"scale": scale})
     rows = plan_rows(record, [other], rate=1000, node=NODE, hourly_price=0.1)
     assert {row.hpa_target_percent for row in rows} == {suggested - 10}
     (line,) = target_lines(rows)

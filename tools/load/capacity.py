@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from manifests_py._model import Cpu, Memory, mebibytes, millicores
-from manifests_py.config import ConfigError, known_environments, load_environment
+from manifests_py.config import ConfigError, EnvironmentConfig, known_environments, load_environment
 from tools.common import markdown_table
 from tools.load.capacity_measure import CgroupUnavailableError, LoadPlan, measure
 from tools.load.capacity_plan import (
@@ -98,34 +98,8 @@ def node_shape(args: argparse.Namespace) -> NodeShape:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Environment:
-    """What the plan needs of one environment's configuration (manifests_py/environments/NAME.toml)."""
-
-    name: str
-    cpu_request_millicores: int
-    memory_request_mebibytes: int
-    min_replicas: int
-    max_replicas: int
-    zones: int
-    cpu_target_percent: int | None  # the HPA's CPU target the environment configures, if any
-
-
-def read_environment(name: str) -> Environment:
-    config = load_environment(name)
-    return Environment(
-        name=config.name,
-        cpu_request_millicores=config.resources.cpu_request_millicores,
-        memory_request_mebibytes=config.resources.memory_request_mebibytes,
-        min_replicas=config.scale.min,
-        max_replicas=config.scale.max,
-        zones=len(config.node_pool.zones) if config.node_pool else 1,
-        cpu_target_percent=config.scale.cpu_target_percent,
-    )
-
-
-@dataclass(frozen=True, kw_only=True)
 class PlanRow:
-    environment: Environment
+    environment: EnvironmentConfig
     endpoint: EndpointCapacity
     # The target the replicas are planned at: the configured one (the suggested one if none is).
     hpa_target_percent: int
@@ -139,7 +113,7 @@ class PlanRow:
 
 def plan_rows(
     record: CapacityRecord,
-    environments: list[Environment],
+    environments: list[EnvironmentConfig],
     *,
     rate: float,
     node: NodeShape,
@@ -148,21 +122,23 @@ def plan_rows(
     """One row per environment and endpoint, every figure from tools.load.capacity_plan."""
     rows = []
     for env in environments:
-        measurement = record.measurement_for(env.cpu_request_millicores)
+        resources, scale = env.resources, env.scale
+        measurement = record.measurement_for(resources.cpu_request_millicores)
         suggested = hpa_cpu_target_percent(measurement)
-        target = env.cpu_target_percent or suggested
+        target = scale.cpu_target_percent or suggested
         pod = PodShape(
-            cpu_request_millicores=env.cpu_request_millicores,
-            memory_request_mebibytes=env.memory_request_mebibytes,
+            cpu_request_millicores=resources.cpu_request_millicores,
+            memory_request_mebibytes=resources.memory_request_mebibytes,
         )
         per_node = pods_per_node(node, pod)
+        zones = len(env.node_pool.zones) if env.node_pool else 1
         for endpoint in measurement.endpoints:
             pod_rate = pod_rate_at_target(measurement, endpoint, target)
             # The HPA keeps at least one pod on EKS even where the config asks for zero (Knative).
             plan = replicas_for(
-                rate, pod_rate=pod_rate, min_replicas=max(env.min_replicas, 1), max_replicas=env.max_replicas
+                rate, pod_rate=pod_rate, min_replicas=max(scale.min, 1), max_replicas=scale.max
             )
-            nodes = nodes_for(plan.replicas, per_node=per_node, zones=env.zones)
+            nodes = nodes_for(plan.replicas, per_node=per_node, zones=zones)
             rows.append(
                 PlanRow(
                     environment=env,
@@ -185,11 +161,8 @@ def target_lines(rows: list[PlanRow]) -> list[str]:
     """Per environment: the configured HPA target beside the suggested one, and how to adopt it."""
     lines = []
     for row in {row.environment.name: row for row in rows}.values():
-        name, configured, suggested = (
-            row.environment.name,
-            row.environment.cpu_target_percent,
-            row.suggested_target_percent,
-        )
+        name, configured = row.environment.name, row.environment.scale.cpu_target_percent
+        suggested = row.suggested_target_percent
         line = f"{name}: HPA CPU target configured {'not set' if configured is None else f'{configured} %'}, "
         line += f"suggested {suggested} %"
         if configured != suggested:
@@ -203,15 +176,15 @@ def _cells(row: PlanRow) -> list[str]:
     plan, env = row.replicas, row.environment
     replicas = f"{plan.replicas}"
     if plan.capped:
-        replicas += f" (needs {plan.needed} > max {env.max_replicas})"
+        replicas += f" (needs {plan.needed} > max {env.scale.max})"
     elif plan.needed < plan.replicas:
         replicas += f" (min; rate needs {plan.needed})"
     return [
         env.name,
         row.endpoint.endpoint,
-        f"{env.cpu_request_millicores}m",
+        f"{env.resources.cpu_request_millicores}m",
         f"{row.endpoint.requests_per_second:,.0f} ({row.endpoint.p99_milliseconds:.1f} ms)",
-        f"{row.hpa_target_percent} %" + ("" if env.cpu_target_percent else " (suggested)"),
+        f"{row.hpa_target_percent} %" + ("" if env.scale.cpu_target_percent else " (suggested)"),
         f"{row.suggested_target_percent} %",
         f"{row.pod_per_second:,.0f}",
         replicas,
@@ -234,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.plan_only and None in (args.objective_p99_ms, args.step_seconds, args.repeats):
         parser.error("measuring needs --objective-p99-ms, --step-seconds and --repeats (see make capacity)")
     try:
-        environments = [read_environment(name) for name in args.environments or known_environments()]
+        environments = [load_environment(name) for name in args.environments or known_environments()]
         node = node_shape(args)
         if not args.plan_only:
             plan = LoadPlan(
@@ -245,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print("measuring; other load on this machine makes the figures noisy", flush=True)
             write_capacity_record(
-                measure([env.cpu_request_millicores for env in environments], plan), args.output
+                measure([env.resources.cpu_request_millicores for env in environments], plan), args.output
             )
             print(f"wrote {args.output}: commit it; the HPA targets below are suggestions for the TOML")
         record = load_capacity_record(args.output)
