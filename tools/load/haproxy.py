@@ -86,7 +86,6 @@ class HAProxy:
         self.log_path = workdir / "haproxy.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
-        self._log_start = 0
 
     @property
     def url(self) -> str:
@@ -147,7 +146,6 @@ backend {BACKEND}
         except BaseException:
             self.__exit__()
             raise
-        self._log_start = self.log_position()
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -196,12 +194,9 @@ backend {BACKEND}
     # ------------------------------------------------------------------ targets
 
     def register(self, name: str, port: int) -> None:
-        """Add a server that is health-checked at once but takes no traffic until it is admitted.
-
-        A dynamic server in HAProxy 2.6 would start UP before its first check; an ALB target starts
-        ``initial`` and gets traffic only once healthy. So it starts drained and forced DOWN: the checks run,
-        ``rise`` successes make it healthy, and ``admit`` then lets requests in.
-        """
+        """Add a server, health-checked at once, that takes no traffic until admitted: a dynamic server would
+        start UP, an ALB target starts ``initial``. So it starts drained and forced DOWN; ``rise`` passing
+        checks make it healthy, and ``admit`` lets requests in."""
         check = self.health_check
         server = f"{BACKEND}/{name}"
         said = self.command(
@@ -277,7 +272,7 @@ backend {BACKEND}
     def log_position(self) -> int:
         return self.log_path.stat().st_size
 
-    def abnormal_requests(self, since: int | None = None) -> dict[str, int]:
+    def abnormal_requests(self, since: int = 0) -> dict[str, int]:
         """Requests that did not end normally, by "status termination-state server", from the proxy's log.
 
         The termination state is HAProxy's reason: ``SC`` the server refused the connection, ``SH`` it
@@ -285,7 +280,7 @@ backend {BACKEND}
         """
         found: Counter[str] = Counter()
         with self.log_path.open("rb") as log:
-            log.seek(self._log_start if since is None else since)
+            log.seek(since)
             text = log.read().decode("utf-8", errors="replace")
         for line in text.splitlines():
             if _LOG_MARKER in line and (match := _LOG_FIELDS.search(line)):

@@ -117,8 +117,7 @@ class Timings:
 
 @dataclass
 class ReplicaTimeline:
-    """For each step a replica went through, when (None: never happened); seconds since the load started
-    in the report."""
+    """When a replica went through each step (None: never); reported as seconds since the load started."""
 
     name: str
     port: int
@@ -149,19 +148,17 @@ class ReplicaTimeline:
                 self.server_errors_logged += json.loads(line)["status"] >= HTTPStatus.INTERNAL_SERVER_ERROR
 
 
+@dataclass
 class _Rollout:
     """Carries out one rollout; every process it starts is stopped by ``close`` whatever happened."""
 
-    def __init__(
-        self, *, proxy: HAProxy, spec: RolloutSpec, timings: Timings, workdir: Path, with_pre_stop: bool
-    ) -> None:
-        self.proxy = proxy
-        self.spec = spec
-        self.timings = timings
-        self.workdir = workdir
-        self.with_pre_stop = with_pre_stop
-        self.replicas: list[ReplicaTimeline] = []
-        self._terminations = ThreadPoolExecutor(max_workers=max(1, spec.replicas), thread_name_prefix="term")
+    proxy: HAProxy
+    spec: RolloutSpec
+    timings: Timings
+    workdir: Path
+    with_pre_stop: bool
+    replicas: list[ReplicaTimeline] = field(default_factory=list)
+    _terminations: ThreadPoolExecutor = field(default_factory=ThreadPoolExecutor)
 
     def _checks_seconds(self, threshold: int) -> float:
         check = self.timings.health_check
