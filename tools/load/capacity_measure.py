@@ -26,7 +26,7 @@ from typing import Any
 
 from api.service_card import load_service_card
 from tools.load.bench import machine, make_run_command
-from tools.load.service import cpu_seconds, free_port, sample_row, start_service
+from tools.load.service import cpu_seconds, free_port, running_service, sample_row
 from tools.load.wrk import run_wrk
 
 CPU_CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")
@@ -174,32 +174,23 @@ def climb(url: str, body: bytes | None, plan: LoadPlan, *, pid: int, quota: CpuQ
     }
 
 
-@contextlib.contextmanager
-def quota_server(quota: CpuQuota, log_path: Path, *, ready_path: str) -> Iterator[tuple[str, int]]:
-    """``make run``'s command started inside ``quota``'s cgroup; yields (URL, PID)."""
-    port = free_port()
-    # The shell joins the cgroup, then becomes the server: every thread and child starts inside it.
-    joined = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(quota.procs_file), *make_run_command(port)]
-    server = start_service(log_path, command=joined, port=port, ready_path=ready_path, timeout=60)
-    try:
-        if server.pid not in quota.members():
-            msg = f"the server (PID {server.pid}) is not in {quota.path}; refusing to measure it unthrottled"
-            raise RuntimeError(msg)
-        yield server.url, server.pid
-    finally:
-        server.terminate()
-
-
 def _measure_request(millicores: int, plan: LoadPlan, logs: Path) -> dict[str, Any]:
     card = load_service_card()
     path = card.paths.predict
     bodies = {f"GET {path}": None, f"POST {path}": json.dumps(sample_row()).encode()}
     climbs: dict[str, list[dict[str, Any]]] = {name: [] for name in bodies}
+    port = free_port()
     with cpu_quota(millicores) as quota:
-        with quota_server(quota, logs / f"server-{millicores}m.log", ready_path=card.paths.readiness) as (
-            url,
-            pid,
-        ):
+        # The shell joins the cgroup, then becomes the server: every thread and child starts inside it.
+        joined = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(quota.procs_file), *make_run_command(port)]
+        log = logs / f"server-{millicores}m.log"
+        with running_service(
+            log, command=joined, port=port, ready_path=card.paths.readiness, timeout=60
+        ) as server:
+            url, pid = server.url, server.pid
+            if pid not in quota.members():
+                msg = f"the server (PID {pid}) is not in {quota.path}; refusing to measure it unthrottled"
+                raise RuntimeError(msg)
             for repeat in range(plan.repeats):
                 for name, body in bodies.items():
                     ladder = climb(url + path, body, plan, pid=pid, quota=quota)

@@ -11,7 +11,6 @@ of its limit left, less the HPA's tolerance), the replicas a request rate needs,
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Share of the measured limit a pod may reach before the HPA adds pods: the rest absorbs traffic that
@@ -67,10 +66,8 @@ class Measurement:
 def hpa_cpu_target_percent(
     measurement: Measurement, *, headroom: float = HEADROOM, tolerance: float = HPA_TOLERANCE
 ) -> int:
-    """The HPA's averageUtilization: the most demanding endpoint's limit, with headroom, less tolerance.
-
-    Rounded down: a lower target means more pods, never a pod past its limit.
-    """
+    """The HPA's averageUtilization: the most demanding endpoint's limit, with headroom, less tolerance;
+    rounded down, since a lower target means more pods, never a pod past its limit."""
     _require(0 < headroom <= 1, f"headroom must be within (0, 1], got {headroom!r}")
     _require(0 <= tolerance < 1, f"tolerance must be within [0, 1), got {tolerance!r}")
     limit = min(measurement.utilization(e) for e in measurement.endpoints)
@@ -156,18 +153,13 @@ def pods_per_node(node: NodeShape, pod: PodShape) -> int:
     return fits
 
 
-def _spread(replicas: int, zones: int) -> Sequence[int]:
-    """Pods per zone under a zone spread with maxSkew 1: as even as whole pods allow."""
-    base, extra = divmod(replicas, zones)
-    return [base + (1 if zone < extra else 0) for zone in range(zones)]
-
-
 def nodes_for(replicas: int, *, per_node: int, zones: int = 1) -> int:
-    """Nodes for ``replicas`` pods spread evenly over ``zones``: a node serves one zone only."""
+    """Nodes for ``replicas`` pods spread evenly over ``zones`` (maxSkew 1): a node serves one zone only."""
     _require(replicas >= 0, f"replicas must be zero or more, got {replicas!r}")
     _positive("pods per node", per_node)
     _positive("zones", zones)
-    return sum(math.ceil(pods / per_node) for pods in _spread(replicas, zones))
+    base, extra = divmod(replicas, zones)  # the first ``extra`` zones get one pod more
+    return sum(math.ceil((base + (zone < extra)) / per_node) for zone in range(zones))
 
 
 def cost_per_million(*, nodes: int, hourly_price: float, rate: float) -> float:
