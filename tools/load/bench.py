@@ -1,11 +1,8 @@
 """``make bench``: throughput, latency, CPU per request, cold start and memory, side by side.
 
-Three servers run one after another on the same uvicorn (one worker, uvloop, httptools), driven by wrk
-from a separate process on loopback:
-- the service, started with the exact command ``make run`` executes (read from ``make -n run``), with its
-  production settings: metrics and request logging on (the log goes to a file, as a container's would);
-- a raw-ASGI floor app (what the server alone costs);
-- a bare FastAPI app with the same GET endpoints (the comparison the targets are stated against).
+Three servers run one after another on the same uvicorn (one worker, uvloop, httptools), driven by wrk on
+loopback: the service, started with the exact command ``make run`` executes (production settings: metrics
+and request logging on, the log to a file as a container's would), and the two baselines.py apps.
 Numbers are printed and written as JSON; nothing here passes or fails a build.
 """
 

@@ -1,8 +1,5 @@
 """Start a server (by default the service, ``python -m api``) on a loopback port, wait until it answers, and
-read what a process uses (CPU time, resident memory) from /proc.
-
-One helper for the load tools (benchmark, rehearsal, soak, capacity) and the tests that need a live server.
-"""
+read what a process uses (CPU time, resident memory) from /proc. For the load tools and the tests."""
 
 from __future__ import annotations
 
