@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Self
+from typing import Self
 
 from tools.load.service import LOOPBACK, free_port
 
@@ -77,6 +77,8 @@ def _ms(seconds: float) -> str:
 class HAProxy:
     """One HAProxy process with an HTTP frontend and an empty backend; servers come and go at run time."""
 
+    _process: subprocess.Popen[bytes]  # set on entering the `with` block
+
     def __init__(self, workdir: Path, *, health_check: HealthCheck, idle_timeout_seconds: float) -> None:
         self.health_check = health_check
         self.idle_timeout_seconds = idle_timeout_seconds
@@ -84,8 +86,6 @@ class HAProxy:
         self.socket_path = workdir / "admin.sock"
         self.config_path = workdir / "haproxy.cfg"
         self.log_path = workdir / "haproxy.log"
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -136,11 +136,11 @@ backend {BACKEND}
             msg = "haproxy not found: install Debian's haproxy package (.ci/run does)"
             raise FileNotFoundError(msg)
         self.config_path.write_text(self.render_config(), encoding="utf-8")
-        self._log = self.log_path.open("wb")
         # A configuration haproxy rejects ends it at once, its reasons in the log quoted below.
-        self._process = subprocess.Popen(  # noqa: S603 -- haproxy found on PATH, our own config
-            [binary, "-db", "-f", str(self.config_path)], stdout=self._log, stderr=subprocess.STDOUT
-        )
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(  # noqa: S603 -- haproxy found on PATH, our own config
+                [binary, "-db", "-f", str(self.config_path)], stdout=log, stderr=subprocess.STDOUT
+            )
         try:
             self._wait_until_listening(timeout=10)
         except BaseException:
@@ -149,20 +149,18 @@ backend {BACKEND}
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self._process is not None and self._process.poll() is None:
+        if self._process.poll() is None:
             self._process.terminate()
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        if self._log is not None:
-            self._log.close()
 
     def _wait_until_listening(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
+            if self._process.poll() is not None:
                 msg = f"haproxy exited with {self._process.returncode}: {self.log_path.read_text()[-2000:]}"
                 raise HAProxyError(msg)
             # The runtime API answers once start-up is over, listeners bound; no probe connection needed
