@@ -17,9 +17,9 @@ from manifests_py.config import load_environment
 from tests.capacity.conftest import make_capacity_arguments
 from tests.support.service import REPO_ROOT
 from tools.load.capacity import main
+from tools.load.capacity_measure import CPU_CGROUP_ROOT, CgroupUnavailableError, cpu_quota
 from tools.load.capacity_record import load_capacity_record
-from tools.load.cpu_quota import CPU_CGROUP_ROOT, CgroupUnavailableError, cpu_quota
-from tools.load.process_stats import cpu_seconds
+from tools.load.service import cpu_seconds
 
 
 def cgroups_writable():
@@ -57,7 +57,7 @@ def test_without_a_cpu_controller_it_refuses_to_measure(tmp_path):
 
 def test_when_the_cgroup_cannot_be_created_it_refuses_to_measure(tmp_path, monkeypatch):
     (tmp_path / "cpu.cfs_quota_us").write_text("-1\n")
-    monkeypatch.setattr("tools.load.cpu_quota.uuid.uuid4", lambda: uuid.UUID(int=0))
+    monkeypatch.setattr("tools.load.capacity_measure.uuid.uuid4", lambda: uuid.UUID(int=0))
     (tmp_path / f"predictor-capacity-{os.getpid()}-00000000").write_text("in the way")
     refused = pytest.raises(CgroupUnavailableError, match=r"cannot create the cgroup .*refusing to measure")
     with refused, cpu_quota(500, root=tmp_path):
@@ -65,7 +65,9 @@ def test_when_the_cgroup_cannot_be_created_it_refuses_to_measure(tmp_path, monke
 
 
 def test_the_command_refuses_without_cgroups_and_writes_nothing(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("tools.load.capacity.cpu_quota", lambda *_a, **_k: cpu_quota(500, root=tmp_path))
+    monkeypatch.setattr(
+        "tools.load.capacity_measure.cpu_quota", lambda *_a, **_k: cpu_quota(500, root=tmp_path)
+    )
     output = tmp_path / "capacity.json"
     assert main([*make_capacity_arguments(), "--environments", "prod", "--output", str(output)]) == 1
     assert "refusing to measure without the pod's CPU quota" in capsys.readouterr().err
@@ -95,7 +97,7 @@ def test_the_quota_holds_a_busy_process_and_is_removed_afterwards():
         share = (cpu_seconds(busy.pid) - used_before) / (time.monotonic() - started)
         busy.wait(timeout=10)
         assert share <= 0.25 * 1.3, f"a busy loop held to 250m used {share:.2f} CPU"
-        assert quota.stat()["nr_throttled"] > 0
+        assert quota.throttled() > 0
         path = quota.path
     assert not path.exists(), "the cgroup is removed afterwards"
 

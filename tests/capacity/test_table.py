@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
 
 from manifests_py.config import load_environment
 from tests.capacity.conftest import make_capacity_arguments
 from tools.common import REPO_ROOT
-from tools.load.capacity import _parser, main
+from tools.load.capacity import (
+    _parser,
+    main,
+    node_shape,
+    plan_rows,
+    render_table,
+    target_lines,
+)
 from tools.load.capacity_plan import (
     NodeShape,
     PodShape,
@@ -20,7 +26,6 @@ from tools.load.capacity_plan import (
     pods_per_node,
 )
 from tools.load.capacity_record import CAPACITY_PATH, load_capacity_record
-from tools.load.capacity_table import plan_rows, read_environment, render_table, target_lines
 
 NODE = NodeShape(
     name="c7i.large",
@@ -36,22 +41,22 @@ NODE = NodeShape(
 def test_rows_come_from_the_derivation():
     record = load_capacity_record()
     prod = load_environment("prod")
-    rows = plan_rows(record, [read_environment("prod")], rate=20_000, node=NODE, hourly_price=0.1)
+    rows = plan_rows(record, [load_environment("prod")], rate=20_000, node=NODE, hourly_price=0.1)
     measurement = record.measurement_for(prod.resources.cpu_request_millicores)
-    assert [row.endpoint for row in rows] == [e.endpoint for e in measurement.endpoints]
+    assert [row.endpoint.endpoint for row in rows] == [e.endpoint for e in measurement.endpoints]
     suggested = hpa_cpu_target_percent(measurement)
     # Replicas follow what the environment deploys; the measurement only suggests.
     target = prod.scale.cpu_target_percent or suggested
     for row, endpoint in zip(rows, measurement.endpoints, strict=True):
         assert row.suggested_target_percent == suggested
-        assert row.configured_target_percent == prod.scale.cpu_target_percent
+        assert row.environment.scale.cpu_target_percent == prod.scale.cpu_target_percent
         assert row.hpa_target_percent == target
         assert row.pod_per_second == pod_rate_at_target(measurement, endpoint, target)
-        assert row.replicas_needed == math.ceil(20_000 / row.pod_per_second)
-        assert prod.scale.min <= row.replicas <= prod.scale.max
+        assert row.replicas.needed == math.ceil(20_000 / row.pod_per_second)
+        assert prod.scale.min <= row.replicas.replicas <= prod.scale.max
         assert row.pods_per_node == (1930 - 150) // prod.resources.cpu_request_millicores
         assert row.nodes == nodes_for(
-            row.replicas, per_node=row.pods_per_node, zones=len(prod.node_pool.zones)
+            row.replicas.replicas, per_node=row.pods_per_node, zones=len(prod.node_pool.zones)
         )
         assert row.cost_per_million == cost_per_million(nodes=row.nodes, hourly_price=0.1, rate=20_000)
 
@@ -60,11 +65,11 @@ def test_the_table_flags_a_rate_beyond_max_and_the_minimum_floor():
     record = load_capacity_record()
     prod = load_environment("prod")
     busy = render_table(
-        plan_rows(record, [read_environment("prod")], rate=10**7, node=NODE, hourly_price=0.1)
+        plan_rows(record, [load_environment("prod")], rate=10**7, node=NODE, hourly_price=0.1)
     )
     assert f"> max {prod.scale.max})" in busy
     assert "over max" in busy, "no price for a rate the pods cannot serve within the objective"
-    quiet = render_table(plan_rows(record, [read_environment("prod")], rate=1, node=NODE, hourly_price=0.1))
+    quiet = render_table(plan_rows(record, [load_environment("prod")], rate=1, node=NODE, hourly_price=0.1))
     assert "(min; rate needs 1)" in quiet
     header, rule, *lines = quiet.splitlines()
     assert header.startswith("| env ")
@@ -77,15 +82,7 @@ def test_each_node_pool_limit_holds_the_hpa_maximum_on_the_documented_node():
     """Karpenter's cpu limit counts whole instances: the HPA's max replicas, spread over the zones on the
     Makefile's node, must fit under it, or scale-out would stop at Pending pods."""
     args = _parser().parse_args(["--plan-only", *make_capacity_arguments()])
-    node = NodeShape(
-        name=args.instance,
-        allocatable_cpu_millicores=args.allocatable_cpu,
-        allocatable_memory_mebibytes=args.allocatable_memory,
-        max_pods=args.max_pods,
-        daemonset_cpu_millicores=args.daemonset_cpu,
-        daemonset_memory_mebibytes=args.daemonset_memory,
-        daemonset_pods=args.daemonset_pods,
-    )
+    node = node_shape(args)
     instance_cpu = math.ceil(args.allocatable_cpu / 1000) * 1000
     for name in ("dev", "prod"):
         config = load_environment(name)
@@ -101,14 +98,15 @@ def test_each_node_pool_limit_holds_the_hpa_maximum_on_the_documented_node():
 
 def test_the_suggested_target_is_printed_next_to_the_configured_one():
     record = load_capacity_record()
-    prod = read_environment("prod")
-    suggested = hpa_cpu_target_percent(record.measurement_for(prod.cpu_request_millicores))
+    prod = load_environment("prod")
+    suggested = hpa_cpu_target_percent(record.measurement_for(prod.resources.cpu_request_millicores))
     rows = plan_rows(record, [prod], rate=1000, node=NODE, hourly_price=0.1)
     (line,) = target_lines(rows)
     assert line.startswith("prod: HPA CPU target configured ")
     assert f"suggested {suggested} %" in line
     # A configured target that differs from the measurement is kept, and the way to adopt it is named.
-    other = dataclasses.replace(prod, cpu_target_percent=suggested - 10)
+    scale = prod.scale.model_copy(update={"cpu_target_percent": suggested - 10})
+    other = prod.model_copy(update={"scale": scale})
     rows = plan_rows(record, [other], rate=1000, node=NODE, hourly_price=0.1)
     assert {row.hpa_target_percent for row in rows} == {suggested - 10}
     (line,) = target_lines(rows)

@@ -6,7 +6,6 @@ end of the session (captured output would hide them otherwise).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT, write_json
 from tools.load.haproxy import find_haproxy
 
 REPORT_DIR = REPO_ROOT / "build" / "proofs"
@@ -41,22 +40,12 @@ def wrk() -> str:
     return require_tool("wrk", shutil.which("wrk"))
 
 
-def write_report(name: str, report: dict[str, Any]) -> Path:
-    """Write ``build/proofs/<name>.json`` whole (temp file, then rename) and return its path."""
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    path = REPORT_DIR / f"{name}.json"
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    partial.replace(path)
-    return path
-
-
 @pytest.fixture(scope="session")
 def publish(request: pytest.FixtureRequest):
     """``publish(name, report, summary)``: write the JSON report, queue its summary for the end of the run."""
 
     def _publish(name: str, report: dict[str, Any], summary: str) -> Path:
-        path = write_report(name, report)
+        path = write_json(REPORT_DIR / f"{name}.json", report)
         request.config.stash.setdefault(_SUMMARIES, []).append(f"{summary}\n  report: {path}")
         print(summary)  # noqa: T201 - also shown with -s, next to the test
         return path

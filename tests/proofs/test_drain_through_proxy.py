@@ -58,8 +58,8 @@ def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(
         try:
             proxy.register("leaving", leaving.port)
             proxy.register("staying", staying.port)
-            proxy.wait_until_healthy("leaving", timeout=15)
-            proxy.wait_until_healthy("staying", timeout=15)
+            proxy.wait_until("leaving", "healthy", timeout=15)
+            proxy.wait_until("staying", "healthy", timeout=15)
             # Only the leaving replica is in rotation while the slow requests arrive, so they all land there.
             proxy.admit("leaving")
             in_flight = [SlowRequest(proxy.port, card.paths.predict, body) for _ in range(IN_FLIGHT)]
@@ -78,8 +78,9 @@ def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(
             assert (status, json.loads(readiness)["status"]) == (503, "draining")
             check = scaled.health_check
             status_seen_at = time.monotonic() - signalled
-            seen = proxy.wait_until_down(
+            seen = proxy.wait_until(
                 "leaving",
+                "down",
                 timeout=(check.unhealthy_threshold + 1) * (check.interval_seconds + check.timeout_seconds),
             )
             proxy_down_after = time.monotonic() - signalled

@@ -20,7 +20,7 @@ def floor(tmp_path_factory):
     log = tmp_path_factory.mktemp("floor") / "floor.log"
 
     def command(port):
-        return [sys.executable, "-m", "uvicorn", "tools.load.floor_app:app", "--port", str(port),
+        return [sys.executable, "-m", "uvicorn", "tools.load.baselines:floor", "--port", str(port),
                 "--host", "127.0.0.1", "--log-level", "warning"]  # fmt: skip
 
     port = free_port()

@@ -8,7 +8,6 @@ from tools.load.service import (
     get,
     running_service,
     start_service,
-    wait_until_ready,
 )
 
 __all__ = [
@@ -19,5 +18,4 @@ __all__ = [
     "get",
     "running_service",
     "start_service",
-    "wait_until_ready",
 ]

@@ -1,11 +1,8 @@
 """``make bench``: throughput, latency, CPU per request, cold start and memory, side by side.
 
-Three servers run one after another on the same uvicorn (one worker, uvloop, httptools), driven by wrk
-from a separate process on loopback:
-- the service, started with the exact command ``make run`` executes (read from ``make -n run``), with its
-  production settings: metrics and request logging on (the log goes to a file, as a container's would);
-- a raw-ASGI floor app (what the server alone costs);
-- a bare FastAPI app with the same GET endpoints (the comparison the targets are stated against).
+Three servers run one after another on the same uvicorn (one worker, uvloop, httptools), driven by wrk on
+loopback: the service, started with the exact command ``make run`` executes (production settings: metrics
+and request logging on, the log to a file as a container's would), and the two baselines.py apps.
 Numbers are printed and written as JSON; nothing here passes or fails a build.
 """
 
@@ -27,13 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from tools.common import markdown_table, run, write_json
-from tools.load.process_stats import cpu_seconds, rss_bytes
-from tools.load.service import ServiceProcess, free_port, sample_row, start_service
+from tools.load.service import ServiceProcess, cpu_seconds, free_port, rss_bytes, running_service, sample_row
 from tools.load.wrk import run_wrk
 
 BATCH_SIZE = 32
 _MIN_RATIO = 1.5  # the service's throughput target against the FastAPI baseline
-UVICORN_BASELINE = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+
+CommandForPort = Callable[[int], list[str]]
 
 
 def make_run_command(port: int) -> list[str]:
@@ -50,52 +47,29 @@ def make_run_command(port: int) -> list[str]:
     return ["bash", "-c", lines[-1]]
 
 
-def uvicorn_command(target: str, port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        target,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        *UVICORN_BASELINE,
-    ]
-
-
-CommandForPort = Callable[[int], list[str]]
+def uvicorn_command(target: str) -> CommandForPort:
+    """A baseline app on the same uvicorn settings as the service."""
+    return lambda port: [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port",
+                         str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+                         "--log-level", "warning"]  # fmt: skip
 
 
 @contextlib.contextmanager
-def serving(
-    command_for_port: CommandForPort, ready_path: str, log_dir: Path, name: str
-) -> Iterator[ServiceProcess]:
-    """One server process for the length of a `with` block; output goes to a log file."""
+def serving(command: CommandForPort, ready_path: str, log: Path) -> Iterator[ServiceProcess]:
+    """One server process for the length of a `with` block; output goes to ``log``."""
     port = free_port()
-    service = start_service(
-        log_dir / f"{name}.log", command=command_for_port(port), port=port, ready_path=ready_path, timeout=30
-    )
-    try:
-        yield service
-    finally:
-        service.terminate()
+    with running_service(log, command=command(port), port=port, ready_path=ready_path, timeout=30) as server:
+        yield server
 
 
-def cold_start(
-    command_for_port: CommandForPort, ready_path: str, log_dir: Path, name: str, runs: int
-) -> dict[str, float]:
+def cold_start(command: CommandForPort, ready_path: str, log: Path, runs: int) -> dict[str, float]:
     """Spawn → first 200 on the ready path, `runs` times; the spawn includes interpreter start-up."""
     samples = []
     for _ in range(runs):
-        with serving(command_for_port, ready_path, log_dir, name) as server:
-            samples.append(server.ready_seconds)
-    return {
-        "median_ms": round(statistics.median(samples) * 1000, 1),
-        "min_ms": round(min(samples) * 1000, 1),
-        "max_ms": round(max(samples) * 1000, 1),
-        "runs": runs,
-    }
+        with serving(command, ready_path, log) as server:
+            samples.append(server.ready_seconds * 1000)
+    return {"median_ms": round(statistics.median(samples), 1), "min_ms": round(min(samples), 1),
+            "max_ms": round(max(samples), 1), "runs": runs}  # fmt: skip
 
 
 def measure(
@@ -117,16 +91,10 @@ def measure(
 
 
 def machine() -> dict[str, Any]:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
     return {
-        "cpu": model,
+        "cpu": models[0] if models else platform.processor(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "kernel": platform.release(),
@@ -138,69 +106,55 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     row = json.dumps(sample_row()).encode()
     batch = json.dumps({"instances": [sample_row()] * BATCH_SIZE}).encode()
     load = {"seconds": args.seconds, "connections": args.connections}
-    report: dict[str, Any] = {"machine": machine(), "load": load | {"wrk_threads": 1}, "servers": {}}
+    command = shlex.join(make_run_command(8000))
+    print(f"service command (from make -n run): {command}", flush=True)  # noqa: T201
+    # Each server: how to start it, the path that answers once it is up, and the scenarios run against it.
+    servers = {
+        "service": (
+            make_run_command,
+            "/ready",
+            {"POST /predict": row, f"POST /predict batch={BATCH_SIZE}": batch},
+        ),
+        "floor": (uvicorn_command("tools.load.baselines:floor"), "/predict", {}),
+        "fastapi": (uvicorn_command("tools.load.baselines:fastapi"), "/health", {}),
+    }
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "load": load | {"wrk_threads": 1},
+        "server_command": command,
+    }
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        logs = Path(scratch)
-        report["server_command"] = shlex.join(make_run_command(8000))
-        print(f"service command (from make -n run): {report['server_command']}", flush=True)  # noqa: T201
-
-        service: dict[str, Any] = {
-            "cold_start": cold_start(make_run_command, "/ready", logs, "service", args.cold_starts)
-        }
-        with serving(make_run_command, "/ready", logs, "service") as server:
-            service["GET /predict"] = measure(server, "/predict", **load)
-            service["POST /predict"] = measure(server, "/predict", body=row, **load)
-            service[f"POST /predict batch={BATCH_SIZE}"] = measure(server, "/predict", body=batch, **load)
-            service["rss_after_load_mb"] = round(rss_bytes(server.pid) / 2**20, 1)
-            service["log_lines_written"] = sum(1 for _ in server.log_path.open("rb"))
-        report["servers"]["service"] = service
-
-        def floor_command(port: int) -> list[str]:
-            return uvicorn_command("tools.load.floor_app:app", port)
-
-        with serving(floor_command, "/predict", logs, "floor") as server:
-            report["servers"]["floor"] = {"GET /predict": measure(server, "/predict", **load)}
-
-        def fastapi_command(port: int) -> list[str]:
-            return uvicorn_command("tools.load.fastapi_app:app", port)
-
-        fastapi: dict[str, Any] = {
-            "cold_start": cold_start(fastapi_command, "/health", logs, "fastapi", args.cold_starts)
-        }
-        with serving(fastapi_command, "/health", logs, "fastapi") as server:
-            fastapi["GET /predict"] = measure(server, "/predict", **load)
-            fastapi["rss_after_load_mb"] = round(rss_bytes(server.pid) / 2**20, 1)
-        report["servers"]["fastapi"] = fastapi
-    report["targets"] = targets(report["servers"])
-    return report
+        for name, (start, ready, scenarios) in servers.items():
+            log = Path(scratch) / f"{name}.log"
+            result = results[name] = {}
+            if name != "floor":
+                result["cold_start"] = cold_start(start, ready, log, args.cold_starts)
+            with serving(start, ready, log) as server:
+                result["GET /predict"] = measure(server, "/predict", **load)
+                for scenario, body in scenarios.items():
+                    result[scenario] = measure(server, "/predict", body=body, **load)
+                if name != "floor":
+                    result["rss_after_load_mb"] = round(rss_bytes(server.pid) / 2**20, 1)
+            if name == "service":
+                result["log_lines_written"] = sum(1 for _ in log.open("rb"))
+    return report | {"servers": results, "targets": targets(results)}
 
 
 def targets(servers: dict[str, Any]) -> list[dict[str, Any]]:
     service, fastapi = servers["service"], servers["fastapi"]
     ours, theirs = service["GET /predict"], fastapi["GET /predict"]
     ratio = ours["req_per_s"] / theirs["req_per_s"]
-    return [
-        {
-            "target": f"GET /predict req/s >= {_MIN_RATIO}x FastAPI (aim 2x)",
-            "value": f"{ratio:.2f}x",
-            "met": ratio >= _MIN_RATIO,
-        },
-        {
-            "target": "GET /predict p99 below FastAPI's",
-            "value": f"{ours['p99_ms']} ms vs {theirs['p99_ms']} ms",
-            "met": ours["p99_ms"] < theirs["p99_ms"],
-        },
-        {
-            "target": "cold start no slower than FastAPI's",
-            "value": f"{service['cold_start']['median_ms']} ms vs {fastapi['cold_start']['median_ms']} ms",
-            "met": service["cold_start"]["median_ms"] <= fastapi["cold_start"]["median_ms"],
-        },
-        {
-            "target": "RSS after load no larger than FastAPI's",
-            "value": f"{service['rss_after_load_mb']} MB vs {fastapi['rss_after_load_mb']} MB",
-            "met": service["rss_after_load_mb"] <= fastapi["rss_after_load_mb"],
-        },
-    ]
+    cold = service["cold_start"]["median_ms"], fastapi["cold_start"]["median_ms"]
+    rss = service["rss_after_load_mb"], fastapi["rss_after_load_mb"]
+    checks = [
+        (f"GET /predict req/s >= {_MIN_RATIO}x FastAPI (aim 2x)", f"{ratio:.2f}x", ratio >= _MIN_RATIO),
+        ("GET /predict p99 below FastAPI's", f"{ours['p99_ms']} ms vs {theirs['p99_ms']} ms",
+         ours["p99_ms"] < theirs["p99_ms"]),
+        ("cold start no slower than FastAPI's", f"{cold[0]} ms vs {cold[1]} ms", cold[0] <= cold[1]),
+        ("RSS after load no larger than FastAPI's", f"{rss[0]} MB vs {rss[1]} MB", rss[0] <= rss[1]),
+    ]  # fmt: skip
+    return [{"target": target, "value": value, "met": met} for target, value, met in checks]
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -208,16 +162,9 @@ def print_report(report: dict[str, Any]) -> None:
     for name, server in report["servers"].items():
         for scenario, result in server.items():
             if isinstance(result, dict) and "req_per_s" in result:
-                numbers = (result["req_per_s"], f"{result['p50_ms']:.2f}", f"{result['p99_ms']:.2f}")
-                rows.append(
-                    (
-                        name,
-                        scenario,
-                        *map(str, numbers),
-                        f"{result['cpu_us_per_request']:.0f}",
-                        str(result["failed"]),
-                    )
-                )
+                numbers = (f"{result['p50_ms']:.2f}", f"{result['p99_ms']:.2f}")
+                cpu = f"{result['cpu_us_per_request']:.0f}"
+                rows.append((name, scenario, str(result["req_per_s"]), *numbers, cpu, str(result["failed"])))
     print(markdown_table(rows[0], rows[1:]))  # noqa: T201
     for name in ("service", "fastapi"):
         server = report["servers"][name]

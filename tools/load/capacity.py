@@ -3,64 +3,58 @@
 """``make capacity``: measure what one replica serves within the latency objective at each environment's CPU
 request, record it (tools/load/capacity.json, committed), and print the plan derived from it.
 
-``make capacity-plan`` prints the plan from the committed measurement without measuring. The plan shows,
-per environment, the HPA CPU target the measurement suggests next to the one the environment configures:
-it informs, and never writes into manifests_py/ or dist/. The plan's inputs (request rate, instance
-allocatable, DaemonSet overhead, price) are options with documented defaults; the derivation itself lives
-in tools/load/capacity_plan.py only.
+``make capacity-plan`` prints the plan from the committed record without measuring. Per environment and
+endpoint: the HPA CPU target the measurement suggests next to the one the environment configures,
+replicas, nodes and cost. It informs, and never writes into manifests_py/ or dist/.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import re
-import shlex
+import math
 import sys
-import tempfile
-import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from api.service_card import load_service_card
-from manifests_py.config import ConfigError, known_environments
-from tools.load.bench import machine, make_run_command
-from tools.load.capacity_measure import Endpoint, Ladder, LoadPlan, climb, quota_server
-from tools.load.capacity_plan import HEADROOM, HPA_TOLERANCE, CapacityError, NodeShape
-from tools.load.capacity_record import CAPACITY_PATH, FORMAT, load_capacity_record, write_capacity_record
-from tools.load.capacity_table import Environment, plan_rows, read_environment, render_table, target_lines
-from tools.load.cpu_quota import KUBELET_CFS_PERIOD_US, CgroupUnavailableError, cpu_quota
-from tools.load.service import sample_row
+from pydantic import TypeAdapter
+
+from manifests_py._model import Cpu, Memory, mebibytes, millicores
+from manifests_py.config import ConfigError, EnvironmentConfig, known_environments, load_environment
+from tools.common import markdown_table
+from tools.load.capacity_measure import CgroupUnavailableError, LoadPlan, measure
+from tools.load.capacity_plan import (
+    HEADROOM,
+    HPA_TOLERANCE,
+    CapacityError,
+    EndpointCapacity,
+    NodeShape,
+    PodShape,
+    ReplicaPlan,
+    cost_per_million,
+    hpa_cpu_target_percent,
+    nodes_for,
+    pod_rate_at_target,
+    pods_per_node,
+    replicas_for,
+)
+from tools.load.capacity_record import (
+    CAPACITY_PATH,
+    CapacityRecord,
+    load_capacity_record,
+    write_capacity_record,
+)
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
-_CPU = re.compile(r"^(?:([0-9]+)m|([0-9]+(?:\.[0-9]{1,3})?))$")
-_MEMORY = re.compile(r"^([0-9]+)(Mi|Gi)$")
 
 
-def _millicores(text: str) -> int:
-    match = _CPU.fullmatch(text)
-    if match is None:
-        msg = f"{text!r} is not a CPU quantity such as 1930m or 2"
-        raise argparse.ArgumentTypeError(msg)
-    return int(match.group(1)) if match.group(1) else round(float(match.group(2)) * 1000)
+# The manifests' own quantity types; argparse reports their ValueError as "invalid cpu_quantity value".
+def cpu_quantity(text: str) -> int:
+    return millicores(TypeAdapter(Cpu).validate_python(text))
 
 
-def _mebibytes(text: str) -> int:
-    match = _MEMORY.fullmatch(text)
-    if match is None:
-        msg = f"{text!r} is not a memory quantity such as 3100Mi or 4Gi"
-        raise argparse.ArgumentTypeError(msg)
-    return int(match.group(1)) * (1024 if match.group(2) == "Gi" else 1)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        msg = f"{value} is not 1 or more"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+def memory_quantity(text: str) -> int:
+    return mebibytes(TypeAdapter(Memory).validate_python(text))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,127 +65,140 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--environments", nargs="+", metavar="NAME", help="default: every environment")
     parser.add_argument("--output", type=Path, default=CAPACITY_PATH, help="the record (default: committed)")
     # No defaults here: the Makefile's capacity section is where they are written and documented.
-    measure = parser.add_argument_group(
-        "measurement (make: CAPACITY_OBJECTIVE_P99_MS, _REPEATS, _STEP_SECONDS)"
-    )
-    measure.add_argument("--objective-p99-ms", type=float, help="latency objective")
-    measure.add_argument("--step-seconds", type=_positive_int, help="seconds per load step")
-    measure.add_argument("--repeats", type=_positive_int, help="climbs per endpoint (the median is kept)")
-    measure.add_argument(
-        "--fractions",
-        type=float,
-        nargs="+",
-        default=LoadPlan().fractions,
-        help="offered rates as rising fractions of the saturation throughput",
+    measuring = parser.add_argument_group("measurement (make: CAPACITY_OBJECTIVE_P99_MS, _REPEATS, ...)")
+    measuring.add_argument("--objective-p99-ms", type=float, help="latency objective")
+    measuring.add_argument("--step-seconds", type=int, help="seconds per load step")
+    measuring.add_argument("--repeats", type=int, help="climbs per endpoint (the median is kept)")
+    measuring.add_argument(
+        "--fractions", type=float, nargs="+", default=LoadPlan().fractions, help="rising shares of saturation"
     )
     plan = parser.add_argument_group("plan (make: CAPACITY_RATE, CAPACITY_INSTANCE, ...)")
     plan.add_argument("--rate", type=float, required=True, help="requests per second to plan for")
     plan.add_argument("--instance", required=True, help="instance name, for the table")
-    plan.add_argument("--allocatable-cpu", type=_millicores, required=True)
-    plan.add_argument("--allocatable-memory", type=_mebibytes, required=True)
+    plan.add_argument("--allocatable-cpu", type=cpu_quantity, required=True)
+    plan.add_argument("--allocatable-memory", type=memory_quantity, required=True)
     plan.add_argument("--max-pods", type=int, required=True, help="the node's pod limit")
-    plan.add_argument("--daemonset-cpu", type=_millicores, required=True)
-    plan.add_argument("--daemonset-memory", type=_mebibytes, required=True)
+    plan.add_argument("--daemonset-cpu", type=cpu_quantity, required=True)
+    plan.add_argument("--daemonset-memory", type=memory_quantity, required=True)
     plan.add_argument("--daemonset-pods", type=int, required=True)
     plan.add_argument("--price", type=float, required=True, help="instance price per hour, USD")
     return parser
 
 
-def _endpoints() -> tuple[Endpoint, ...]:
-    path = load_service_card().paths.predict
-    return (
-        Endpoint(name=f"GET {path}", method="GET", path=path),
-        Endpoint(name=f"POST {path}", method="POST", path=path, body=json.dumps(sample_row()).encode()),
+def node_shape(args: argparse.Namespace) -> NodeShape:
+    return NodeShape(
+        name=args.instance,
+        allocatable_cpu_millicores=args.allocatable_cpu,
+        allocatable_memory_mebibytes=args.allocatable_memory,
+        max_pods=args.max_pods,
+        daemonset_cpu_millicores=args.daemonset_cpu,
+        daemonset_memory_mebibytes=args.daemonset_memory,
+        daemonset_pods=args.daemonset_pods,
     )
 
 
-def _median_ladder(ladders: list[Ladder]) -> Ladder:
-    """The climb whose limit is the median (the lower middle one for an even count): noise both ways."""
-    ranked = sorted(ladders, key=lambda ladder: ladder.limit.requests_per_second if ladder.limit else 0.0)
-    return ranked[(len(ranked) - 1) // 2]
+@dataclass(frozen=True, kw_only=True)
+class PlanRow:
+    environment: EnvironmentConfig
+    endpoint: EndpointCapacity
+    # The target the replicas are planned at: the configured one (the suggested one if none is).
+    hpa_target_percent: int
+    suggested_target_percent: int
+    pod_per_second: float
+    replicas: ReplicaPlan
+    pods_per_node: int
+    nodes: int
+    cost_per_million: float
 
 
-def _measure_request(millicores: int, plan: LoadPlan, repeats: int, logs: Path) -> dict[str, Any]:
-    card = load_service_card()
-    ladders: dict[str, list[Ladder]] = {}
-    with cpu_quota(millicores) as quota:
-        with quota_server(quota, logs / f"server-{millicores}m.log", ready_path=card.paths.readiness) as (
-            url,
-            pid,
-        ):
-            for repeat in range(repeats):
-                for endpoint in _endpoints():
-                    ladder = climb(url, endpoint, plan, pid=pid, quota=quota)
-                    ladders.setdefault(endpoint.name, []).append(ladder)
-                    found = (
-                        f"{ladder.limit.requests_per_second:,.0f} req/s" if ladder.limit else "no step met it"
-                    )
-                    print(
-                        f"  {millicores}m {endpoint.name} climb {repeat + 1}/{repeats}: {found}", flush=True
-                    )
-        throttled = quota.stat()["nr_throttled"]
-    endpoints: dict[str, Any] = {}
-    for name, climbs in ladders.items():
-        chosen = _median_ladder(climbs)
-        if chosen.limit is None:
-            msg = f"{millicores}m {name}: no load step met the objective in the median climb"
-            raise RuntimeError(msg)
-        endpoints[name] = {
-            "limit": {
-                key: getattr(chosen.limit, key)
-                for key in (
-                    "requests_per_second",
-                    "p50_milliseconds",
-                    "p99_milliseconds",
-                    "cpu_millicores",
-                    "in_flight",
+def plan_rows(
+    record: CapacityRecord,
+    environments: list[EnvironmentConfig],
+    *,
+    rate: float,
+    node: NodeShape,
+    hourly_price: float,
+) -> list[PlanRow]:
+    """One row per environment and endpoint, every figure from tools.load.capacity_plan."""
+    rows = []
+    for env in environments:
+        resources, scale = env.resources, env.scale
+        measurement = record.measurement_for(resources.cpu_request_millicores)
+        suggested = hpa_cpu_target_percent(measurement)
+        target = scale.cpu_target_percent or suggested
+        pod = PodShape(
+            cpu_request_millicores=resources.cpu_request_millicores,
+            memory_request_mebibytes=resources.memory_request_mebibytes,
+        )
+        per_node = pods_per_node(node, pod)
+        zones = len(env.node_pool.zones) if env.node_pool else 1
+        for endpoint in measurement.endpoints:
+            pod_rate = pod_rate_at_target(measurement, endpoint, target)
+            # The HPA keeps at least one pod on EKS even where the config asks for zero (Knative).
+            plan = replicas_for(
+                rate, pod_rate=pod_rate, min_replicas=max(scale.min, 1), max_replicas=scale.max
+            )
+            nodes = nodes_for(plan.replicas, per_node=per_node, zones=zones)
+            rows.append(
+                PlanRow(
+                    environment=env,
+                    endpoint=endpoint,
+                    hpa_target_percent=target,
+                    suggested_target_percent=suggested,
+                    pod_per_second=pod_rate,
+                    replicas=plan,
+                    pods_per_node=per_node,
+                    nodes=nodes,
+                    cost_per_million=cost_per_million(nodes=nodes, hourly_price=hourly_price, rate=rate)
+                    if rate > 0
+                    else math.nan,
                 )
-            },
-            "climb_limits_per_second": [c.limit.requests_per_second if c.limit else 0.0 for c in climbs],
-            "climbs": [c.to_json() for c in climbs],
-        }
-    return {
-        "cpu_request_millicores": millicores,
-        "cgroup": {
-            "cpu.cfs_quota_us": millicores * KUBELET_CFS_PERIOD_US // 1000,
-            "cpu.cfs_period_us": KUBELET_CFS_PERIOD_US,
-            "throttled_periods": throttled,
-        },
-        "endpoints": endpoints,
-    }
+            )
+    return rows
 
 
-def _measure(environments: list[Environment], plan: LoadPlan, args: argparse.Namespace) -> dict[str, Any]:
-    requests = sorted({env.cpu_request_millicores for env in environments})
-    load_before = os.getloadavg()
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="capacity-") as scratch:
-        measurements = [_measure_request(m, plan, args.repeats, Path(scratch)) for m in requests]
-    host = machine()
-    date = host.pop("date")
-    host["load_average_1m_before_after"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
-    return {
-        "format": FORMAT,
-        "date": date,
-        "machine": host,
-        "objective": {"percentile": 99, "p99_milliseconds": args.objective_p99_ms},
-        "method": {
-            "server": shlex.join(make_run_command(8000)),
-            "cpu": "cgroup v1 CFS quota = the CPU request (period 100 ms); cpu.shares raised to the maximum",
-            "load": "wrk, 1 thread: a closed-loop saturation run, then paced rates (fractions of it) on "
-            "a fixed arrival schedule",
-            "fractions_of_saturation": list(plan.fractions),
-            "connections": plan.connections,
-            "step_seconds": plan.step_seconds,
-            "limit": "highest served rate whose p99 met the objective, no failures, >= "
-            f"{plan.min_achieved:.0%} of the offered rate",
-            "stop": f"after {plan.misses_to_stop} missed steps in a row",
-            "repeats": args.repeats,
-            "aggregate": "the climb with the median limit (lower middle for an even count)",
-            "seconds_taken": round(time.monotonic() - started),
-        },
-        "measurements": measurements,
-    }
+def target_lines(rows: list[PlanRow]) -> list[str]:
+    """Per environment: the configured HPA target beside the suggested one, and how to adopt it."""
+    lines = []
+    for row in {row.environment.name: row for row in rows}.values():
+        name, configured = row.environment.name, row.environment.scale.cpu_target_percent
+        suggested = row.suggested_target_percent
+        line = f"{name}: HPA CPU target configured {'not set' if configured is None else f'{configured} %'}, "
+        line += f"suggested {suggested} %"
+        if configured != suggested:
+            line += f" (to adopt it: [scale] cpu_target_percent = {suggested} in manifests_py/environments/"
+            line += f"{name}.toml, then make synth)"
+        lines.append(line)
+    return lines
+
+
+def _cells(row: PlanRow) -> list[str]:
+    plan, env = row.replicas, row.environment
+    replicas = f"{plan.replicas}"
+    if plan.capped:
+        replicas += f" (needs {plan.needed} > max {env.scale.max})"
+    elif plan.needed < plan.replicas:
+        replicas += f" (min; rate needs {plan.needed})"
+    return [
+        env.name,
+        row.endpoint.endpoint,
+        f"{env.resources.cpu_request_millicores}m",
+        f"{row.endpoint.requests_per_second:,.0f} ({row.endpoint.p99_milliseconds:.1f} ms)",
+        f"{row.hpa_target_percent} %" + ("" if env.scale.cpu_target_percent else " (suggested)"),
+        f"{row.suggested_target_percent} %",
+        f"{row.pod_per_second:,.0f}",
+        replicas,
+        str(row.pods_per_node),
+        str(row.nodes),
+        # Capped at max, the pods run past the objective: no honest price for this rate.
+        "over max" if plan.capped else f"{row.cost_per_million:.4f}",
+    ]
+
+
+def render_table(rows: list[PlanRow]) -> str:
+    header = ["env", "endpoint", "request", "limit req/s (p99)", "HPA target", "suggested",
+              "pod req/s at target", "replicas for rate", "pods/node", "nodes", "$ per 1M"]  # fmt: skip
+    return markdown_table(header, [_cells(row) for row in rows])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,24 +207,19 @@ def main(argv: list[str] | None = None) -> int:
     if not args.plan_only and None in (args.objective_p99_ms, args.step_seconds, args.repeats):
         parser.error("measuring needs --objective-p99-ms, --step-seconds and --repeats (see make capacity)")
     try:
-        environments = [read_environment(name) for name in args.environments or known_environments()]
-        node = NodeShape(
-            name=args.instance,
-            allocatable_cpu_millicores=args.allocatable_cpu,
-            allocatable_memory_mebibytes=args.allocatable_memory,
-            max_pods=args.max_pods,
-            daemonset_cpu_millicores=args.daemonset_cpu,
-            daemonset_memory_mebibytes=args.daemonset_memory,
-            daemonset_pods=args.daemonset_pods,
-        )
+        environments = [load_environment(name) for name in args.environments or known_environments()]
+        node = node_shape(args)
         if not args.plan_only:
             plan = LoadPlan(
                 fractions=tuple(args.fractions),
                 step_seconds=args.step_seconds,
+                repeats=args.repeats,
                 objective_p99_milliseconds=args.objective_p99_ms,
             )
             print("measuring; other load on this machine makes the figures noisy", flush=True)
-            write_capacity_record(_measure(environments, plan, args), args.output)
+            write_capacity_record(
+                measure([env.resources.cpu_request_millicores for env in environments], plan), args.output
+            )
             print(f"wrote {args.output}: commit it; the HPA targets below are suggestions for the TOML")
         record = load_capacity_record(args.output)
         rows = plan_rows(record, environments, rate=args.rate, node=node, hourly_price=args.price)

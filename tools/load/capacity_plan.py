@@ -1,42 +1,17 @@
-"""Capacity planning, derived in one place from what ``make capacity`` measured.
+"""Capacity planning, derived in one place from what ``make capacity`` measured (tools/load/capacity.json).
 
-The measurement (``tools/load/capacity.json``) says, for one pod held to its CPU request by a CFS
-quota, the highest throughput of each endpoint whose p99 latency met the objective, and the CPU the pod
-used then. Everything sized from it is computed here, by pure functions:
-
-- the HPA's CPU target it suggests (each environment sets its own, in its TOML): the utilization (as a
-  share of the request) at which the pod still has ``HEADROOM`` of its measured limit left, less the
-  HPA's tolerance, since the HPA only acts once utilization is more than 10 % above its target;
-- the replicas a request rate needs (rounded up, within min/max), the nodes those replicas need (for an
-  instance's allocatable CPU and memory, less what DaemonSets take, with pods spread evenly over zones),
-  and what a million predictions cost on them.
-
-CPU per request is taken as constant, so a pod's throughput scales linearly with the CPU it is allowed:
-the measured limit is the anchor, and every derived figure stays below it.
+For one pod held to its CPU request, the measurement gives each endpoint's highest throughput whose p99
+met the objective and the CPU the pod used then. CPU per request is taken as constant, so throughput
+scales linearly with the CPU allowed: the measured limit is the anchor, and every derived figure stays
+below it. From it: the HPA CPU target it suggests (the utilization at which a pod still has ``HEADROOM``
+of its limit left, less the HPA's tolerance), the replicas a request rate needs, the nodes they need
+(spread evenly over zones) and what a million predictions cost, per environment.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-
-__all__ = [
-    "HEADROOM",
-    "HPA_TOLERANCE",
-    "CapacityError",
-    "EndpointCapacity",
-    "Measurement",
-    "NodeShape",
-    "PodShape",
-    "ReplicaPlan",
-    "cost_per_million",
-    "hpa_cpu_target_percent",
-    "nodes_for",
-    "pod_rate_at_target",
-    "pods_per_node",
-    "replicas_for",
-]
 
 # Share of the measured limit a pod may reach before the HPA adds pods: the rest absorbs traffic that
 # grows while new pods start and join the target group (a scale-up takes tens of seconds).
@@ -44,24 +19,19 @@ HEADROOM = 0.8
 # kube-controller-manager's --horizontal-pod-autoscaler-tolerance (default 0.1): no scaling while
 # utilization is within 10 % of the target.
 HPA_TOLERANCE = 0.1
-_SECONDS_PER_HOUR = 3600
-_MILLION = 1_000_000
 
 
 class CapacityError(ValueError):
     """An input that cannot be planned with; the message names it."""
 
 
+def _require(condition: bool, msg: str) -> None:  # noqa: FBT001 - the condition checked
+    if not condition:
+        raise CapacityError(msg)
+
+
 def _positive(name: str, value: float) -> None:
-    if not math.isfinite(value) or value <= 0:
-        msg = f"{name} must be a positive number, got {value!r}"
-        raise CapacityError(msg)
-
-
-def _headroom(headroom: float) -> None:
-    if not math.isfinite(headroom) or not 0 < headroom <= 1:
-        msg = f"headroom must be within (0, 1], got {headroom!r}"
-        raise CapacityError(msg)
+    _require(math.isfinite(value) and value > 0, f"{name} must be a positive number, got {value!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,9 +56,7 @@ class Measurement:
 
     def __post_init__(self) -> None:
         _positive("cpu_request_millicores", self.cpu_request_millicores)
-        if not self.endpoints:
-            msg = "a measurement needs at least one endpoint"
-            raise CapacityError(msg)
+        _require(bool(self.endpoints), "a measurement needs at least one endpoint")
 
     def utilization(self, endpoint: EndpointCapacity) -> float:
         """CPU used at the endpoint's limit as a share of the request (the HPA's measure)."""
@@ -98,27 +66,19 @@ class Measurement:
 def hpa_cpu_target_percent(
     measurement: Measurement, *, headroom: float = HEADROOM, tolerance: float = HPA_TOLERANCE
 ) -> int:
-    """The HPA's averageUtilization: the most demanding endpoint's limit, with headroom, less tolerance.
-
-    Rounded down: a lower target means more pods, never a pod past its limit.
-    """
-    _headroom(headroom)
-    if not math.isfinite(tolerance) or not 0 <= tolerance < 1:
-        msg = f"tolerance must be within [0, 1), got {tolerance!r}"
-        raise CapacityError(msg)
+    """The HPA's averageUtilization: the most demanding endpoint's limit, with headroom, less tolerance;
+    rounded down, since a lower target means more pods, never a pod past its limit."""
+    _require(0 < headroom <= 1, f"headroom must be within (0, 1], got {headroom!r}")
+    _require(0 <= tolerance < 1, f"tolerance must be within [0, 1), got {tolerance!r}")
     limit = min(measurement.utilization(e) for e in measurement.endpoints)
     target = math.floor(limit * headroom / (1 + tolerance) * 100)
-    if target < 1:
-        msg = f"the measured limit ({limit:.1%} of the CPU request) leaves no usable HPA target"
-        raise CapacityError(msg)
+    _require(target >= 1, f"the measured limit ({limit:.1%} of the CPU request) leaves no usable HPA target")
     return target
 
 
 def pod_rate_at_target(measurement: Measurement, endpoint: EndpointCapacity, target_percent: int) -> float:
     """Requests per second one pod serves when its CPU sits at the HPA target."""
-    if not 1 <= target_percent <= 100:  # noqa: PLR2004 - a percentage
-        msg = f"target_percent must be within 1..100, got {target_percent!r}"
-        raise CapacityError(msg)
+    _require(1 <= target_percent <= 100, f"target_percent must be within 1..100, got {target_percent!r}")  # noqa: PLR2004
     return endpoint.requests_per_second * (target_percent / 100) / measurement.utilization(endpoint)
 
 
@@ -136,13 +96,12 @@ class ReplicaPlan:
 
 
 def replicas_for(rate: float, *, pod_rate: float, min_replicas: int, max_replicas: int) -> ReplicaPlan:
-    if not math.isfinite(rate) or rate < 0:
-        msg = f"request rate must be zero or more requests per second, got {rate!r}"
-        raise CapacityError(msg)
+    _require(math.isfinite(rate) and rate >= 0, f"request rate must be zero or more per second, got {rate!r}")
     _positive("pod_rate", pod_rate)
-    if not 1 <= min_replicas <= max_replicas:
-        msg = f"need 1 <= min_replicas ({min_replicas}) <= max_replicas ({max_replicas})"
-        raise CapacityError(msg)
+    _require(
+        1 <= min_replicas <= max_replicas,
+        f"need 1 <= min_replicas ({min_replicas}) <= max_replicas ({max_replicas})",
+    )
     needed = math.ceil(rate / pod_rate)
     return ReplicaPlan(needed=needed, replicas=min(max(needed, min_replicas), max_replicas))
 
@@ -164,9 +123,10 @@ class NodeShape:
         for name in ("allocatable_cpu_millicores", "allocatable_memory_mebibytes", "max_pods"):
             _positive(f"{self.name}: {name}", getattr(self, name))
         for name in ("daemonset_cpu_millicores", "daemonset_memory_mebibytes", "daemonset_pods"):
-            if getattr(self, name) < 0:
-                msg = f"{self.name}: {name} must be zero or more, got {getattr(self, name)!r}"
-                raise CapacityError(msg)
+            _require(
+                getattr(self, name) >= 0,
+                f"{self.name}: {name} must be zero or more, got {getattr(self, name)!r}",
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,29 +146,20 @@ def pods_per_node(node: NodeShape, pod: PodShape) -> int:
         (node.allocatable_memory_mebibytes - node.daemonset_memory_mebibytes) // pod.memory_request_mebibytes,
         node.max_pods - node.daemonset_pods,
     )
-    if fits < 1:
-        msg = (
-            f"{node.name}: no pod of {pod.cpu_request_millicores}m / {pod.memory_request_mebibytes}Mi fits "
-            "next to the DaemonSets; choose a larger instance"
-        )
-        raise CapacityError(msg)
+    shape = f"{pod.cpu_request_millicores}m / {pod.memory_request_mebibytes}Mi"
+    _require(
+        fits >= 1, f"{node.name}: no pod of {shape} fits next to the DaemonSets; choose a larger instance"
+    )
     return fits
 
 
-def _spread(replicas: int, zones: int) -> Sequence[int]:
-    """Pods per zone under a zone spread with maxSkew 1: as even as whole pods allow."""
-    base, extra = divmod(replicas, zones)
-    return [base + (1 if zone < extra else 0) for zone in range(zones)]
-
-
 def nodes_for(replicas: int, *, per_node: int, zones: int = 1) -> int:
-    """Nodes for ``replicas`` pods spread evenly over ``zones``: a node serves one zone only."""
-    if replicas < 0:
-        msg = f"replicas must be zero or more, got {replicas!r}"
-        raise CapacityError(msg)
+    """Nodes for ``replicas`` pods spread evenly over ``zones`` (maxSkew 1): a node serves one zone only."""
+    _require(replicas >= 0, f"replicas must be zero or more, got {replicas!r}")
     _positive("pods per node", per_node)
     _positive("zones", zones)
-    return sum(math.ceil(pods / per_node) for pods in _spread(replicas, zones))
+    base, extra = divmod(replicas, zones)  # the first ``extra`` zones get one pod more
+    return sum(math.ceil((base + (zone < extra)) / per_node) for zone in range(zones))
 
 
 def cost_per_million(*, nodes: int, hourly_price: float, rate: float) -> float:
@@ -216,4 +167,4 @@ def cost_per_million(*, nodes: int, hourly_price: float, rate: float) -> float:
     _positive("nodes", nodes)
     _positive("hourly price", hourly_price)
     _positive("request rate", rate)
-    return nodes * hourly_price / (rate * _SECONDS_PER_HOUR) * _MILLION
+    return nodes * hourly_price / (rate * 3600) * 1_000_000

@@ -1,17 +1,10 @@
 """The committed capacity measurement (``tools/load/capacity.json``): written by ``make capacity``, read and
-validated here for the plan it prints. It informs the HPA targets in manifests_py/environments; it never
-sets them.
-
-One entry per CPU request measured (``make capacity`` measures every environment's request); each holds,
-per endpoint, the limit (the highest-throughput step whose p99 met the objective) and every step run,
-so a reviewer can see the curve the limit was picked from.
-"""
+validated here for the plan. Per CPU request measured, each endpoint's limit and every step run, so a
+reviewer can see the curve the limit was picked from."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -21,10 +14,7 @@ import msgspec
 from tools.common import write_atomic
 from tools.load.capacity_plan import CapacityError, EndpointCapacity, Measurement
 
-__all__ = ["CAPACITY_PATH", "FORMAT", "CapacityRecord", "load_capacity_record", "write_capacity_record"]
-
 CAPACITY_PATH = Path(__file__).resolve().with_name("capacity.json")
-FORMAT = 1
 
 
 class _Limit(msgspec.Struct):
@@ -46,7 +36,7 @@ class _Objective(msgspec.Struct):
     p99_milliseconds: float
 
 
-class _Document(msgspec.Struct):
+class CapacityRecord(msgspec.Struct):
     format: Literal[1]
     date: str
     objective: _Objective
@@ -54,75 +44,59 @@ class _Document(msgspec.Struct):
     method: dict[str, Any]
     measurements: list[_Entry]
 
+    def __post_init__(self) -> None:  # msgspec reports a ValueError here as a ValidationError
+        requests = [entry.cpu_request_millicores for entry in self.measurements]
+        if len(set(requests)) != len(requests):
+            msg = "measurements: a CPU request is measured twice"
+            raise CapacityError(msg)
+        for request in requests:
+            self.measurement_for(request)  # each entry is a valid measurement
 
-@dataclass(frozen=True, kw_only=True)
-class CapacityRecord:
-    source: Path
-    date: str
-    objective_p99_milliseconds: float
-    machine: Mapping[str, Any]
-    method: Mapping[str, Any]
-    measurements: tuple[Measurement, ...]
+    @property
+    def objective_p99_milliseconds(self) -> float:
+        return self.objective.p99_milliseconds
 
     def measurement_for(self, cpu_request_millicores: int) -> Measurement:
-        for measurement in self.measurements:
-            if measurement.cpu_request_millicores == cpu_request_millicores:
-                return measurement
+        for entry in self.measurements:
+            if entry.cpu_request_millicores == cpu_request_millicores:
+                return Measurement(
+                    cpu_request_millicores=cpu_request_millicores,
+                    endpoints=tuple(
+                        EndpointCapacity(endpoint=name, **msgspec.structs.asdict(endpoint.limit))
+                        for name, endpoint in sorted(entry.endpoints.items())
+                    ),
+                )
         measured = ", ".join(f"{m.cpu_request_millicores}m" for m in self.measurements) or "none"
         msg = (
-            f"{self.source}: no measurement at a CPU request of {cpu_request_millicores}m "
-            f"(measured: {measured}); run `make capacity`, which measures every environment's request"
+            f"no measurement at a CPU request of {cpu_request_millicores}m (measured: {measured}); "
+            "run `make capacity`, which measures every environment's request"
         )
         raise CapacityError(msg)
 
 
 def _parse(document: object, source: Path) -> CapacityRecord:
-    try:
-        parsed = msgspec.convert(document, _Document)
-    except msgspec.ValidationError as error:  # names the field: "... - at `$.measurements[0].date`"
+    try:  # msgspec names the field: "... - at `$.measurements[0].date`"
+        return msgspec.convert(document, CapacityRecord)
+    except msgspec.ValidationError as error:
         msg = f"{source}: {error}"
         raise CapacityError(msg) from error
-    measurements = tuple(
-        Measurement(
-            cpu_request_millicores=entry.cpu_request_millicores,
-            endpoints=tuple(
-                EndpointCapacity(endpoint=name, **msgspec.structs.asdict(endpoint.limit))
-                for name, endpoint in sorted(entry.endpoints.items())
-            ),
-        )
-        for entry in parsed.measurements
-    )
-    requests = [m.cpu_request_millicores for m in measurements]
-    if len(set(requests)) != len(requests):
-        msg = f"{source}: measurements: a CPU request is measured twice"
-        raise CapacityError(msg)
-    return CapacityRecord(
-        source=source,
-        date=parsed.date,
-        objective_p99_milliseconds=parsed.objective.p99_milliseconds,
-        machine=parsed.machine,
-        method=parsed.method,
-        measurements=measurements,
-    )
 
 
 @cache
 def load_capacity_record(path: Path = CAPACITY_PATH) -> CapacityRecord:
     """Read and validate the record; CapacityError names the file and field on any problem."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        return _parse(json.loads(path.read_text(encoding="utf-8")), path)
     except FileNotFoundError as error:
         msg = f"{path}: missing; run `make capacity` to measure and write it"
         raise CapacityError(msg) from error
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         msg = f"{path}: {error}"
         raise CapacityError(msg) from error
-    return _parse(document, path)
 
 
-def write_capacity_record(document: Mapping[str, Any], path: Path = CAPACITY_PATH) -> CapacityRecord:
+def write_capacity_record(document: dict[str, Any], path: Path = CAPACITY_PATH) -> None:
     """Validate ``document`` as a record, then replace ``path`` whole (never a truncated file)."""
-    record = _parse(json.loads(json.dumps(document)), path)
+    _parse(document, path)
     write_atomic(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
     load_capacity_record.cache_clear()
-    return record

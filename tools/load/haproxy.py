@@ -23,11 +23,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Self
+from typing import Self
 
 from tools.load.service import LOOPBACK, free_port
-
-__all__ = ["BACKEND", "HAProxy", "HAProxyError", "HealthCheck", "ServerState", "find_haproxy"]
 
 BACKEND = "replicas"
 _FRONTEND = "alb"
@@ -52,7 +50,6 @@ class HealthCheck:
 
 @dataclass(frozen=True)
 class ServerState:
-    name: str
     status: str  # UP, DOWN, DRAIN, MAINT, possibly with a transition like "UP 1/2"
     check_status: str  # L7OK, L7STS (unexpected status), L4CON (refused), INI (not checked yet)...
     check_code: str  # HTTP status the last check got, if any
@@ -66,7 +63,7 @@ class ServerState:
     @property
     def down(self) -> bool:
         """Failed ``fall`` checks in a row (or not yet passed ``rise``): gets no traffic."""
-        return self.status.split(" ", 1)[0] == "DOWN"
+        return self.status.startswith("DOWN")
 
 
 def find_haproxy() -> str | None:
@@ -80,24 +77,15 @@ def _ms(seconds: float) -> str:
 class HAProxy:
     """One HAProxy process with an HTTP frontend and an empty backend; servers come and go at run time."""
 
-    def __init__(
-        self,
-        workdir: Path,
-        *,
-        health_check: HealthCheck,
-        idle_timeout_seconds: float,
-        port: int | None = None,
-    ) -> None:
-        self.workdir = workdir
+    _process: subprocess.Popen[bytes]  # set on entering the `with` block
+
+    def __init__(self, workdir: Path, *, health_check: HealthCheck, idle_timeout_seconds: float) -> None:
         self.health_check = health_check
         self.idle_timeout_seconds = idle_timeout_seconds
-        self.port = port or free_port()
+        self.port = free_port()
         self.socket_path = workdir / "admin.sock"
         self.config_path = workdir / "haproxy.cfg"
         self.log_path = workdir / "haproxy.log"
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
-        self._log_start = 0
 
     @property
     def url(self) -> str:
@@ -148,45 +136,37 @@ backend {BACKEND}
             msg = "haproxy not found: install Debian's haproxy package (.ci/run does)"
             raise FileNotFoundError(msg)
         self.config_path.write_text(self.render_config(), encoding="utf-8")
-        checked = subprocess.run(  # noqa: S603 -- haproxy found on PATH, our own config
-            [binary, "-c", "-q", "-f", str(self.config_path)], capture_output=True, text=True, check=False
-        )
-        if checked.returncode != 0:
-            msg = f"haproxy rejected {self.config_path}: {checked.stderr.strip() or checked.stdout.strip()}"
-            raise HAProxyError(msg)
-        self._log = self.log_path.open("wb")
-        self._process = subprocess.Popen(  # noqa: S603 -- idem
-            [binary, "-db", "-f", str(self.config_path)], stdout=self._log, stderr=subprocess.STDOUT
-        )
+        # A configuration haproxy rejects ends it at once, its reasons in the log quoted below.
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(  # noqa: S603 -- haproxy found on PATH, our own config
+                [binary, "-db", "-f", str(self.config_path)], stdout=log, stderr=subprocess.STDOUT
+            )
         try:
             self._wait_until_listening(timeout=10)
         except BaseException:
             self.__exit__()
             raise
-        self._log_start = self.log_position()
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self._process is not None and self._process.poll() is None:
+        if self._process.poll() is None:
             self._process.terminate()
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        if self._log is not None:
-            self._log.close()
 
     def _wait_until_listening(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
+            if self._process.poll() is not None:
                 msg = f"haproxy exited with {self._process.returncode}: {self.log_path.read_text()[-2000:]}"
                 raise HAProxyError(msg)
             # The runtime API answers once start-up is over, listeners bound; no probe connection needed
             # (it would show up in the log as an aborted request).
-            with contextlib.suppress(OSError):
-                if self._frontend_row()["status"] == "OPEN":
+            with contextlib.suppress(OSError, HAProxyError):
+                if self._stat_row(_FRONTEND, "FRONTEND")["status"] == "OPEN":
                     return
             time.sleep(0.02)
         msg = f"haproxy not listening on {self.port} within {timeout} s"
@@ -212,12 +192,9 @@ backend {BACKEND}
     # ------------------------------------------------------------------ targets
 
     def register(self, name: str, port: int) -> None:
-        """Add a server that is health-checked at once but takes no traffic until it is admitted.
-
-        A dynamic server in HAProxy 2.6 would start UP before its first check; an ALB target starts
-        ``initial`` and gets traffic only once healthy. So it starts drained and forced DOWN: the checks run,
-        ``rise`` successes make it healthy, and ``admit`` then lets requests in.
-        """
+        """Add a server, health-checked at once, that takes no traffic until admitted: a dynamic server would
+        start UP, an ALB target starts ``initial``. So it starts drained and forced DOWN; ``rise`` passing
+        checks make it healthy, and ``admit`` lets requests in."""
         check = self.health_check
         server = f"{BACKEND}/{name}"
         said = self.command(
@@ -255,46 +232,31 @@ backend {BACKEND}
 
     # ------------------------------------------------------------------ observations
 
-    def _stat_rows(self) -> list[dict[str, str]]:
+    def _stat_row(self, proxy: str, name: str) -> dict[str, str]:
         text = self.command("show stat").removeprefix("# ")
-        return list(csv.DictReader(line for line in text.splitlines() if line))
-
-    def servers(self) -> dict[str, ServerState]:
-        return {
-            row["svname"]: ServerState(
-                name=row["svname"],
-                status=row["status"],
-                check_status=row["check_status"].removeprefix("* "),
-                check_code=row["check_code"],
-                current_sessions=int(row["scur"] or 0),
-            )
-            for row in self._stat_rows()
-            if row["pxname"] == BACKEND and row["svname"] not in {"FRONTEND", "BACKEND"}
-        }
+        for row in csv.DictReader(line for line in text.splitlines() if line):
+            if (row["pxname"], row["svname"]) == (proxy, name):
+                return row
+        msg = f"haproxy has no {proxy}/{name}"
+        raise HAProxyError(msg)
 
     def server(self, name: str) -> ServerState:
-        try:
-            return self.servers()[name]
-        except KeyError:
-            msg = f"haproxy has no server {BACKEND}/{name}"
-            raise HAProxyError(msg) from None
-
-    def _frontend_row(self) -> dict[str, str]:
-        return next(r for r in self._stat_rows() if r["pxname"] == _FRONTEND and r["svname"] == "FRONTEND")
+        row = self._stat_row(BACKEND, name)
+        return ServerState(
+            status=row["status"],
+            check_status=row["check_status"].removeprefix("* "),
+            check_code=row["check_code"],
+            current_sessions=int(row["scur"] or 0),
+        )
 
     def frontend_counters(self) -> dict[str, int]:
         """Requests the frontend received and the responses it sent, by status class."""
-        row = self._frontend_row()
+        row = self._stat_row(_FRONTEND, "FRONTEND")
         names = ("req_tot", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other")
         return {name: int(row[name] or 0) for name in names}
 
-    def wait_until_healthy(self, name: str, *, timeout: float) -> ServerState:
-        return self._wait(name, "healthy", timeout=timeout)
-
-    def wait_until_down(self, name: str, *, timeout: float) -> ServerState:
-        return self._wait(name, "down", timeout=timeout)
-
-    def _wait(self, name: str, what: str, *, timeout: float) -> ServerState:
+    def wait_until(self, name: str, what: str, *, timeout: float) -> ServerState:
+        """Poll until the server's state is ``what`` ("healthy" or "down")."""
         deadline = time.monotonic() + timeout
         while True:
             state = self.server(name)
@@ -308,7 +270,7 @@ backend {BACKEND}
     def log_position(self) -> int:
         return self.log_path.stat().st_size
 
-    def abnormal_requests(self, since: int | None = None) -> dict[str, int]:
+    def abnormal_requests(self, since: int = 0) -> dict[str, int]:
         """Requests that did not end normally, by "status termination-state server", from the proxy's log.
 
         The termination state is HAProxy's reason: ``SC`` the server refused the connection, ``SH`` it
@@ -316,7 +278,7 @@ backend {BACKEND}
         """
         found: Counter[str] = Counter()
         with self.log_path.open("rb") as log:
-            log.seek(self._log_start if since is None else since)
+            log.seek(since)
             text = log.read().decode("utf-8", errors="replace")
         for line in text.splitlines():
             if _LOG_MARKER in line and (match := _LOG_FIELDS.search(line)):

@@ -18,8 +18,6 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-__all__ = ["RolloutSpec", "RolloutSpecError", "load_rollout_spec", "resolve_int_or_percent"]
-
 _PERCENT = re.compile(r"^(?P<number>\d+)%$")
 # The kubelet gives up on a container after this many failed startup probes; default per the API.
 _DEFAULT_STARTUP_FAILURES = 3
@@ -38,8 +36,6 @@ class RolloutSpec:
     replicas_from: str  # which field gave the replica count
     max_surge: int
     max_unavailable: int
-    max_surge_raw: str
-    max_unavailable_raw: str
     pre_stop_seconds: float
     termination_grace_seconds: float
     min_ready_seconds: float
@@ -80,17 +76,6 @@ def _documents(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
     return found
 
 
-def _one_deployment(
-    documents: list[tuple[Path, dict[str, Any]]], folder: Path
-) -> tuple[Path, dict[str, Any]]:
-    deployments = [(path, doc) for path, doc in documents if doc.get("kind") == "Deployment"]
-    if len(deployments) != 1:
-        names = ", ".join(str(path.name) for path, _ in deployments) or "none"
-        msg = f"{folder}: expected exactly one Deployment, found {len(deployments)} ({names})"
-        raise RolloutSpecError(msg)
-    return deployments[0]
-
-
 def _replicas(deployment: dict[str, Any], documents: list[tuple[Path, dict[str, Any]]]) -> tuple[int, str]:
     spec = deployment.get("spec", {})
     if "replicas" in spec:
@@ -114,18 +99,12 @@ def _pre_stop_seconds(container: dict[str, Any], where: str) -> float:
         return 0.0
     if "sleep" in pre_stop:
         return float(pre_stop["sleep"]["seconds"])
-    command = pre_stop.get("exec", {}).get("command")
-    if command:
-        words = list(command)
-        match words:
-            case [shell, "-c", script] if shell.endswith("sh"):
-                words = shlex.split(script)
-        match words:
-            case [sleep, seconds] if sleep.rsplit("/", 1)[-1] == "sleep":
-                try:
-                    return float(seconds)
-                except ValueError:
-                    pass
+    match words := list(pre_stop.get("exec", {}).get("command") or []):
+        case [shell, "-c", script] if shell.endswith("sh"):
+            words = shlex.split(script)
+    match words:
+        case [sleep, seconds] if Path(sleep).name == "sleep" and seconds.replace(".", "", 1).isdigit():
+            return float(seconds)
     msg = f"{where} lifecycle.preStop: only a sleep can be rehearsed, got {pre_stop!r}"
     raise RolloutSpecError(msg)
 
@@ -143,7 +122,12 @@ def _literal_env(container: dict[str, Any], where: str) -> dict[str, str]:
 def load_rollout_spec(folder: Path) -> RolloutSpec:
     """Read the one Deployment (and its autoscaler) in ``folder`` and resolve its rollout parameters."""
     documents = _documents(folder)
-    path, deployment = _one_deployment(documents, folder)
+    deployments = [(path, doc) for path, doc in documents if doc.get("kind") == "Deployment"]
+    if len(deployments) != 1:
+        names = ", ".join(str(path.name) for path, _ in deployments) or "none"
+        msg = f"{folder}: expected exactly one Deployment, found {len(deployments)} ({names})"
+        raise RolloutSpecError(msg)
+    ((path, deployment),) = deployments
     where = f"{path}: Deployment {deployment.get('metadata', {}).get('name')}"
     spec = deployment.get("spec", {})
     strategy = spec.get("strategy", {})
@@ -176,8 +160,6 @@ def load_rollout_spec(folder: Path) -> RolloutSpec:
         replicas_from=replicas_from,
         max_surge=surge,
         max_unavailable=unavailable,
-        max_surge_raw=str(surge_raw),
-        max_unavailable_raw=str(unavailable_raw),
         pre_stop_seconds=_pre_stop_seconds(container, where),
         termination_grace_seconds=float(pod.get("terminationGracePeriodSeconds", _DEFAULT_GRACE_SECONDS)),
         min_ready_seconds=float(spec.get("minReadySeconds", 0)),

@@ -1,7 +1,5 @@
-"""Start a server (by default the service, ``python -m api``) on a loopback port; wait until it answers.
-
-One helper for the load tools (benchmark, rehearsal, soak, capacity) and the tests that need a live server.
-"""
+"""Start a server (by default the service, ``python -m api``) on a loopback port, wait until it answers, and
+read what a process uses (CPU time, resident memory) from /proc. For the load tools and the tests."""
 
 from __future__ import annotations
 
@@ -23,18 +21,8 @@ from api.model import load_model
 from api.settings import BUNDLED_MODEL_PATH
 from tools.common import REPO_ROOT
 
-__all__ = [
-    "LOOPBACK",
-    "ServiceProcess",
-    "free_port",
-    "get",
-    "running_service",
-    "sample_row",
-    "start_service",
-    "wait_until_ready",
-]
-
 LOOPBACK = "127.0.0.1"
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def sample_row() -> dict[str, float]:
@@ -49,39 +37,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def get(
-    port: int, path: str, *, timeout: float = 2.0, headers: Mapping[str, str] | None = None
-) -> tuple[int, bytes]:
+def get(port: int, path: str, *, timeout: float = 2.0) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
     try:
-        connection.request("GET", path, headers=dict(headers or {}))
+        connection.request("GET", path)
         response = connection.getresponse()
         return response.status, response.read()
     finally:
         connection.close()
 
 
-def wait_until_ready(
-    port: int, *, path: str = "/ready", timeout: float = 15.0, process: subprocess.Popen[bytes] | None = None
-) -> float:
-    """Poll until ``path`` answers 200; return the seconds waited. Raise if the process dies or time is up."""
-    started = time.perf_counter()
-    deadline = started + timeout
-    while time.perf_counter() < deadline:
-        if process is not None and process.poll() is not None:
-            msg = f"service exited with {process.returncode} before it was ready"
-            raise RuntimeError(msg)
-        with contextlib.suppress(OSError):
-            if get(port, path, timeout=0.5)[0] == http.HTTPStatus.OK:
-                return time.perf_counter() - started
-        time.sleep(0.005)
-    msg = f"service on port {port} not ready within {timeout} s"
-    raise TimeoutError(msg)
-
-
 @dataclass
 class ServiceProcess:
-    """A running ``python -m api``; its combined output goes to ``log_path``."""
+    """A running server; its combined output goes to ``log_path``."""
 
     process: subprocess.Popen[bytes]
     port: int
@@ -112,6 +80,21 @@ class ServiceProcess:
     def log_lines(self) -> list[str]:
         return self.log_path.read_text(encoding="utf-8").splitlines()
 
+    def wait_until_ready(self, path: str, timeout: float) -> None:
+        """Poll until ``path`` answers 200; raise if the process dies or time is up."""
+        started = time.perf_counter()
+        while time.perf_counter() < started + timeout:
+            if self.process.poll() is not None:
+                msg = f"service exited with {self.process.returncode} before it was ready"
+                raise RuntimeError(msg)
+            with contextlib.suppress(OSError):
+                if get(self.port, path, timeout=0.5)[0] == http.HTTPStatus.OK:
+                    self.ready_seconds = time.perf_counter() - started
+                    return
+            time.sleep(0.005)
+        msg = f"service on port {self.port} not ready within {timeout} s"
+        raise TimeoutError(msg)
+
 
 def start_service(  # noqa: PLR0913 -- keyword-only options of one spawn
     log_path: Path,
@@ -139,11 +122,10 @@ def start_service(  # noqa: PLR0913 -- keyword-only options of one spawn
     service = ServiceProcess(process=process, port=port, log_path=log_path, _log=log)
     if wait:
         try:
-            service.ready_seconds = wait_until_ready(port, path=ready_path, timeout=timeout, process=process)
+            service.wait_until_ready(ready_path, timeout)
         except BaseException:
             process.kill()
-            process.wait()
-            log.close()
+            service.wait()
             raise
     return service
 
@@ -155,3 +137,18 @@ def running_service(log_path: Path, **kwargs: object) -> Iterator[ServiceProcess
         yield service
     finally:
         service.terminate()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, utime and stime are fields 14 and 15 (1-based).
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    msg = f"no VmRSS for pid {pid}"
+    raise RuntimeError(msg)

@@ -1,21 +1,13 @@
-"""wrk (Debian's package) as one wrapper: one Lua report, one result parser, three ways to pace the load.
+"""wrk (Debian's package) as one wrapper: a Lua ``done`` hook prints one JSON line with the counts and
+latency percentiles (nothing depends on wrk's human-readable report). The load is offered closed-loop (the
+default), with ``pause_ms`` between a connection's requests, or on a fixed arrival schedule of ``rate``
+requests per second: a ``delay()`` hook holds each request until its slot (LuaJIT's FFI gives a monotonic
+clock), and slots that passed while the server stalled are sent as soon as a connection is free.
+Caveat (coordinated omission): wrk times a request from when it is sent, not from its slot.
 
-A Lua ``done`` hook prints one JSON line with the counts and latency percentiles, so nothing depends on
-the layout of wrk's human-readable report; wrk's own status-error count says how many responses were
-4xx/5xx. How the load is offered is an option of the same run:
-
-- closed loop (the default): each connection sends its next request as soon as the last one answers;
-- ``pause_ms``: each connection waits that long between requests, a steady moderate rate;
-- ``rate``: arrivals on a fixed schedule of ``rate`` requests per second, like clients that do not wait
-  for each other. A ``delay()`` hook holds each request until its slot (LuaJIT's FFI gives a monotonic
-  millisecond clock); slots that passed while the server stalled are sent as soon as a connection is
-  free, so the offered rate is kept up to ``connections`` in flight. Caveat (coordinated omission): wrk
-  times a request from when it is sent, not from its slot, so the limit found this way is an upper bound.
-
-``run_wrk`` runs for its whole duration (foreground); ``with Wrk(...) as load: ...; load.stop()`` keeps
-load on while something else happens and stops it (SIGINT: wrk still runs ``done``) when that is over.
-A custom ``requests_lua`` (init/request/response hooks) may count responses into a global ``counts``
-table; the counts of every thread come back in ``WrkResult.counts``.
+``run_wrk`` runs for its whole duration; ``with Wrk(...) as load: ...; load.stop()`` keeps load on while
+something else happens. A custom ``requests_lua`` may count responses into a global ``counts`` table; the
+counts of every thread come back in ``WrkResult.counts``.
 """
 
 from __future__ import annotations
@@ -27,24 +19,15 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Self
-
-__all__ = ["Wrk", "WrkResult", "run_wrk"]
+from typing import Self
 
 _MARKER = "WRK_RESULT "
 _FIXED_REQUEST = """
 wrk.method = %(method)s
-local body = %(body)s
-if body ~= nil then
-  wrk.body = body
-  wrk.headers["Content-Type"] = %(content_type)s
-end
+wrk.body = %(body)s
+wrk.headers["Content-Type"] = %(content_type)s
 """
-_PAUSE = """
-function delay()
-  return %(pause_ms)d
-end
-"""
+_PAUSE = "\nfunction delay() return %(pause_ms)d end\n"
 _SCHEDULE = """
 local ffi = require("ffi")
 ffi.cdef[[
@@ -57,16 +40,12 @@ local function now_ms()
   return tonumber(now_spec.tv_sec) * 1000 + tonumber(now_spec.tv_nsec) / 1e6
 end
 
--- This thread's share of the schedule: one slot every interval_ms.
-local interval_ms = %(interval_ms).6f
-local next_slot = nil
-function delay()
+local interval_ms, next_slot = %(interval_ms).6f, nil
+function delay() -- this thread's share of the schedule: one slot every interval_ms
   local now = now_ms()
-  if next_slot == nil then next_slot = now end
-  local slot = next_slot
-  next_slot = next_slot + interval_ms
-  if slot <= now then return 0 end
-  return slot - now
+  local slot = next_slot or now
+  next_slot = slot + interval_ms
+  return math.max(0, slot - now)
 end
 """
 _REPORT = """
@@ -134,6 +113,9 @@ def _lua(value: str | None) -> str:
 class Wrk:
     """One wrk run, started by ``with``; ``wait()`` lets it run its full time, ``stop()`` ends it now."""
 
+    _scratch: tempfile.TemporaryDirectory[str]
+    _process: subprocess.Popen[bytes]
+
     def __init__(  # noqa: PLR0913 - each knob is one wrk option
         self,
         url: str,
@@ -143,7 +125,6 @@ class Wrk:
         threads: int = 1,
         method: str = "GET",
         body: bytes | str | None = None,
-        content_type: str = "application/json",
         timeout_seconds: float = 5.0,
         pause_ms: int = 0,
         rate: float | None = None,
@@ -154,28 +135,24 @@ class Wrk:
             msg += f"{connections}, {threads}, {rate})"
             raise ValueError(msg)
         text = body.decode() if isinstance(body, bytes) else body
-        request = _FIXED_REQUEST % {
+        script = requests_lua or _FIXED_REQUEST % {
             "method": _lua(method),
             "body": _lua(text),
-            "content_type": _lua(content_type),
+            "content_type": _lua(text and "application/json"),
         }
-        script = requests_lua or request
         if rate is not None:
             script += _SCHEDULE % {"interval_ms": 1000 * threads / rate}
         elif pause_ms:
             script += _PAUSE % {"pause_ms": pause_ms}
         self.script = script + _REPORT % {"marker": _MARKER}
-        self.url = url
         self.seconds = seconds
-        self.options = [
+        self.argv = [
             f"-t{threads}",
             f"-c{connections}",
             f"-d{round(seconds)}s",
             f"--timeout={timeout_seconds:g}s",
+            url,
         ]
-        self._scratch: tempfile.TemporaryDirectory[str] | None = None
-        self._process: subprocess.Popen[str] | None = None
-        self._output: IO[str] | None = None
 
     def __enter__(self) -> Self:
         wrk = shutil.which("wrk")
@@ -183,64 +160,47 @@ class Wrk:
             msg = "wrk not found on PATH: install Debian's wrk package (.ci/run does)"
             raise FileNotFoundError(msg)
         self._scratch = tempfile.TemporaryDirectory(prefix="wrk-")
-        scratch = Path(self._scratch.name)
-        (scratch / "load.lua").write_text(self.script, encoding="utf-8")
-        self._output = (scratch / "output").open("w+", encoding="utf-8")
-        self._process = subprocess.Popen(  # noqa: S603 -- wrk found on PATH, our own arguments
-            [wrk, *self.options, "-s", str(scratch / "load.lua"), self.url],
-            stdout=self._output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        script = Path(self._scratch.name, "load.lua")
+        script.write_text(self.script, encoding="utf-8")
+        with Path(self._scratch.name, "output").open("wb") as output:
+            self._process = subprocess.Popen(  # noqa: S603 -- wrk found on PATH, our own arguments
+                [wrk, "-s", str(script), *self.argv], stdout=output, stderr=subprocess.STDOUT
+            )
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self._process is not None and self._process.poll() is None:
+        if self._process.poll() is None:
             self._process.kill()
             self._process.wait()
-        if self._output is not None:
-            self._output.close()
-        if self._scratch is not None:
-            self._scratch.cleanup()
+        self._scratch.cleanup()
 
     def wait(self) -> WrkResult:
         """Let wrk run its whole duration and return its counts."""
-        process = self._started()
         try:
-            process.wait(timeout=self.seconds + 60)
+            self._process.wait(timeout=self.seconds + 60)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            self._process.kill()
+            self._process.wait()
         return self._result()
 
     def stop(self) -> WrkResult:
-        """Stop the load now (SIGINT) and return wrk's counts; raises if wrk ended before being stopped."""
-        process = self._started()
-        if process.poll() is not None:
-            msg = f"wrk ended on its own (exit {process.returncode}) before the measured events were over: "
-            raise RuntimeError(msg + f"seconds={self.seconds:g} too short? {self._read()[-500:]}")
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        """Stop the load now (SIGINT: wrk still runs ``done``) and return its counts; raises if wrk had
+        ended on its own (``seconds`` too short for what was measured)."""
+        if self._process.poll() is not None:
+            msg = (
+                f"wrk ended on its own (exit {self._process.returncode}) before the measured events were over"
+            )
+            raise RuntimeError(msg)
+        self._process.send_signal(signal.SIGINT)
+        self._process.wait(timeout=30)
         return self._result()
 
-    def _started(self) -> subprocess.Popen[str]:
-        if self._process is None:
-            msg = "Wrk.wait() or stop() outside its `with` block"
-            raise RuntimeError(msg)
-        return self._process
-
-    def _read(self) -> str:
-        assert self._output is not None  # noqa: S101 -- set with the process
-        self._output.flush()
-        self._output.seek(0)
-        return self._output.read()
-
     def _result(self) -> WrkResult:
-        output = self._read()
+        output = Path(self._scratch.name, "output").read_text(encoding="utf-8")
         for line in output.splitlines():
             if line.startswith(_MARKER):
                 return WrkResult(**json.loads(line.removeprefix(_MARKER)))
-        msg = f"wrk printed no result (exit {self._started().returncode}): {output[-500:]}"
+        msg = f"wrk printed no result (exit {self._process.returncode}): {output[-500:]}"
         raise RuntimeError(msg)
 
 
