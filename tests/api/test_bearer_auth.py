@@ -82,6 +82,8 @@ def test_an_unknown_key_is_refused(secured, features):
         f"Bearer {KEY[:10]},{KEY[10:]}",
         "Bearer ünïcode-".encode("latin-1") + b"a" * 40,
     ],
+    # Stable ids: the keys are random, and the ids must be the same in every pytest-xdist worker.
+    ids=["basic-scheme", "no-token", "empty-token", "no-scheme", "extra-part", "comma", "not-ascii"],
 )
 def test_a_malformed_authorization_header_is_a_401_not_a_400(secured, features, authorization):
     response = secured.post("/predict", json=features, headers={"Authorization": authorization})
