@@ -321,12 +321,8 @@ capacity-plan: $(VENV)/.all ## Print the capacity plan (configured and suggested
 
 # ---------------------------------------------------------------- tests
 .PHONY: test
-# Two workers, one suite per worker at a time (tests/conftest.py): the proofs, which mostly wait on the
-# clock, overlap with the policy gates, which mostly compute. TEST_WORKERS=0 runs in one process.
-TEST_WORKERS ?= 2
-
 test: bootstrap lint ## Lint, then run every test that can run on this machine (unit, HTTP, system, policy)
-	$(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
+	$(PY) -m pytest
 
 .PHONY: clean
 clean: ## Remove build output and caches (keeps .tools and .venv)
