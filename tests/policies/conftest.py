@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tools.common import REPO_ROOT
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FEATURES_DIR = REPO_ROOT / "policies" / "terraform"
 MAKE_TIMEOUT_SECONDS = 900

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from tests.workflows import stand_in_tools
+from tools.common import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 GITHUB_DIR = REPO_ROOT / ".github"
 WORKFLOWS_DIR = GITHUB_DIR / "workflows"
 SCRIPTS_DIR = GITHUB_DIR / "scripts"
