@@ -8,7 +8,7 @@ from api.lifecycle import Lifecycle
 from api.model import load_model
 from api.service_card import load_service_card
 from api.settings import load_settings
-from tests.support.service import running_service
+from tools.load.service import running_service
 
 FEATURES = {"tenure_months": 3.0, "monthly_spend": 90.0, "support_tickets": 4.0, "days_since_login": 30.0}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.service import get
+from tools.load.service import get
 
 
 def test_health_is_exactly_status_ok(client):

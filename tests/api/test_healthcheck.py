@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from tests.support.service import REPO_ROOT, free_port
+from tools.common import REPO_ROOT
+from tools.load.service import free_port
 
 
 def _healthcheck(port: int) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.model import ModelError, load_model
 from api.settings import BUNDLED_MODEL_PATH, load_settings
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT
 
 BUNDLED = json.loads(BUNDLED_MODEL_PATH.read_text())
 

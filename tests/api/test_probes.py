@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.service import get
+from tools.load.service import get
 
 
 def test_ready_names_the_model(client, model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from api.settings import ENV_PREFIX, Settings
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 

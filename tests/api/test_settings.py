@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from api.settings import BUNDLED_MODEL_PATH, SettingsError, load_settings
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT
 
 
 def test_defaults_are_production_values_from_the_card(card):

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.support.service import LOOPBACK, get, start_service
 from tests.support.slow_request import SlowRequest
+from tools.load.service import LOOPBACK, get, start_service
 
 pytestmark = pytest.mark.slow
 

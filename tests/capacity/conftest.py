@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT
 
 
 def make_capacity_arguments():

@@ -15,7 +15,7 @@ import pytest
 
 from manifests_py.config import load_environment
 from tests.capacity.conftest import make_capacity_arguments
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT
 from tools.load.capacity import main
 from tools.load.capacity_measure import CPU_CGROUP_ROOT, CgroupUnavailableError, cpu_quota
 from tools.load.capacity_record import load_capacity_record

@@ -10,7 +10,7 @@ import os
 import shlex
 import subprocess
 
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT
 
 _TIMEOUT_SECONDS = 60
 

@@ -22,7 +22,7 @@ from api.service_card import load_service_card
 from tests.image import _make
 from tests.image._buildah import Buildah
 from tests.image._local_base import LocalBase, ensure_local_base
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

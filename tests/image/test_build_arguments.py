@@ -17,7 +17,7 @@ import pytest
 
 from tests.image import _make
 from tests.image.test_dockerfile_defaults import sources
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT
 
 _TIMEOUT_SECONDS = 300
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.image import _rootfs
-from tests.support.service import LOOPBACK, free_port, get, start_service
+from tools.load.service import LOOPBACK, free_port, get, start_service
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

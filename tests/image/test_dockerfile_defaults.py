@@ -14,7 +14,7 @@ import pytest
 
 from api.service_card import load_service_card
 from tests.image import _make
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 

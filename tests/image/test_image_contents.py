@@ -15,7 +15,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tests.image import _rootfs
-from tests.support.service import REPO_ROOT
+from tools.common import REPO_ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

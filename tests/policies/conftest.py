@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from policies.workspace import FEATURES_DIR
 from tools.common import REPO_ROOT
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-FEATURES_DIR = REPO_ROOT / "policies" / "terraform"
 MAKE_TIMEOUT_SECONDS = 900
 # What a judged root is made of (policies/workspace.py reads these).
 ROOT_PARTS = ("infra", "dist", ".github", "Dockerfile", "api/service.json", "manifests_py/crd_schemas")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.service import LOOPBACK
+from tools.load.service import LOOPBACK
 
 __all__ = ["Pause", "RawResponse", "chunked", "exchange", "request_head"]
 

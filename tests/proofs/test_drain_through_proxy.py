@@ -19,12 +19,11 @@ import time
 import pytest
 
 from api.service_card import load_service_card
-from tests.support.service import get, start_service
 from tests.support.slow_request import SlowRequest
 from tools.load.haproxy import HAProxy
 from tools.load.rehearsal import DEFAULT_MANIFESTS, Timings
 from tools.load.rollout_spec import load_rollout_spec
-from tools.load.service import sample_row
+from tools.load.service import get, sample_row, start_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 

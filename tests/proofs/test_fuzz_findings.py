@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.service_card import load_service_card
 from api.settings import load_settings
-from tests.support.service import LOOPBACK, get, running_service
+from tools.load.service import LOOPBACK, get, running_service
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from api.service_card import load_service_card
-from tests.support.service import running_service
+from tools.load.service import running_service
 
 pytestmark = pytest.mark.slow
 

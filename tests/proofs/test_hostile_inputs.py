@@ -17,7 +17,7 @@ from api.service_card import load_service_card
 from api.settings import load_settings
 from tests.proofs._hostile_catalogue import catalogue
 from tests.proofs._raw_http import exchange
-from tests.support.service import get, running_service
+from tools.load.service import get, running_service
 
 pytestmark = pytest.mark.slow
 

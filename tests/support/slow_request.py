@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import socket
 
-from tests.support.service import LOOPBACK
+from tools.load.service import LOOPBACK
 
 HELD_BACK = 10  # bytes of the body kept back, so the request stays in flight until `finish`
 
