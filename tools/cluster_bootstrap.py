@@ -1,11 +1,8 @@
 """Install in the cluster what dist/ needs and no EKS add-on provides, with values from `terraform output`.
 
-In order: a kubeconfig; the AWS Load Balancer Controller (TargetGroupBinding, readiness-gate injection);
-Karpenter's CRDs, then Karpenter; once the CRDs are established, the cluster-scoped objects the deploy
-leaves to an admin: those of dist/<env>/ (the Namespace) and dist/<env>-cluster/ (EC2NodeClass, NodePool,
-the deployer's Role), by server-side apply. Every input is read and checked before the first command.
-Exit status: 0 done; 2 bad input, nothing was run; 1 a step failed, later steps were not run.
-"""
+The AWS Load Balancer Controller, Karpenter's CRDs and Karpenter; then what the deploy leaves to an admin
+(the Namespace of dist/<env>/, all of dist/<env>-cluster/), server-side. Inputs are checked first.
+Exit status: 0 done; 2 bad input, nothing was run; 1 a step failed, later steps were not run."""
 
 from __future__ import annotations
 
@@ -49,18 +46,16 @@ def read_outputs(saved: Path | None) -> Values:
 
 
 def releases(out: Values) -> list[tuple[str, str, Values]]:
-    """(release, namespace, values) in install order; KeyError names a missing output."""
+    """(release, namespace, values) in install order, each controller as the service account its role
+    trusts (IRSA); KeyError names a missing output."""
 
     def account(controller: str) -> tuple[str, Values]:
-        """The service account the controller's role trusts, annotated with that role (IRSA)."""
         trusted, role = out[f"{controller}_service_account"], out[f"{controller}_role_arn"]
         annotations = {"eks.amazonaws.com/role-arn": role}
         return trusted["namespace"], {"serviceAccount": {"name": trusted["name"], "annotations": annotations}}
 
-    (lbc_namespace, lbc), (namespace, karpenter) = (
-        account("load_balancer_controller"),
-        account("karpenter_controller"),
-    )
+    lbc_namespace, lbc = account("load_balancer_controller")
+    namespace, karpenter = account("karpenter_controller")
     # Pods cannot reach the instance metadata (IMDSv2, hop limit 1): region and VPC are given.
     lbc |= {"clusterName": out["cluster_name"], "region": out["region"], "vpcId": out["vpc_id"]}
     queue = out["karpenter_interruption_queue_name"]
@@ -73,15 +68,6 @@ def releases(out: Values) -> list[tuple[str, str, Values]]:
         ("karpenter-crd", namespace, {}),
         ("karpenter", namespace, karpenter),
     ]
-
-
-def admin_files(environment: str) -> list[Path]:
-    """What the deploy leaves to an admin (it applies namespaced objects only), then the admin folder."""
-    folder, admin = REPO_ROOT / "dist" / environment, REPO_ROOT / "dist" / f"{environment}-cluster"
-    if not sorted(admin.glob("*.yaml")):
-        raise ConfigError([f"{admin}: no manifests (run `make synth`)"])
-    by_deploy = read_manifests(folder).files
-    return [p for p in sorted(folder.glob("*.yaml")) if p not in by_deploy] + sorted(admin.glob("*.yaml"))
 
 
 def resolve(environment: str, saved: Path | None) -> tuple[Values, list[Path]]:
@@ -98,7 +84,13 @@ def resolve(environment: str, saved: Path | None) -> tuple[Values, list[Path]]:
     if (out["cluster_name"], out["region"]) != expected:
         msg = f"terraform outputs are for {out['cluster_name']} in {out['region']}, environment {environment}"
         raise ConfigError([f"{msg} for {expected[0]} in {expected[1]}: one of them is stale"])
-    return out, admin_files(config.name)
+    # What the deploy leaves to an admin (it applies namespaced objects only), then the admin folder.
+    folder = REPO_ROOT / "dist" / config.name
+    admin = sorted(folder.with_name(f"{config.name}-cluster").glob("*.yaml"))
+    if not admin:
+        raise ConfigError([f"dist/{config.name}-cluster/: no manifests (run `make synth`)"])
+    by_deploy = read_manifests(folder).files
+    return out, [path for path in sorted(folder.glob("*.yaml")) if path not in by_deploy] + admin
 
 
 def bootstrap(out: Values, files: list[Path]) -> None:
@@ -113,8 +105,7 @@ def bootstrap(out: Values, files: list[Path]) -> None:
             # karpenter-crd owns Karpenter's CRDs: Helm never upgrades a chart's crds/ folder.
             command += ["--skip-crds"] if release == "karpenter" else []
             command += ["--create-namespace", "--wait", "--timeout", "10m", "--values", "-"]
-            what = f"helm {release} {version}"
-            sh(command, what=what, stdin=json.dumps(values), env=env, timeout=900, show=True)
+            sh(command, what=f"helm {release} {version}", stdin=json.dumps(values), env=env, timeout=900)
         wait = ["kubectl", "wait", "--for", "condition=established", "--timeout", "120s", *KARPENTER_CRDS]
         sh(wait, what="waiting for Karpenter's CRDs", env=env, timeout=180)
         apply = ["kubectl", "apply", "--server-side", "--field-manager", "cluster-bootstrap"]
