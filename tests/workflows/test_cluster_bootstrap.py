@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import tomllib
 
 import pytest
@@ -227,3 +229,16 @@ def test_a_failing_helm_release_stops_before_kubectl_apply(sandbox, failing):
     released = [call["argv"][2] for call in sandbox.calls("helm")]
     assert released == list(RELEASES[: RELEASES.index(failing) + 1])
     assert sandbox.calls("kubectl") == []
+
+
+def test_make_cluster_bootstrap_passes_the_environment_and_the_saved_outputs():
+    make = shutil.which("make")
+    assert make is not None, "make is not installed"
+    dry_run = subprocess.run(
+        [make, "--no-print-directory", "-n", "cluster-bootstrap", "ENVIRONMENT=dev", "TF_OUTPUTS=saved.json"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"-m {MODULE} --environment 'dev' --outputs 'saved.json'" in dry_run
