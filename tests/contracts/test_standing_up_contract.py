@@ -1,6 +1,7 @@
-"""The README's standing-up section, the workflows and infra/ agree on the repository variables: every
+"""The README's standing-up section, the workflows, infra/ and the bootstrap command agree. Every
 variable a workflow reads is in the section's table, every row is read by a workflow, and every value the
-table takes from infra/ is an output (or, for what you choose, a variable) infra/ really has."""
+table takes from infra/ is an output (or, for what you choose, a variable) infra/ really has; every output
+make cluster-bootstrap reads is one infra/ declares."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 
 import pytest
 
+from tools.cluster_bootstrap import releases
 from tools.common import REPO_ROOT
 
 SECTION = "### Standing it up"
@@ -77,3 +79,32 @@ def test_the_variables_check_fails_when_one_side_drifts(section, change_section,
         check_variables(
             change_section(section), change_read(_workflow_variables()), change_outputs(_terraform_outputs())
         )
+
+
+class _Placeholder(str):
+    """Any output's value: indexing it (a service account's namespace, name) gives itself."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: object) -> _Placeholder:
+        del key
+        return self
+
+
+def check_bootstrap_reads_declared_outputs(outputs: set[str]) -> None:
+    try:
+        releases({name: _Placeholder(name) for name in outputs})
+    except KeyError as error:
+        pytest.fail(f"make cluster-bootstrap reads {error.args[0]}, which infra/ does not output")
+
+
+def test_the_bootstrap_command_reads_only_outputs_infra_declares():
+    check_bootstrap_reads_declared_outputs(_terraform_outputs())
+
+
+@pytest.mark.parametrize(
+    "dropped", ["vpc_id", "karpenter_controller_service_account", "karpenter_interruption_queue_name"]
+)
+def test_the_bootstrap_outputs_check_fails_when_an_output_is_gone(dropped):
+    with pytest.raises(pytest.fail.Exception):
+        check_bootstrap_reads_declared_outputs(_terraform_outputs() - {dropped})
