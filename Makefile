@@ -240,6 +240,15 @@ DEPLOY_PHASE ?= validate
 deploy: $(VENV)/.all ## Deploy by hand: DEPLOY_PHASE=validate|publish|scan|release|all (inputs: python -m tools.deploy --help)
 	$(PY) -m tools.deploy $(DEPLOY_PHASE)
 
+# What dist/ needs in the cluster and no EKS add-on provides: the AWS Load Balancer Controller and Karpenter
+# (chart versions pinned in tools/cluster_bootstrap.py), with values from `terraform output -json` of infra/
+# (TF_OUTPUTS=<a saved copy> instead), then dist/ENVIRONMENT-cluster/. Run once per cluster, as an admin.
+TF_OUTPUTS ?=
+
+.PHONY: cluster-bootstrap
+cluster-bootstrap: $(VENV)/.all ## Install the Load Balancer Controller and Karpenter (pinned charts, terraform outputs), apply dist/ENVIRONMENT-cluster/
+	$(PY) -m tools.cluster_bootstrap --environment '$(ENVIRONMENT)' $(if $(TF_OUTPUTS),--outputs '$(TF_OUTPUTS)')
+
 # CI's plan job: the plan gates (the plan's unknown values, then terraform-compliance's policies/terraform)
 # on a real plan's JSON. The terraform-compliance console is copied to COMPLIANCE_REPORT for the summary.
 PLAN_JSON ?=

@@ -1,5 +1,5 @@
 # Node autoscaling: Karpenter's AWS side (controller role, node role and access entry, interruption queue
-# and rules, discovery tag on the node security group). The controller is a Helm release: see README.md.
+# and rules, discovery tag on the node security group). The controller is a Helm release of `make cluster-bootstrap`.
 module "karpenter" {
   source = "./modules/karpenter"
 

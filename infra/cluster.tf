@@ -14,6 +14,14 @@ module "eks" {
     target_group_arns = [local.target_group_arn_glob]
   }
 
+  # The CloudWatch agent scrapes the service's metrics in the cluster (the load balancer answers 404 for them).
+  prometheus_scrape = {
+    namespace = local.service.namespace
+    name      = local.service.name
+    port      = local.service.port
+    path      = local.service.paths.metrics
+  }
+
   # The CloudWatch observability add-on waits for the encrypted log groups the observability module makes.
   container_insights_log_group_arns = module.observability.container_insights_log_group_arns
 

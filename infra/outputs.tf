@@ -73,6 +73,11 @@ output "load_balancer_controller_role_arn" {
   value       = module.eks.load_balancer_controller_role_arn
 }
 
+output "load_balancer_controller_service_account" {
+  description = "Namespace and name of the service account the Load Balancer Controller's role trusts (make cluster-bootstrap)."
+  value       = module.eks.load_balancer_controller_service_account
+}
+
 output "karpenter_node_role_name" {
   description = "IAM role of the nodes Karpenter launches, <cluster_name>-karpenter-node (EC2NodeClass spec.role)."
   value       = module.karpenter.node_role_name
@@ -81,6 +86,11 @@ output "karpenter_node_role_name" {
 output "karpenter_controller_role_arn" {
   description = "IRSA role of the Karpenter controller (Helm: serviceAccount.annotations.eks.amazonaws.com/role-arn)."
   value       = module.karpenter.controller_role_arn
+}
+
+output "karpenter_controller_service_account" {
+  description = "Namespace and name of the service account the Karpenter controller's role trusts (make cluster-bootstrap)."
+  value       = { namespace = module.karpenter.namespace, name = module.karpenter.service_account }
 }
 
 output "karpenter_interruption_queue_name" {

@@ -1,4 +1,4 @@
-"""The cluster capabilities, outage alarms, edge rule and deploy runner, read from the offline plan.
+"""The Container Insights log groups, outage alarms, edge rule and deploy runner, read from the offline plan.
 
 Each check is a function of the plan; every test also runs it on a copy of the plan broken in the one
 way the check exists to catch, so a check that cannot fail fails here.
@@ -17,7 +17,6 @@ from tools.common import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
-ADDONS = "module.eks.aws_eks_addon"
 ALARMS = "module.observability.aws_cloudwatch_metric_alarm"
 CONTAINER_INSIGHTS_LOGS = ("application", "dataplane", "host", "performance")
 
@@ -52,44 +51,7 @@ def _set_after(plan: dict, address: str, **values: object) -> None:
 
 
 # ---------------------------------------------------------------- add-ons
-
-
-def check_addons(plan: dict) -> None:
-    names = {
-        rc["change"]["after"]["addon_name"]
-        for rc in plan["resource_changes"]
-        if rc["type"] == "aws_eks_addon"
-    }
-    assert {
-        "metrics-server",
-        "vpc-cni",
-        "eks-pod-identity-agent",
-        "aws-secrets-store-csi-driver-provider",
-        "amazon-cloudwatch-observability",
-    } <= names, f"add-ons in the plan: {sorted(names)}"
-    cni = _change(plan, f"{ADDONS}.vpc_cni")["after"]
-    assert json.loads(cni["configuration_values"] or "{}").get("enableNetworkPolicy") == "true", (
-        "the VPC CNI must enforce NetworkPolicy"
-    )
-    assert cni["resolve_conflicts_on_update"] == "OVERWRITE", "an update must restore the enforcement"
-
-
-def test_the_cluster_capabilities_are_planned_as_add_ons(plans):
-    check_addons(plans["root"])
-
-
-@pytest.mark.parametrize(
-    "break_it",
-    [
-        lambda p: _set_after(p, f"{ADDONS}.vpc_cni", configuration_values=None),
-        lambda p: _set_after(p, f"{ADDONS}.vpc_cni", configuration_values='{"enableNetworkPolicy":"false"}'),
-        lambda p: _set_after(p, f"{ADDONS}.metrics_server", addon_name="other"),
-    ],
-    ids=["no-configuration", "policy-off", "no-metrics-server"],
-)
-def test_the_add_on_check_fails_on_a_broken_plan(plans, break_it):
-    with pytest.raises(AssertionError):
-        check_addons(_broken(plans["root"], break_it))
+# Which add-ons dist/ needs (and the VPC CNI's enforcement) is a contract: tests/contracts/.
 
 
 def check_container_insights_waits_for_its_log_groups(plan: dict) -> None:

@@ -1,4 +1,4 @@
-"""Stand-ins for the CLIs the pipeline scripts drive (aws, docker, make, kubectl, curl, gh, terraform).
+"""Stand-ins for the CLIs the pipeline scripts drive (aws, docker, make, kubectl, curl, gh, terraform, helm).
 
 ``install(bin_dir, ...)`` writes one small executable per tool into ``bin_dir``; each runs this file with
 the tool's name. Every call is appended to a JSON-lines log (argv, stdin, KUBECONFIG, and for
@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-TOOLS = ("aws", "docker", "make", "kubectl", "curl", "gh", "terraform")
+TOOLS = ("aws", "docker", "make", "kubectl", "curl", "gh", "terraform", "helm")
 DIGEST = "sha256:" + "d" * 64
 
 
@@ -179,7 +179,16 @@ def _terraform(argv: list[str], scenario: dict, state: _State) -> int:
         return _out("Plan: 1 to add, 0 to change, 0 to destroy.")
     if command == ["show"]:
         return _out(json.dumps({"format_version": "1.2", "resource_changes": []}))
+    if command == ["output"]:
+        return _out(json.dumps(scenario.get("outputs", {})))
     return 0
+
+
+def _helm(argv: list[str], scenario: dict, state: _State) -> int:
+    del state
+    if argv[2:3] == [scenario.get("helm_fails")]:
+        return _fail(f"Error: UPGRADE FAILED: context deadline exceeded ({argv[2]})")
+    return _out(f'Release "{argv[2]}" has been upgraded. Happy Helming!')
 
 
 def _make(argv: list[str], scenario: dict, state: _State) -> int:
@@ -203,10 +212,12 @@ _HANDLERS = {
     ("kubectl", "get"): _kubectl_get,
     ("kubectl", "apply"): _kubectl_apply,
     ("kubectl", "rollout", "status"): _rollout_status,
+    ("kubectl", "wait"): _succeed,
     ("kubectl", "rollout", "undo"): lambda *_: _out("deployment.apps/predictor rolled back"),
     ("curl",): _curl,
     ("gh",): _gh,
     ("terraform",): _terraform,
+    ("helm", "upgrade"): _helm,
     ("make",): _make,
 }
 

@@ -23,16 +23,8 @@ class Registry:
         self.target = target
 
     def _aws_ecr(self, *arguments: str) -> list[str]:
-        target = self.target
-        return [
-            "aws",
-            "ecr",
-            *arguments,
-            "--region",
-            target.region,
-            "--repository-name",
-            target.repository_name,
-        ]
+        region, repository = self.target.region, self.target.repository_name
+        return ["aws", "ecr", *arguments, "--region", region, "--repository-name", repository]
 
     def digest_of(self, tag: str) -> str | None:
         """The digest ECR holds under ``tag``, or None when there is no such image."""

@@ -81,10 +81,65 @@ module "cloudwatch_agent_role" {
   tags = var.tags
 }
 
+# The agent also scrapes the service's pods for Prometheus metrics (kubernetes_sd in the service's
+# namespace, pods by their app.kubernetes.io/name label, the card's port and metrics path) and turns the
+# request counter into CloudWatch metrics by route and status (EMF). agent.config replaces the add-on's
+# default agent configuration, so Container Insights' enhanced metrics are restated in it. The agent
+# drops Prometheus histograms: latency by route does not reach CloudWatch this way (the load balancer's
+# TargetResponseTime is the latency the alarms read).
+locals {
+  scrape = var.prometheus_scrape
+  prometheus_scrape_config = {
+    global = { scrape_interval = "1m", scrape_timeout = "10s" }
+    scrape_configs = [{
+      job_name              = local.scrape.name
+      metrics_path          = local.scrape.path
+      kubernetes_sd_configs = [{ role = "pod", namespaces = { names = [local.scrape.namespace] } }]
+      relabel_configs = [
+        { source_labels = ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], action = "keep", regex = local.scrape.name },
+        { source_labels = ["__meta_kubernetes_pod_container_port_number"], action = "keep", regex = tostring(local.scrape.port) },
+        { source_labels = ["__meta_kubernetes_namespace"], target_label = "Namespace" },
+        { source_labels = ["__meta_kubernetes_pod_name"], target_label = "pod_name" },
+      ]
+    }]
+  }
+  service_metrics = {
+    metric_namespace = "ContainerInsights/Prometheus"
+    metric_declaration = [
+      {
+        source_labels    = ["job"]
+        label_matcher    = "^${local.scrape.name}$"
+        dimensions       = [["ClusterName", "Namespace", "route", "status"], ["ClusterName", "Namespace"]]
+        metric_selectors = ["^${replace(local.scrape.name, "-", "_")}_http_requests_total$"]
+      },
+      {
+        source_labels    = ["job"]
+        label_matcher    = "^${local.scrape.name}$"
+        dimensions       = [["ClusterName", "Namespace"]]
+        metric_selectors = ["^${replace(local.scrape.name, "-", "_")}_http_requests_in_flight$"]
+      },
+    ]
+  }
+  cloudwatch_agent_configuration = {
+    agent = {
+      config = {
+        logs = {
+          metrics_collected = {
+            kubernetes = { enhanced_container_insights = true }
+            prometheus = { cluster_name = var.name, prometheus_config_path = "/etc/prometheusconfig/prometheus.yaml", emf_processor = local.service_metrics }
+          }
+        }
+      }
+      prometheus = { config = local.prometheus_scrape_config }
+    }
+  }
+}
+
 resource "aws_eks_addon" "cloudwatch_observability" {
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = "amazon-cloudwatch-observability"
   service_account_role_arn    = module.cloudwatch_agent_role.arn
+  configuration_values        = jsonencode(local.cloudwatch_agent_configuration)
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
   tags                        = var.tags

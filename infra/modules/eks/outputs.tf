@@ -70,3 +70,8 @@ output "addons" {
     aws_eks_addon.metrics_server, aws_eks_addon.secrets_store_csi, aws_eks_addon.cloudwatch_observability,
   ] : a.addon_name]
 }
+
+output "load_balancer_controller_service_account" {
+  description = "Namespace and name of the service account the Load Balancer Controller's role trusts (its Helm release's)."
+  value       = { namespace = var.load_balancer_controller.namespace, name = var.load_balancer_controller.service_account }
+}

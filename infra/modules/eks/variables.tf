@@ -96,6 +96,16 @@ variable "load_balancer_controller" {
   })
 }
 
+variable "prometheus_scrape" {
+  description = "The workload the CloudWatch agent scrapes for Prometheus metrics: namespace, name (job name, its pods' app.kubernetes.io/name label and the metrics' prefix), container port and metrics path."
+  type = object({
+    namespace = string
+    name      = string
+    port      = number
+    path      = string
+  })
+}
+
 variable "tags" {
   description = "Tags for every resource of the module."
   type        = map(string)

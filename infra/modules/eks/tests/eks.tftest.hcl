@@ -18,6 +18,7 @@ variables {
   load_balancer_controller = {
     target_group_arns = ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/predictor-production/*"]
   }
+  prometheus_scrape = { namespace = "predictor", name = "predictor", port = 8000, path = "/metrics" }
 }
 
 run "control_plane_is_private_encrypted_and_fully_logged" {
