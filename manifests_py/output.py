@@ -30,6 +30,8 @@ APPLY_ORDER: dict[tuple[str, str], tuple[int, str]] = {
     ("v1", "ServiceAccount"): (10, "serviceaccount"),
     ("networking.k8s.io/v1", "NetworkPolicy"): (20, "networkpolicy"),
     ("v1", "Service"): (30, "service"),
+    # Before the Deployment: a pod whose CSI volume names a missing class does not start.
+    ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"): (30, "secretproviderclass"),
     ("apps/v1", "Deployment"): (40, "deployment"),
     ("serving.knative.dev/v1", "Service"): (40, "knative-service"),
     ("policy/v1", "PodDisruptionBudget"): (50, "poddisruptionbudget"),
