@@ -233,14 +233,15 @@ def _network_policy(scope: Construct, props: ServiceProps, pods: kplus.Pods) -> 
     # In: the app port, from the ALB's subnets (target type ip: the ALB's own addresses) and the metrics
     # scraper's pods. The kubelet's probes need no rule: the VPC CNI's network policy agent always admits
     # the node's own IP (aws/aws-network-policy-agent#56, fixed in VPC CNI v1.15.1 per
-    # aws/amazon-vpc-cni-k8s#2571), and a host-network scraper arrives from that IP too.
+    # aws/amazon-vpc-cni-k8s#2571).
     sources: list[kplus.INetworkPolicyPeer] = [
         kplus.NetworkPolicyIpBlock.ipv4(scope, f"load-balancer-{i}", cidr)
         for i, cidr in enumerate(props.load_balancer_cidrs)
     ]
     sources.append(kplus.Namespaces.select(scope, "scraper", names=[props.metrics_scraper_namespace]))
-    # Out: DNS to the cluster's resolver only. The app calls nothing; the CSI driver fetches the API keys
-    # on the node, not from the pod.
+    # Out: DNS to the cluster's resolver only, in the shape the agent's maintainers give
+    # (aws/aws-network-policy-agent#230). The app calls nothing; the CSI driver fetches the API keys on
+    # the node, not from the pod.
     system = kplus.Namespaces.select(scope, "kube-system", names=["kube-system"])
     kube_dns = kplus.Pods.select(scope, "kube-dns", labels={"k8s-app": "kube-dns"}, namespaces=system)
     app_port = [kplus.NetworkPolicyPort.tcp(props.port)]

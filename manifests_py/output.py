@@ -53,6 +53,14 @@ class _Dumper(yaml.SafeDumper):  # type: ignore[misc]
         super().increase_indent(flow, indentless=False)
 
 
+def _text(dumper: _Dumper, text: str) -> Any:  # noqa: ANN401 - PyYAML's node, untyped
+    # Multi-line text (the SecretProviderClass's objects) as a literal block, as it is written by hand.
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+
+
+_Dumper.add_representer(str, _text)
+
+
 def _ordered(value: object) -> object:
     if isinstance(value, Mapping):
         return {key: _ordered(value[key]) for key in sorted(value)}
