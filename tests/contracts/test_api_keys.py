@@ -1,5 +1,6 @@
 """The API keys' path from Secrets Manager to the app: the SecretProviderClass names the planned secret,
-the pod mounts that class read-only, and the app's key-file setting points at the mounted file."""
+the pod mounts that class read-only, the app's key-file setting points at the mounted file, and the
+planned CSI driver rewrites that file when the secret rotates."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.contracts.conftest import broken, change_after, one, output
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
 SECRET = "module.secrets.aws_secretsmanager_secret.this"  # noqa: S105 - an address, not a password
+CSI_ADDON = "module.eks.aws_eks_addon.secrets_store_csi"
 READ_POLICY = 'module.secrets.module.reader_role.aws_iam_role_policy.this["read-api-keys-secret"]'
 
 
@@ -41,6 +43,11 @@ def check_api_keys_reach_the_app(plan: dict, objects: list[dict]) -> None:
     env = {e["name"]: e.get("value") for e in container["env"]}
     expected = f"{mount['mountPath']}/{fetched.get('objectAlias', fetched['objectName'])}"
     assert env.get(setting_variable("api_keys_file")) == expected, "the app reads another file"
+    # A rotated key reaches the running pods only if the driver re-fetches mounted secrets.
+    addon = change_after(plan, CSI_ADDON)
+    assert addon["addon_name"] == "aws-secrets-store-csi-driver-provider"
+    driver = json.loads(addon["configuration_values"] or "{}").get("secrets-store-csi-driver", {})
+    assert driver.get("enableSecretRotation") is True, "the CSI driver never re-fetches the keys"
 
 
 def test_the_api_keys_secret_reaches_the_apps_key_file(plans, dist):
@@ -61,6 +68,7 @@ def _objects(objects: list[dict], **replacement: str) -> None:
     ("break_plan", "break_dist"),
     [
         (lambda p: change_after(p, SECRET).update(name="predictor/production/config"), None),
+        (lambda p: change_after(p, CSI_ADDON).update(configuration_values=None), None),
         (None, lambda d: _objects(d, objectName="predictor/production/other")),
         (None, lambda d: _objects(d, objectAlias="keys.txt")),
         (None, lambda d: _pod(d)["containers"][0]["env"][0].update(value="/run/secrets/other/api-keys")),
@@ -70,7 +78,15 @@ def _objects(objects: list[dict], **replacement: str) -> None:
         ),
         (None, lambda d: _pod(d)["containers"][0]["volumeMounts"][-1].update(readOnly=False)),
     ],
-    ids=["other-secret", "other-object", "other-file", "other-path", "other-class", "writable"],
+    ids=[
+        "other-secret",
+        "no-rotation",
+        "other-object",
+        "other-file",
+        "other-path",
+        "other-class",
+        "writable",
+    ],
 )
 def test_the_api_keys_contract_fails_on_a_broken_side(plans, dist, break_plan, break_dist):
     assert _pod(dist)["containers"][0]["env"][0]["name"] == setting_variable("api_keys_file")
