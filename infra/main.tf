@@ -28,6 +28,6 @@ locals {
   target_group_arn_glob  = "${local.arn_prefix}:elasticloadbalancing:${var.region}:${var.account_id}:targetgroup/${local.target_group_name}/*"
   ecr_repository_arn     = "${local.arn_prefix}:ecr:${var.region}:${var.account_id}:repository/${module.ecr.repository_name}"
   cluster_arn            = "${local.arn_prefix}:eks:${var.region}:${var.account_id}:cluster/${module.eks.cluster_name}"
-  config_secret_name     = "${local.service.name}/${var.environment}/config"
+  api_keys_secret_name   = "${local.service.name}/${var.environment}/api-keys"
   load_balancer_settings = local.service.load_balancer
 }

@@ -63,8 +63,8 @@ output "app_role_arn" {
   value       = module.secrets.role_arn
 }
 
-output "config_secret_name" {
-  description = "Secrets Manager secret holding the service's configuration."
+output "api_keys_secret_name" {
+  description = "Secrets Manager secret holding the client API keys of POST /predict (one per line), mounted into the pods."
   value       = module.secrets.secret_name
 }
 
@@ -116,6 +116,11 @@ output "service_account" {
 output "alb_subnet_cidrs" {
   description = "CIDRs of the ALB's subnets: the only sources the NetworkPolicy admits to the app port (besides the kubelet's probes)."
   value       = module.network.public_subnet_cidrs
+}
+
+output "metrics_scraper_namespace" {
+  description = "Namespace of the in-cluster metrics scraper (the CloudWatch agent): the only pods the NetworkPolicy admits besides the ALB's subnets."
+  value       = module.eks.cloudwatch_agent_namespace
 }
 
 output "vpc_cidr" {

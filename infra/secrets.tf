@@ -1,7 +1,7 @@
 module "secrets" {
   source = "./modules/secrets"
 
-  secret_name       = local.config_secret_name
+  secret_name       = local.api_keys_secret_name
   role_name         = "${local.name}-app"
   oidc_provider_arn = module.eks.oidc_provider_arn
   oidc_issuer       = module.eks.oidc_issuer

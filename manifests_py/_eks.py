@@ -2,8 +2,9 @@
 
 cdk8s-plus-28 builds what it has constructs for (Namespace, ServiceAccount, Deployment, Service,
 HorizontalPodAutoscaler, NetworkPolicy, Ingress); the generated L1 class builds the PodDisruptionBudget,
-and a plain ApiObject the TargetGroupBinding (validated against its upstream CRD). Where cdk8s-plus has
-no property for a field we need, a JSON patch on the synthesized object adds it, with the reason next to it.
+and plain ApiObjects the TargetGroupBinding and SecretProviderClass (validated against their upstream
+CRDs). Where cdk8s-plus has no property for a field we need, a JSON patch on the synthesized object adds
+it, with the reason next to it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import json
 
 import cdk8s
 import cdk8s_plus_28 as kplus
+import yaml  # type: ignore[import-untyped]
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
+from api.settings import setting_variable
 from manifests_py import _pod
 from manifests_py.portability import PortabilityWarning
 from manifests_py.props import (
@@ -44,6 +47,8 @@ READINESS_GATE_LABEL = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 NAMESPACE_LABELS_EKS = {**PSS_LABELS, **READINESS_GATE_LABEL}
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 TARGET_GROUP_BINDING_API_VERSION = "elbv2.k8s.aws/v1beta1"
+SECRETS_STORE_API_VERSION = "secrets-store.csi.x-k8s.io/v1"
+CSI_DRIVER = "secrets-store.csi.k8s.io"
 CHECKOV_DIGEST_CHECK = "CKV_K8S_43"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOSTNAME_KEY = "kubernetes.io/hostname"
@@ -116,9 +121,13 @@ def _container(scope: Construct, props: ServiceProps) -> kplus.ContainerProps:
     env: dict[str, kplus.EnvValue] = {
         name: kplus.EnvValue.from_value(value) for name, value in props.environment.items()
     }
-    for name, ref in props.secret_environment.items():
-        secret = kplus.Secret.from_secret_name(scope, f"secret-{ref.secret}-{name}", ref.secret)
-        env[name] = kplus.EnvValue.from_secret_value(kplus.SecretValue(secret=secret, key=ref.key))
+    # The CSI driver rewrites the file when the secret rotates; the app re-reads it, so no restart.
+    keys = props.api_keys
+    env[setting_variable("api_keys_file")] = kplus.EnvValue.from_value(keys.path)
+    class_name = {"secretProviderClass": props.name}
+    csi = kplus.Volume.from_csi(
+        scope, "keys", CSI_DRIVER, name="api-keys", read_only=True, attributes=class_name
+    )
     return kplus.ContainerProps(
         name=props.name,
         image=str(props.image),
@@ -151,7 +160,10 @@ def _container(scope: Construct, props: ServiceProps) -> kplus.ContainerProps:
             capabilities=kplus.ContainerSecutiryContextCapabilities(drop=[kplus.Capability.ALL]),
             seccomp_profile=kplus.SeccompProfile(type=kplus.SeccompProfileType.RUNTIME_DEFAULT),
         ),
-        volume_mounts=[kplus.VolumeMount(path=_pod.TMP_MOUNT_PATH, volume=tmp)],
+        volume_mounts=[
+            kplus.VolumeMount(path=_pod.TMP_MOUNT_PATH, volume=tmp),
+            kplus.VolumeMount(path=keys.directory, volume=csi, read_only=True),
+        ],
     )
 
 
@@ -218,28 +230,51 @@ def _deployment(
 
 
 def _network_policy(scope: Construct, props: ServiceProps, pods: kplus.Pods) -> None:
-    anywhere = [
-        kplus.NetworkPolicyIpBlock.any_ipv4(scope, "any-ipv4"),
-        kplus.NetworkPolicyIpBlock.any_ipv6(scope, "any-ipv6"),
+    # In: the app port, from the ALB's subnets (target type ip: the ALB's own addresses) and the metrics
+    # scraper's pods. The kubelet's probes need no rule: the VPC CNI's network policy agent always admits
+    # the node's own IP (aws/aws-network-policy-agent#56, fixed in VPC CNI v1.15.1 per
+    # aws/amazon-vpc-cni-k8s#2571).
+    sources: list[kplus.INetworkPolicyPeer] = [
+        kplus.NetworkPolicyIpBlock.ipv4(scope, f"load-balancer-{i}", cidr)
+        for i, cidr in enumerate(props.load_balancer_cidrs)
     ]
+    sources.append(kplus.Namespaces.select(scope, "scraper", names=[props.metrics_scraper_namespace]))
+    # Out: DNS to the cluster's resolver only, in the shape the agent's maintainers give
+    # (aws/aws-network-policy-agent#230). The app calls nothing; the CSI driver fetches the API keys on
+    # the node, not from the pod.
+    system = kplus.Namespaces.select(scope, "kube-system", names=["kube-system"])
+    kube_dns = kplus.Pods.select(scope, "kube-dns", labels={"k8s-app": "kube-dns"}, namespaces=system)
     app_port = [kplus.NetworkPolicyPort.tcp(props.port)]
     dns = [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)]
-    https = [kplus.NetworkPolicyPort.tcp(443)]
     kplus.NetworkPolicy(
         scope,
         "network-policy",
         metadata=_metadata(props),
         selector=pods,
-        # In: the app port only (ALB targets, metrics scrapes). Out: DNS, and HTTPS for AWS APIs via IRSA.
         ingress=kplus.NetworkPolicyTraffic(
             default=kplus.NetworkPolicyTrafficDefault.DENY,
-            rules=[kplus.NetworkPolicyRule(peer=peer, ports=app_port) for peer in anywhere],
+            rules=[kplus.NetworkPolicyRule(peer=peer, ports=app_port) for peer in sources],
         ),
         egress=kplus.NetworkPolicyTraffic(
             default=kplus.NetworkPolicyTrafficDefault.DENY,
-            rules=[kplus.NetworkPolicyRule(peer=peer, ports=dns + https) for peer in anywhere],
+            rules=[kplus.NetworkPolicyRule(peer=kube_dns, ports=dns)],
         ),
     )
+
+
+def _api_keys_provider_class(scope: Construct, props: ServiceProps) -> None:
+    # The AWS provider fetches the secret with the pod's own identity (IRSA: the ServiceAccount's role
+    # annotation) and writes it as the file the pods' CSI volume holds.
+    keys = props.api_keys
+    secret = {"objectName": keys.secret_name, "objectType": "secretsmanager", "objectAlias": keys.file_name}
+    spec = {"provider": "aws", "parameters": {"region": keys.region, "objects": yaml.safe_dump([secret])}}
+    cdk8s.ApiObject(
+        scope,
+        "api-keys",
+        api_version=SECRETS_STORE_API_VERSION,
+        kind="SecretProviderClass",
+        metadata=_metadata(props),
+    ).add_json_patch(cdk8s.JsonPatch.add("/spec", spec))
 
 
 def _disruption_budget(scope: Construct, props: ServiceProps) -> None:
@@ -381,6 +416,7 @@ def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning
         ],
     )
     _network_policy(scope, props, pods)
+    _api_keys_provider_class(scope, props)
     _disruption_budget(scope, props)
     scale = props.autoscaling
     kplus.HorizontalPodAutoscaler(

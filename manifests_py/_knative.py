@@ -83,6 +83,10 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
         f"max_unavailable={props.max_unavailable}", "no PodDisruptionBudget: Knative owns the revision's pods"
     )
     warn(
+        "API keys",
+        "Knative mounts no CSI volumes (knative/serving#11069): no key file, so POST /predict is open",
+    )
+    warn(
         "NetworkPolicy",
         "not rendered: traffic reaches the pod through Knative's queue-proxy port, not the app port",
     )

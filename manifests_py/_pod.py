@@ -77,13 +77,8 @@ def resources(props: ServiceProps) -> dict[str, Any]:
 
 
 def environment(props: ServiceProps) -> list[dict[str, Any]]:
-    """Plain variables then secret references, each sorted by name so output is stable."""
-    plain = [{"name": name, "value": value} for name, value in sorted(props.environment.items())]
-    secret = [
-        {"name": name, "valueFrom": {"secretKeyRef": {"key": ref.key, "name": ref.secret}}}
-        for name, ref in sorted(props.secret_environment.items())
-    ]
-    return plain + secret
+    """The variables, sorted by name so output is stable."""
+    return [{"name": name, "value": value} for name, value in sorted(props.environment.items())]
 
 
 def tmp_volume(props: ServiceProps) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import json
 import re
 import tomllib
 from enum import StrEnum
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -31,7 +32,7 @@ from api.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from manifests_py._model import Props, describe_errors, refuse, shaped
 from manifests_py.image import Digest, ImageReference, Repository, Tag
 from manifests_py.node_pool_props import NodePool
-from manifests_py.props import Autoscaling, Resources, SecretEnv
+from manifests_py.props import Autoscaling, Resources
 from manifests_py.service_card import REPO_ROOT
 
 __all__ = [
@@ -61,7 +62,7 @@ _REGION = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]"
 # EKS cluster names and IAM role names, as AWS accepts them.
 ClusterName = Annotated[str, shaped(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}", "an EKS cluster name")]
 RoleName = Annotated[str, shaped(r"[\w+=,.@-]{1,64}", "an IAM role name (not an ARN)")]
-EnvName = Annotated[str, shaped(r"[A-Z_][A-Z0-9_]*", "an environment variable name (A-Z, 0-9, _)")]
+Namespace = Annotated[str, shaped(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?", "a Kubernetes namespace")]
 
 
 class ConfigError(ValueError):
@@ -130,6 +131,11 @@ class TerraformOutputs(Props):
     region: Annotated[str, shaped(_REGION, "an AWS region such as eu-west-1")]
     ecr_repository_url: Repository
     app_role_arn: str
+    api_keys_secret_name: Annotated[
+        str, shaped(r"[A-Za-z0-9/_+=.@-]{1,512}", "a Secrets Manager secret name")
+    ]
+    alb_subnet_cidrs: tuple[IPv4Network, ...] = Field(min_length=1)
+    metrics_scraper_namespace: Namespace
     target_group_arn: str | None = Field(default=None, validate_default=True)
     certificate_arn: str | None = Field(default=None, validate_default=True)
     cluster_name: ClusterName | None = Field(default=None, validate_default=True)
@@ -186,7 +192,6 @@ class EnvironmentConfig(Props):
     resources: Resources
     # The service's own settings: checked by the service's settings loader (below), not re-typed here.
     server: dict[str, Any] = Field(default_factory=dict)
-    secrets: dict[EnvName, SecretEnv] = Field(default_factory=dict)
     # None when the environment has no [node_pool] (its cluster's capacity is managed elsewhere).
     node_pool: NodePool | None = None
     _name: str = PrivateAttr("")
@@ -212,17 +217,6 @@ class EnvironmentConfig(Props):
             )
             raise refuse(reason=f"the service refuses {error}", field=field) from error
         return server
-
-    @field_validator("secrets")
-    @classmethod
-    def _not_the_service_settings(cls, secrets: dict[str, SecretEnv]) -> dict[str, SecretEnv]:
-        for variable in secrets:
-            if variable.startswith(ENV_PREFIX):
-                raise refuse(
-                    reason=f"{ENV_PREFIX}* variables are the service's own settings, not secrets",
-                    field=variable,
-                )
-        return secrets
 
     @model_validator(mode="after")
     def _resolve(self, info: ValidationInfo) -> Self:
@@ -250,26 +244,6 @@ class EnvironmentConfig(Props):
     def image(self) -> ImageReference:
         assert self._image is not None  # noqa: S101 - set by the validator above
         return self._image
-
-    @property
-    def account_id(self) -> str:
-        return self.terraform_outputs.account_id
-
-    @property
-    def region(self) -> str:
-        return self.terraform_outputs.region
-
-    @property
-    def target_group_arn(self) -> str | None:
-        return self.terraform_outputs.target_group_arn
-
-    @property
-    def certificate_arn(self) -> str | None:
-        return self.terraform_outputs.certificate_arn
-
-    @property
-    def app_role_arn(self) -> str:
-        return self.terraform_outputs.app_role_arn
 
 
 def project_version(pyproject: Path = PYPROJECT) -> str:

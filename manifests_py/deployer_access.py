@@ -2,8 +2,8 @@
 
 The deploy role's EKS access entry maps it to the service card's ``deployer_group`` and associates
 ``AmazonEKSEditPolicy`` scoped to the namespace (infra/modules/github_oidc). Kubernetes' ``edit`` role
-does not cover the Load Balancer Controller's TargetGroupBinding, which the deploy applies, so this Role
-grants exactly that resource, and the RoleBinding gives it to the group. Both belong to the cluster
+covers no custom resource, so this Role grants exactly the ones the deploy applies (the TargetGroupBinding
+and the SecretProviderClass), and the RoleBinding gives it to the group. Both belong to the cluster
 admin's folder (``dist/<env>-cluster/``): a deploy must not be able to widen its own permissions.
 """
 
@@ -12,13 +12,17 @@ from __future__ import annotations
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
-from manifests_py._eks import TARGET_GROUP_BINDING_API_VERSION
+from manifests_py._eks import SECRETS_STORE_API_VERSION, TARGET_GROUP_BINDING_API_VERSION
 
-__all__ = ["DEPLOYER_VERBS", "DeployerAccess"]
+__all__ = ["CUSTOM_RESOURCES", "DEPLOYER_VERBS", "DeployerAccess"]
 
 # What `kubectl apply` (create, read back, patch) and a rollback need; no deletecollection, no escalation.
 DEPLOYER_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete")
-_TARGET_GROUP_BINDINGS = "targetgroupbindings"
+# (apiVersion, plural) of each custom resource in the service's folder.
+CUSTOM_RESOURCES = (
+    (TARGET_GROUP_BINDING_API_VERSION, "targetgroupbindings"),
+    (SECRETS_STORE_API_VERSION, "secretproviderclasses"),
+)
 
 
 class DeployerAccess(Construct):
@@ -39,11 +43,8 @@ class DeployerAccess(Construct):
             "role",
             metadata=k8s.ObjectMeta(name=role_name, namespace=namespace, labels=labels),
             rules=[
-                k8s.PolicyRule(
-                    api_groups=[TARGET_GROUP_BINDING_API_VERSION.split("/")[0]],
-                    resources=[_TARGET_GROUP_BINDINGS],
-                    verbs=list(DEPLOYER_VERBS),
-                )
+                k8s.PolicyRule(api_groups=[api.split("/")[0]], resources=[plural], verbs=list(DEPLOYER_VERBS))
+                for api, plural in CUSTOM_RESOURCES
             ],
         )
         k8s.KubeRoleBinding(

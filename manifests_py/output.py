@@ -30,6 +30,8 @@ APPLY_ORDER: dict[tuple[str, str], tuple[int, str]] = {
     ("v1", "ServiceAccount"): (10, "serviceaccount"),
     ("networking.k8s.io/v1", "NetworkPolicy"): (20, "networkpolicy"),
     ("v1", "Service"): (30, "service"),
+    # Before the Deployment: a pod whose CSI volume names a missing class does not start.
+    ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"): (30, "secretproviderclass"),
     ("apps/v1", "Deployment"): (40, "deployment"),
     ("serving.knative.dev/v1", "Service"): (40, "knative-service"),
     ("policy/v1", "PodDisruptionBudget"): (50, "poddisruptionbudget"),
@@ -49,6 +51,14 @@ class _Dumper(yaml.SafeDumper):  # type: ignore[misc]
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:  # noqa: FBT001, FBT002, ARG002 - PyYAML's signature
         super().increase_indent(flow, indentless=False)
+
+
+def _text(dumper: _Dumper, text: str) -> Any:  # noqa: ANN401 - PyYAML's node, untyped
+    # Multi-line text (the SecretProviderClass's objects) as a literal block, as it is written by hand.
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+
+
+_Dumper.add_representer(str, _text)
 
 
 def _ordered(value: object) -> object:

@@ -1,9 +1,9 @@
 """Typed, keyword-only props of the Knative-like service construct, with production-safe defaults.
 
 The props describe the service the way Knative does (image, port, scale bounds and target, resources,
-environment, health paths, exposure); ``target`` picks what it becomes. ``Autoscaling``, ``Resources``
-and ``SecretEnv`` are pydantic models: an environment's ``[scale]``, ``[resources]`` and ``[secrets.X]``
-tables are validated straight into them. ``manifests_py.renderings`` adds what the service card says.
+environment, health paths, exposure); ``target`` picks what it becomes. ``Autoscaling`` and ``Resources``
+are pydantic models: an environment's ``[scale]`` and ``[resources]`` tables are validated straight into
+them. ``manifests_py.renderings`` adds what the service card says.
 """
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Self
 
 from pydantic import Field, model_validator
 
 from api.service_card import LoadBalancer
-from manifests_py._model import Cpu, Memory, Props, mebibytes, millicores, refuse, shaped
+from manifests_py._model import Cpu, Memory, Props, mebibytes, millicores, refuse
 from manifests_py.image import ImageReference
 from manifests_py.shutdown import ShutdownTimings
 
 __all__ = [
+    "ApiKeysSecret",
     "Autoscaling",
     "Exposure",
     "HealthPaths",
@@ -28,7 +29,6 @@ __all__ = [
     "Probe",
     "Probes",
     "Resources",
-    "SecretEnv",
     "ServiceProps",
     "Target",
     "TargetGroupBindingExposure",
@@ -130,13 +130,6 @@ class Probes:
     liveness: Probe = Probe(period_seconds=10, timeout_seconds=2, failure_threshold=3)
 
 
-class SecretEnv(Props):
-    """``[secrets.NAME]``: key ``key`` of Kubernetes Secret ``secret``."""
-
-    secret: Annotated[str, shaped(r"[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?", "a Secret name")]
-    key: Annotated[str, shaped(r"[-._a-zA-Z0-9]{1,253}", "a Secret key")]
-
-
 @dataclass(frozen=True, kw_only=True)
 class TargetGroupBindingExposure:
     """Bind the pods to a target group that Terraform owns (with the ALB, listeners and certificate)."""
@@ -159,6 +152,20 @@ Exposure = TargetGroupBindingExposure | IngressExposure | None
 
 
 @dataclass(frozen=True, kw_only=True)
+class ApiKeysSecret:
+    """The Secrets Manager secret of the client API keys, mounted read-only at ``path`` by the CSI driver."""
+
+    secret_name: str
+    region: str
+    directory: str = "/run/secrets/api-keys"
+    file_name: str = "api-keys"
+
+    @property
+    def path(self) -> str:
+        return f"{self.directory}/{self.file_name}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServiceProps:
     name: str
     namespace: str
@@ -170,10 +177,14 @@ class ServiceProps:
     health: HealthPaths
     autoscaling: Autoscaling
     resources: Resources
+    # Who may open connections to the app port besides the kubelet: the load balancer's subnets and the
+    # pods of the metrics scraper's namespace.
+    load_balancer_cidrs: tuple[str, ...]
+    metrics_scraper_namespace: str
+    api_keys: ApiKeysSecret
     target: Target = Target.EKS
     probes: Probes = Probes()
     environment: Mapping[str, str] = field(default_factory=dict)
-    secret_environment: Mapping[str, SecretEnv] = field(default_factory=dict)
     exposure: Exposure = None
     # IAM role for the pods (IRSA), written on the ServiceAccount.
     role_arn: str | None = None
@@ -186,9 +197,3 @@ class ServiceProps:
     # Extra pods a rollout may start above the desired count (it never goes below: maxUnavailable is 0).
     max_surge_percent: int = 25
     tmp_size_limit_mebibytes: int = 64
-
-    def __post_init__(self) -> None:
-        clash = set(self.environment) & set(self.secret_environment)
-        if clash:
-            msg = f"environment and secret_environment both set {', '.join(sorted(clash))}"
-            raise ValueError(msg)

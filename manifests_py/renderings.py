@@ -14,6 +14,7 @@ from manifests_py.config import ConfigError, EnvironmentConfig, ExposureKind, ap
 from manifests_py.image import ImageReference
 from manifests_py.node_pool_props import NodePool, duration_seconds
 from manifests_py.props import (
+    ApiKeysSecret,
     Exposure,
     HealthPaths,
     IngressExposure,
@@ -77,11 +78,12 @@ def app_environment(card: ServiceCard, config: EnvironmentConfig) -> dict[str, s
 
 
 def _exposure(card: ServiceCard, config: EnvironmentConfig) -> Exposure:
-    if config.exposure.kind is ExposureKind.TARGET_GROUP_BINDING and config.target_group_arn:
-        return TargetGroupBindingExposure(target_group_arn=config.target_group_arn)
-    if config.exposure.kind is ExposureKind.INGRESS and config.certificate_arn:
+    outputs = config.terraform_outputs
+    if config.exposure.kind is ExposureKind.TARGET_GROUP_BINDING and outputs.target_group_arn:
+        return TargetGroupBindingExposure(target_group_arn=outputs.target_group_arn)
+    if config.exposure.kind is ExposureKind.INGRESS and outputs.certificate_arn:
         return IngressExposure(
-            certificate_arn=config.certificate_arn,
+            certificate_arn=outputs.certificate_arn,
             load_balancer=card.load_balancer,
             health_check_path=card.paths.readiness,
         )
@@ -92,6 +94,7 @@ def service_props(
     card: ServiceCard, config: EnvironmentConfig, *, target: Target, image: ImageReference | None = None
 ) -> ServiceProps:
     metrics_enabled = config.server.get("metrics_enabled") is not False
+    outputs = config.terraform_outputs
     return ServiceProps(
         name=card.name,
         namespace=card.namespace,
@@ -107,10 +110,12 @@ def service_props(
         target=target,
         autoscaling=config.scale,
         resources=config.resources,
+        load_balancer_cidrs=tuple(str(cidr) for cidr in outputs.alb_subnet_cidrs),
+        metrics_scraper_namespace=outputs.metrics_scraper_namespace,
+        api_keys=ApiKeysSecret(secret_name=outputs.api_keys_secret_name, region=outputs.region),
         environment=app_environment(card, config),
-        secret_environment=config.secrets,
         exposure=_exposure(card, config),
-        role_arn=config.app_role_arn,
+        role_arn=outputs.app_role_arn,
         metrics_path=card.paths.metrics if metrics_enabled else None,
         # Knative's request timeout: the same bound the ALB's idle timeout puts on EKS.
         request_timeout_seconds=card.load_balancer.idle_timeout_seconds if target is Target.KNATIVE else None,

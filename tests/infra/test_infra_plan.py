@@ -288,12 +288,12 @@ def test_the_app_role_reads_only_its_own_secret(plans, service_card):
     policy = json.loads(
         _one(
             plans["root"],
-            'module.secrets.module.reader_role.aws_iam_role_policy.this["read-configuration-secret"]',
+            'module.secrets.module.reader_role.aws_iam_role_policy.this["read-api-keys-secret"]',
         )["policy"]
     )
     (statement,) = policy["Statement"]
     environment = offline_plan.tfvar(tfenv.INFRA_DIR, "environment")
-    assert statement["Resource"].endswith(f":secret:{service_card['name']}/{environment}/config-??????")
+    assert statement["Resource"].endswith(f":secret:{service_card['name']}/{environment}/api-keys-??????")
 
 
 def test_bootstrap_state_bucket_is_versioned_encrypted_and_private(plans):

@@ -237,26 +237,30 @@ BAD_CONFIGS = [
         "node_pool.consolidation_policy",
         "'WhenEmptyOrUnderutilized', got 'Always'",
     ),
+    # The NetworkPolicy's sources and the API keys' secret come from Terraform outputs: checked, not trusted.
     Case(
         "prod",
-        "secrets.API-TOKEN",
-        {"secret": "x", "key": "y"},
-        "secrets.API-TOKEN",
-        "not an environment variable name",
+        "terraform_outputs.alb_subnet_cidrs",
+        ["10.0.48.1/20"],
+        "terraform_outputs.alb_subnet_cidrs[0]",
+        "has host bits set",
+    ),
+    Case(
+        "prod", "terraform_outputs.alb_subnet_cidrs", [], "terraform_outputs.alb_subnet_cidrs", "at least 1"
     ),
     Case(
         "prod",
-        "secrets.PREDICTOR_PORT",
-        {"secret": "x", "key": "y"},
-        "secrets.PREDICTOR_PORT",
-        "service's own",
+        "terraform_outputs.metrics_scraper_namespace",
+        "Amazon_CloudWatch",
+        "terraform_outputs.metrics_scraper_namespace",
+        "not a Kubernetes namespace",
     ),
     Case(
         "prod",
-        "secrets.TOKEN",
-        {"secret": "Bad_Name", "key": "y"},
-        "secrets.TOKEN.secret",
-        "not a Secret name",
+        "terraform_outputs.api_keys_secret_name",
+        "api keys",
+        "terraform_outputs.api_keys_secret_name",
+        "not a Secrets Manager secret name",
     ),
     # The service's own settings, judged by the service's settings loader: what it refuses at start-up
     # (a crash loop) is refused here, under the field that set it.

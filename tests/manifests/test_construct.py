@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
 
 import pytest
 
 from manifests_py.config import load_environment
 from manifests_py.output import write_folder
-from manifests_py.props import Autoscaling, Resources, SecretEnv, ServiceProps, Target
+from manifests_py.props import Autoscaling, Resources, ServiceProps, Target
 from manifests_py.renderings import Rendering, service_props
 from manifests_py.synth import render
 from manifests_py.validation import kubernetes_versions, validate_objects
@@ -74,7 +73,7 @@ def test_ingress_is_https_only(fixtures, card):
     assert annotations[prefix + "ssl-redirect"] == "443", "port 80 only redirects"
     assert (
         annotations[prefix + "certificate-arn"]
-        == load_environment("edge", directory=FIXTURES / "environments").certificate_arn
+        == load_environment("edge", directory=FIXTURES / "environments").terraform_outputs.certificate_arn
     )
     assert annotations[prefix + "ssl-policy"].startswith("ELBSecurityPolicy-TLS13-")
     assert annotations[prefix + "target-type"] == "ip"
@@ -103,7 +102,7 @@ def test_target_group_binding_binds_the_service_by_ip(rendered, card):
     binding = objects["TargetGroupBinding"]["spec"]
     assert binding == {
         "serviceRef": {"name": objects["Service"]["metadata"]["name"], "port": card.port},
-        "targetGroupARN": load_environment("prod").target_group_arn,
+        "targetGroupARN": load_environment("prod").terraform_outputs.target_group_arn,
         "targetType": "ip",
     }
     assert "Ingress" not in objects
@@ -124,6 +123,17 @@ def test_network_policy_admits_only_the_app_port(rendered, card):
     ports = [port for rule in policy["ingress"] for port in rule["ports"]]
     assert ports
     assert all(port == {"port": card.port, "protocol": "TCP"} for port in ports)
+    sources = [peer for rule in policy["ingress"] for peer in rule["from"]]
+    assert all(peer.get("ipBlock", {}).get("cidr") not in {"0.0.0.0/0", "::/0"} for peer in sources)
+    # Out: only DNS, only to the cluster's resolver.
+    (egress,) = policy["egress"]
+    assert egress["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
+    assert egress["to"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ]
     assert (
         policy["podSelector"]["matchLabels"]
         == by_kind(rendered["prod"])["Deployment"]["spec"]["selector"]["matchLabels"]
@@ -140,7 +150,7 @@ def test_disruption_budget_and_spread_hold_at_any_scale(rendered):
     assert (zone["maxSkew"], zone["whenUnsatisfiable"]) == (1, "DoNotSchedule")
 
 
-def test_settings_and_secrets_reach_the_container(fixtures):
+def test_settings_reach_the_container(fixtures):
     container = by_kind(fixtures["edge-eks"])["Deployment"]["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e for e in container["env"]}
     assert env["PREDICTOR_MAX_BATCH_SIZE"]["value"] == "64"
@@ -148,9 +158,10 @@ def test_settings_and_secrets_reach_the_container(fixtures):
     assert env["PREDICTOR_LOG_REQUESTS"]["value"] == "false"
     assert env["PREDICTOR_METRICS_ENABLED"]["value"] == "false"
     assert env["PREDICTOR_MODEL_PATH"]["value"] == "/app/api/models/alternative.json"
-    assert env["API_TOKEN"]["valueFrom"] == {"secretKeyRef": {"key": "api-token", "name": "predictor-config"}}
     settings = pytest.importorskip("api.settings", reason="the service package is not importable")
-    plain = {name: e["value"] for name, e in env.items() if "value" in e and name != "PREDICTOR_MODEL_PATH"}
+    # The model and key files exist only in the image and the pod.
+    inside = {"PREDICTOR_MODEL_PATH", "PREDICTOR_API_KEYS_FILE"}
+    plain = {name: e["value"] for name, e in env.items() if "value" in e and name not in inside}
     loaded = settings.load_settings(plain)
     assert (loaded.max_batch_size, loaded.log_requests, loaded.metrics_enabled) == (64, False, False)
 
@@ -218,9 +229,6 @@ def test_props_refuse_unsafe_values(card, rendered):
         Autoscaling(min=4, max=2, cpu_target_percent=50)
     with pytest.raises(ValueError, match="cpu_request"):
         Resources(cpu_request="2", cpu_limit="1", memory_request="256Mi", memory_limit="256Mi")
-    clash = SecretEnv(secret="config", key="port")  # noqa: S106 - a Secret's name, not a password
-    with pytest.raises(ValueError, match="both set PREDICTOR_PORT"):
-        replace(props, secret_environment={"PREDICTOR_PORT": clash})
     assert rendered["prod"].objects  # the real props are accepted
 
 

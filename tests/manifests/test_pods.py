@@ -10,10 +10,12 @@ from manifests_py.shutdown import ShutdownTimings
 from tests.manifests.conftest import service_folders
 
 # The service's PREDICTOR_* interface that a deployment may set (the image sets PREDICTOR_HOST).
+KEYS_FILE = "PREDICTOR_API_KEYS_FILE"
 ALLOWED_APP_VARIABLES = {
     "PREDICTOR_PORT",
     "PREDICTOR_DRAIN_SECONDS",
     "PREDICTOR_KEEP_ALIVE_SECONDS",
+    KEYS_FILE,
     *APP_SETTING_VARIABLES.values(),
 }
 
@@ -52,10 +54,16 @@ def test_every_container_runs_restricted(dist_objects, card):
             assert security["readOnlyRootFilesystem"] is True, folder
             assert security["capabilities"] == {"drop": ["ALL"]}, folder
             assert security["seccompProfile"] == {"type": "RuntimeDefault"}, folder
-            assert [m["mountPath"] for m in container["volumeMounts"]] == ["/tmp"], folder  # noqa: S108
+            mounts = {m["name"]: m for m in container["volumeMounts"]}
+            assert mounts["tmp"]["mountPath"] == "/tmp", folder  # noqa: S108
+            # Anything else mounted is the API keys' CSI volume, read-only.
+            assert all(m.get("readOnly") for name, m in mounts.items() if name != "tmp"), folder
         volumes = {v["name"]: v for v in spec["volumes"]}
-        assert set(volumes) == {"tmp"}, folder
+        assert set(volumes) <= {"tmp", "api-keys"}, folder
         assert set(volumes["tmp"]) == {"name", "emptyDir"}, folder
+        if "api-keys" in volumes:
+            assert volumes["api-keys"]["csi"]["driver"] == "secrets-store.csi.k8s.io", folder
+            assert volumes["api-keys"]["csi"]["readOnly"] is True, folder
         assert volumes["tmp"]["emptyDir"]["sizeLimit"], folder
         assert spec["enableServiceLinks"] is False, folder
         assert spec["serviceAccountName"] == card.service_account, folder
@@ -77,7 +85,7 @@ def test_service_accounts_do_not_mount_api_tokens(dist_objects, card):
         assert accounts[0]["automountServiceAccountToken"] is False, folder
         role = accounts[0]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
         environment = next(r.environment for r in RENDERINGS if r.folder == folder)
-        assert role == load_environment(environment).app_role_arn, folder
+        assert role == load_environment(environment).terraform_outputs.app_role_arn, folder
 
 
 def test_probes_follow_the_service_card(dist_objects, card):
@@ -155,7 +163,7 @@ def test_images_are_pinned_to_the_environment_repository(dist_objects):
             assert "latest" not in image.rsplit("/", 1)[1].lower(), folder
 
 
-def test_environment_is_what_the_service_accepts(dist_objects, card):
+def test_environment_is_what_the_service_accepts(dist_objects, card, tmp_path):
     settings = pytest.importorskip("api.settings", reason="the service package is not importable")
     for folder, _, spec, _ in all_pods(dist_objects):
         (container,) = spec["containers"]
@@ -164,7 +172,11 @@ def test_environment_is_what_the_service_accepts(dist_objects, card):
         assert app_variables <= ALLOWED_APP_VARIABLES, folder
         assert env["PREDICTOR_PORT"] == str(card.port), folder
         assert env["PREDICTOR_KEEP_ALIVE_SECONDS"] == str(card.server.keep_alive_timeout_seconds), folder
-        # The service's own validation accepts exactly what the pod will get (the image adds the host).
+        # The service's own validation accepts exactly what the pod will get (the image adds the host), with
+        # a stand-in for the key file that only the CSI driver writes.
+        if KEYS_FILE in env:
+            env[KEYS_FILE] = str(tmp_path / "api-keys")
+            (tmp_path / "api-keys").write_text("k" * 32 + "\n")
         loaded = settings.load_settings({**env, "PREDICTOR_HOST": "0.0.0.0"})  # noqa: S104 - the image's value
         assert loaded.port == card.port, folder
 
@@ -195,8 +207,11 @@ def test_knative_runs_the_same_container_as_eks(dist_objects):
         (_, eks_spec, _) = next(pods(dist_objects[eks_folder]))
         (knative,) = knative_spec["containers"]
         (eks,) = eks_spec["containers"]
-        for key in ("securityContext", "resources", "env", "image", "volumeMounts"):
+        for key in ("securityContext", "resources", "image"):
             assert knative[key] == eks[key], key
+        # Except the API keys: Knative mounts no CSI volume (reported as a portability warning).
+        assert knative["env"] == [e for e in eks["env"] if e["name"] != KEYS_FILE]
+        assert knative["volumeMounts"] == [m for m in eks["volumeMounts"] if m["name"] != "api-keys"]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             without_port = {
                 **eks[probe],

@@ -70,7 +70,7 @@ def test_synthesis_output_is_clean_and_reports_what_it_did(tmp_path):
     assert "b'" not in result.stderr
     (summary,) = result.stdout.splitlines()
     assert summary.startswith(
-        "synthesized dev (eks, 8 objects), prod (eks, 8 objects), knative (knative, 3 objects), "
+        "synthesized dev (eks, 9 objects), prod (eks, 9 objects), knative (knative, 3 objects), "
         "dev-cluster (eks cluster, 4 objects), prod-cluster (eks cluster, 4 objects)"
     )
     assert summary.endswith(" s")

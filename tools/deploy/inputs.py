@@ -87,8 +87,8 @@ def _read_environment(environment: str) -> Target:
     return Target(
         environment=config.name,
         repository_url=config.image.repository,
-        region=config.region,
-        account_id=config.account_id,
+        region=config.terraform_outputs.region,
+        account_id=config.terraform_outputs.account_id,
         cluster_name=config.node_pool.cluster_name if config.node_pool else None,
     )
 

@@ -55,9 +55,17 @@ resource "aws_eks_addon" "metrics_server" {
 # The Secrets Store CSI driver with the AWS provider (ASCP): mounts Secrets Manager secrets as files in pods
 # (secrets-store.csi.k8s.io, SecretProviderClass provider "aws"). The provider fetches with the mounting
 # pod's own identity, so the add-on itself needs no role.
+# Rotation: the driver re-fetches every mounted secret each poll interval and rewrites the file, so a key
+# put into Secrets Manager reaches running pods without a restart (the app re-reads the file when it
+# changes). The add-on takes the driver chart's values under "secrets-store-csi-driver", as the AWS
+# provider's own add-on test does (aws/secrets-store-csi-driver-provider-aws, tests/addon_config_values.yaml).
 resource "aws_eks_addon" "secrets_store_csi" {
-  cluster_name                = aws_eks_cluster.this.name
-  addon_name                  = "aws-secrets-store-csi-driver-provider"
+  cluster_name = aws_eks_cluster.this.name
+  addon_name   = "aws-secrets-store-csi-driver-provider"
+  configuration_values = jsonencode({
+    # A rotated key is live in every pod within two minutes (plus the app's one-second file check).
+    "secrets-store-csi-driver" = { enableSecretRotation = true, rotationPollInterval = "2m" }
+  })
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
   tags                        = var.tags
@@ -65,14 +73,19 @@ resource "aws_eks_addon" "secrets_store_csi" {
   depends_on = [aws_eks_node_group.this]
 }
 
-# Container Insights (pod CPU and memory metrics the alarms read) with its own IRSA role.
+# Container Insights (pod CPU and memory metrics the alarms read) with its own IRSA role. The add-on
+# installs its agent in this namespace; the service's NetworkPolicy admits scrapes from it.
+locals {
+  cloudwatch_agent_namespace = "amazon-cloudwatch"
+}
+
 module "cloudwatch_agent_role" {
   source = "../irsa_role"
 
   name              = "${var.name}-cloudwatch-agent"
   oidc_provider_arn = aws_iam_openid_connect_provider.this.arn
   oidc_issuer       = local.oidc_issuer
-  namespace         = "amazon-cloudwatch"
+  namespace         = local.cloudwatch_agent_namespace
   service_account   = "cloudwatch-agent"
   managed_policy_arns = [
     "${local.aws_policy}/CloudWatchAgentServerPolicy",

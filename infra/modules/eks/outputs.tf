@@ -63,6 +63,11 @@ output "cloudwatch_agent_role_arn" {
   value       = module.cloudwatch_agent_role.arn
 }
 
+output "cloudwatch_agent_namespace" {
+  description = "Namespace the Container Insights agent runs in (its IRSA role trusts its service account there)."
+  value       = local.cloudwatch_agent_namespace
+}
+
 output "addons" {
   description = "Names of the EKS add-ons the cluster runs (what the manifests may rely on: metrics.k8s.io, NetworkPolicy enforcement, Pod Identity, the Secrets Store CSI driver, Container Insights)."
   value = [for a in [

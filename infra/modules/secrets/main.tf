@@ -1,5 +1,7 @@
-# The secret's value is never in Terraform (it would land in the state): operators put it with
-# `aws secretsmanager put-secret-value`. Terraform owns the container, its key and who may read it.
+# The client API keys of POST /predict, one per line (api/api_keys.py). The value is never in Terraform
+# (it would land in the state): operators put it with `aws secretsmanager put-secret-value`. Terraform
+# owns the container, its key and who may read it: the service's pods, through the Secrets Store CSI
+# driver, which fetches it with the pod's IRSA role and mounts it as a file.
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -14,7 +16,7 @@ locals {
   read_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
-      Sid      = "ReadTheServiceConfiguration"
+      Sid      = "ReadTheClientApiKeys"
       Effect   = "Allow"
       Action   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
       Resource = local.secret_arn_pattern
@@ -23,9 +25,9 @@ locals {
 }
 
 resource "aws_secretsmanager_secret" "this" {
-  #checkov:skip=CKV2_AWS_57:Application configuration has no rotation Lambda; rotate by putting a new version.
+  #checkov:skip=CKV2_AWS_57:Client API keys have no rotation Lambda; rotate by putting a version with the new key added.
   name                    = var.secret_name
-  description             = "Runtime configuration of the service, read through IRSA"
+  description             = "Client API keys of POST /predict, one per line; mounted into the pods by the Secrets Store CSI driver"
   kms_key_id              = module.key.arn
   recovery_window_in_days = var.recovery_window_days
   tags                    = var.tags
@@ -39,7 +41,7 @@ module "reader_role" {
   oidc_issuer       = var.oidc_issuer
   namespace         = var.namespace
   service_account   = var.service_account
-  inline_policies   = { "read-configuration-secret" = local.read_policy }
+  inline_policies   = { "read-api-keys-secret" = local.read_policy }
   tags              = var.tags
 }
 

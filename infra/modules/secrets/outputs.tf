@@ -1,10 +1,10 @@
 output "secret_arn" {
-  description = "ARN of the configuration secret."
+  description = "ARN of the client API keys secret."
   value       = aws_secretsmanager_secret.this.arn
 }
 
 output "secret_name" {
-  description = "Name of the configuration secret."
+  description = "Name of the client API keys secret."
   value       = aws_secretsmanager_secret.this.name
 }
 

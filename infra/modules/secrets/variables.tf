@@ -1,5 +1,5 @@
 variable "secret_name" {
-  description = "Name of the Secrets Manager secret holding the service's configuration (e.g. predictor/production/config)."
+  description = "Name of the Secrets Manager secret holding the client API keys (e.g. predictor/production/api-keys)."
   type        = string
 
   validation {

@@ -157,6 +157,10 @@ run "cluster_capabilities_are_eks_add_ons" {
     error_message = "The Secrets Store CSI driver with the AWS provider must be an add-on."
   }
   assert {
+    condition     = jsondecode(aws_eks_addon.secrets_store_csi.configuration_values)["secrets-store-csi-driver"].enableSecretRotation
+    error_message = "The CSI driver must re-fetch mounted secrets, so a rotated API key reaches running pods."
+  }
+  assert {
     condition = toset(output.addons) == toset([
       "vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "metrics-server",
       "aws-secrets-store-csi-driver-provider", "amazon-cloudwatch-observability",

@@ -11,7 +11,7 @@ mock_provider "aws" {
 }
 
 variables {
-  secret_name       = "predictor/production/config"
+  secret_name       = "predictor/production/api-keys"
   role_name         = "predictor-production-app"
   oidc_provider_arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"
   oidc_issuer       = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"
@@ -24,10 +24,10 @@ run "the_app_role_reads_only_its_secret" {
 
   assert {
     condition = jsondecode(local.read_policy).Statement == [{
-      Sid      = "ReadTheServiceConfiguration"
+      Sid      = "ReadTheClientApiKeys"
       Effect   = "Allow"
       Action   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-      Resource = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:predictor/production/config-??????"
+      Resource = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:predictor/production/api-keys-??????"
     }]
     error_message = "The role may only read the one secret (its ARN with the six-character suffix)."
   }
