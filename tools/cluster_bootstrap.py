@@ -80,7 +80,7 @@ def resolve(environment: str, saved: Path | None) -> tuple[Values, list[Path]]:
         releases(out)
     except KeyError as error:
         raise ConfigError([f"terraform outputs: {error.args[0]} is missing (apply infra/ first)"]) from error
-    expected = (config.node_pool.cluster_name if config.node_pool else None, config.region)
+    expected = (config.terraform_outputs.cluster_name, config.terraform_outputs.region)
     if (out["cluster_name"], out["region"]) != expected:
         msg = f"terraform outputs are for {out['cluster_name']} in {out['region']}, environment {environment}"
         raise ConfigError([f"{msg} for {expected[0]} in {expected[1]}: one of them is stale"])
