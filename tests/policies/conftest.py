@@ -25,6 +25,11 @@ ROOT_PARTS = ("infra", "dist", ".github", "Dockerfile", "api/service.json", "man
 _IGNORED = shutil.ignore_patterns(".terraform", "*.tfstate*", "__pycache__", ".mypy_cache", "*.pyc")
 
 
+def _rule(case_name: str) -> str:
+    """A checkov, hadolint or zizmor case is named "<ID> <title>"; a scenario by its name."""
+    return case_name.split(" ", maxsplit=1)[0] if re.match(r"^[A-Z]+[A-Z0-9_]*\d ", case_name) else case_name
+
+
 @dataclass(frozen=True)
 class PolicyRun:
     returncode: int
@@ -61,12 +66,18 @@ class PolicyRun:
             if case.find("error") is not None
         ]
 
+    def findings(self, gate: str) -> list[tuple[str, str]]:
+        """(rule ID or scenario name, failure text) of every failed case, repeats kept: one rule can
+        fail in several files."""
+        return [
+            (_rule(case.get("name", "")), case.find("failure").text or "")  # type: ignore[union-attr]
+            for case in self._suite(gate).iter("testcase")
+            if case.find("failure") is not None
+        ]
+
     def rules_failed(self, gate: str) -> set[str]:
         """The rule IDs (checkov, hadolint, zizmor) or scenario names that failed."""
-        return {
-            name.split(" ")[0] if re.match(r"^[A-Z]+[A-Z0-9_]*\d ", name) else name
-            for name in self.failures(gate)
-        }
+        return {rule for rule, _text in self.findings(gate)}
 
     def summary_row(self, gate: str) -> list[str]:
         for line in self.output.splitlines():
