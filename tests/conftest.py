@@ -7,8 +7,27 @@ import json
 
 import pytest
 
+from tests.support import background
 from tools.common import REPO_ROOT
 from tools.infra import offline_plan, tfenv
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `alone` go last (stable sort), after the background fixtures' work."""
+    items.sort(key=lambda item: item.get_closest_marker("alone") is not None)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before an `alone` test sets up its fixtures (a load proof starts servers there), the background is
+    done."""
+    if item.get_closest_marker("alone"):
+        background.drain()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _background_work(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The slow session fixtures start now, beside the tests that come first (tests/support/background.py)."""
+    background.start(request.session, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -25,12 +44,13 @@ def terraform() -> str:
         pytest.fail(str(error), pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def plans(terraform) -> dict[str, dict]:  # noqa: ARG001 -- ensures terraform exists
+@background.session_fixture
+def plans(_tmp: pytest.TempPathFactory) -> dict[str, dict]:
     """Plan JSON of the root and bootstrap configurations against moto, written where make writes it."""
     out = tfenv.BUILD_DIR / "plan.json"
     bootstrap_out = tfenv.BUILD_DIR / "bootstrap-plan.json"
     try:
+        tfenv.terraform_binary()
         root = offline_plan.offline_plan(out, bootstrap_out)
     except (tfenv.TerraformEnvError, offline_plan.aws_emulator.EmulatorError) as error:
         pytest.fail(str(error), pytrace=False)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import background
 from tools.infra import tfcheck, tfenv
 
 
-@pytest.fixture(scope="session")
-def config_results(terraform) -> dict[str, tfcheck.ConfigResult]:  # noqa: ARG001 -- ensures terraform exists
+@background.session_fixture
+def config_results(_tmp: pytest.TempPathFactory) -> dict[str, tfcheck.ConfigResult]:
     """init + validate of every configuration and terraform test of every module, two at a time."""
     try:
+        tfenv.terraform_binary()
         results = tfcheck.check_configs(tfenv.config_dirs())
     except tfenv.TerraformEnvError as error:
         pytest.fail(str(error), pytrace=False)

@@ -44,6 +44,11 @@ def _as_list(value):
     return value if isinstance(value, list) else [value]
 
 
+def _tfvar(plans: dict, name: str) -> object:
+    """A variable of the root plan, as Terraform read it from terraform.tfvars.example."""
+    return plans["root"]["variables"][name]["value"]
+
+
 def test_plan_json_is_written_for_the_policy_gates(plans):
     written = json.loads((tfenv.BUILD_DIR / "plan.json").read_text())
     assert written["resource_changes"] == plans["root"]["resource_changes"]
@@ -85,7 +90,7 @@ def test_listeners_are_https_with_the_cards_tls13_policy_or_redirect_only(plans,
 
 
 def test_deploy_role_trusts_the_exact_subject_and_audience(plans):
-    repository = offline_plan.tfvar(tfenv.INFRA_DIR, "github_repository")
+    repository = _tfvar(plans, "github_repository")
     trust = json.loads(_one(plans["root"], "module.github_oidc.aws_iam_role.deploy")["assume_role_policy"])
     (statement,) = trust["Statement"]
     assert statement["Condition"] == {
@@ -99,9 +104,9 @@ def test_deploy_role_trusts_the_exact_subject_and_audience(plans):
 
 
 def test_deploy_permissions_name_the_one_repository_and_cluster(plans, service_card):
-    account = offline_plan.tfvar(tfenv.INFRA_DIR, "account_id")
-    region = offline_plan.tfvar(tfenv.INFRA_DIR, "region")
-    environment = offline_plan.tfvar(tfenv.INFRA_DIR, "environment")
+    account = _tfvar(plans, "account_id")
+    region = _tfvar(plans, "region")
+    environment = _tfvar(plans, "environment")
     policy = json.loads(_one(plans["root"], "module.github_oidc.aws_iam_role_policy.deploy")["policy"])
     resources = {r for s in policy["Statement"] for r in _as_list(s["Resource"])}
     assert resources == {
@@ -156,13 +161,13 @@ def test_star_resources_only_where_iam_offers_nothing_narrower(plans):
     assert not offenders, offenders
 
 
-def _karpenter_names(service_card):
-    cluster = f"{service_card['name']}-{offline_plan.tfvar(tfenv.INFRA_DIR, 'environment')}"
+def _karpenter_names(plans, service_card):
+    cluster = f"{service_card['name']}-{_tfvar(plans, 'environment')}"
     return cluster, f"{cluster}-karpenter-node", f"{cluster}-karpenter-interruption"
 
 
 def test_karpenter_outputs_carry_the_names_the_manifests_read(plans, service_card):
-    cluster, node_role, queue = _karpenter_names(service_card)
+    cluster, node_role, queue = _karpenter_names(plans, service_card)
     outputs = plans["root"]["planned_values"]["outputs"]
     assert outputs["cluster_name"]["value"] == cluster
     assert outputs["karpenter_node_role_name"]["value"] == node_role
@@ -172,8 +177,8 @@ def test_karpenter_outputs_carry_the_names_the_manifests_read(plans, service_car
 
 
 def test_karpenter_controller_may_pass_only_the_node_role(plans, service_card):
-    account = offline_plan.tfvar(tfenv.INFRA_DIR, "account_id")
-    _cluster, node_role, _queue = _karpenter_names(service_card)
+    account = _tfvar(plans, "account_id")
+    _cluster, node_role, _queue = _karpenter_names(plans, service_card)
     policy = json.loads(
         _one(
             plans["root"],
@@ -196,7 +201,7 @@ def test_karpenter_controller_may_pass_only_the_node_role(plans, service_card):
 
 def test_karpenter_interruption_queue_is_kms_encrypted_and_fed_by_four_rules(plans, service_card):
     root = plans["root"]
-    _cluster, _node_role, queue_name = _karpenter_names(service_card)
+    _cluster, _node_role, queue_name = _karpenter_names(plans, service_card)
     (queue,) = _changes(root, "aws_sqs_queue")
     assert queue["change"]["after"]["name"] == queue_name
     assert queue["change"]["after_unknown"].get("kms_master_key_id") is True, "SSE-KMS with the module's key"
@@ -267,7 +272,7 @@ def test_alarms_watch_the_service_at_their_thresholds(plans):
     alarms = {
         rc["name"]: rc["change"]["after"] for rc in _changes(plans["root"], "aws_cloudwatch_metric_alarm")
     }
-    min_replicas = int(offline_plan.tfvar(tfenv.INFRA_DIR, "min_replicas"))
+    min_replicas = _tfvar(plans, "min_replicas")
     assert {name: alarm["threshold"] for name, alarm in alarms.items()} == {
         "pod_cpu": 80,
         "pod_memory": 80,
@@ -292,7 +297,7 @@ def test_the_app_role_reads_only_its_own_secret(plans, service_card):
         )["policy"]
     )
     (statement,) = policy["Statement"]
-    environment = offline_plan.tfvar(tfenv.INFRA_DIR, "environment")
+    environment = _tfvar(plans, "environment")
     assert statement["Resource"].endswith(f":secret:{service_card['name']}/{environment}/api-keys-??????")
 
 

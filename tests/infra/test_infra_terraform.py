@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import background
 from tools.common import REPO_ROOT
 from tools.infra import tfcheck, tfenv
 
@@ -134,9 +135,13 @@ def _test_mutated_module(terraform: str, workdir: Path, mutation: str) -> Mutati
     return MutationOutcome(None, result.returncode, result.stdout + result.stderr)
 
 
-@pytest.fixture(scope="session")
-def mutation_outcomes(terraform, tmp_path_factory) -> dict[str, MutationOutcome]:
+@background.session_fixture
+def mutation_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, MutationOutcome]:
     """Every mutation's terraform test, run side by side (each is one mostly idle terraform process)."""
+    try:
+        terraform = tfenv.terraform_binary()
+    except tfenv.TerraformEnvError as error:
+        pytest.fail(str(error), pytrace=False)
     workdirs = {m: tmp_path_factory.mktemp(f"mutation-{m}") for m in MUTATIONS}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         futures = {m: pool.submit(_test_mutated_module, terraform, workdirs[m], m) for m in MUTATIONS}

@@ -9,6 +9,10 @@ import pytest
 
 from tools.infra import tfenv
 
+# These change the process's environment and tfenv's module state, which Terraform runs in the background
+# read: they run alone.
+pytestmark = pytest.mark.alone
+
 
 @pytest.fixture(autouse=True)
 def _fresh_resolution(monkeypatch, tmp_path):

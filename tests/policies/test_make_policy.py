@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.policies.conftest import REPO_ROOT, PolicyRun, copy_root, run_policy
+from tests.support import background
 
 pytestmark = pytest.mark.slow
 
@@ -30,8 +31,8 @@ GATES = (
 )
 
 
-@pytest.fixture(scope="module")
-def real_run(tmp_path_factory) -> tuple[PolicyRun, float]:
+@background.session_fixture
+def real_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[PolicyRun, float]:
     reports = tmp_path_factory.mktemp("policy") / "reports"
     started = time.monotonic()
     run = run_policy(reports)

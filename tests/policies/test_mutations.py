@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 import pytest
 
 from tests.policies.conftest import REPO_ROOT, PolicyRun, copy_root, run_policy
+from tests.support import background
 
 pytestmark = pytest.mark.slow
 
@@ -202,8 +203,8 @@ def _run(batch: list[str], work) -> PolicyRun:
     return run_policy(work / "reports", root=root, gates=",".join(_gates(batch)))
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> list[PolicyRun]:
+@background.session_fixture
+def mutation_runs(tmp_path_factory: pytest.TempPathFactory) -> list[PolicyRun]:
     """Every copy, two at a time (the first, with the Terraform mutations, plans infra/: about 45 s)."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(_run, batch, tmp_path_factory.mktemp("mutation")) for batch in BATCHES]
@@ -217,8 +218,8 @@ def test_no_two_mutations_of_a_copy_touch_one_file():
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
-def test_each_mutation_fails_make_policy_naming_its_rule(runs, name):
-    run, mutation = runs[BATCH_OF[name]], MUTATIONS[name]
+def test_each_mutation_fails_make_policy_naming_its_rule(mutation_runs, name):
+    run, mutation = mutation_runs[BATCH_OF[name]], MUTATIONS[name]
     assert run.returncode != 0, f"{name} passed make policy:\n{run.output[-3000:]}"
     for gate, rules in mutation.expected.items():
         assert run.errors(gate) == [], f"{gate} could not read its input: {run.errors(gate)}"
@@ -231,8 +232,8 @@ def test_each_mutation_fails_make_policy_naming_its_rule(runs, name):
 
 
 @pytest.mark.parametrize("index", range(len(BATCHES)))
-def test_every_failure_of_a_copy_is_one_its_mutations_explain(runs, index):
-    run, batch = runs[index], [MUTATIONS[name] for name in BATCHES[index]]
+def test_every_failure_of_a_copy_is_one_its_mutations_explain(mutation_runs, index):
+    run, batch = mutation_runs[index], [MUTATIONS[name] for name in BATCHES[index]]
     for gate in _gates(BATCHES[index]):
         assert run.errors(gate) == [], f"{gate} could not read its input: {run.errors(gate)}"
         for rule, text in run.findings(gate):
@@ -242,9 +243,9 @@ def test_every_failure_of_a_copy_is_one_its_mutations_explain(runs, index):
         assert run.failures("plan") == {}
 
 
-def test_every_finding_in_the_sarif_points_at_a_file_of_the_judged_tree(runs):
+def test_every_finding_in_the_sarif_points_at_a_file_of_the_judged_tree(mutation_runs):
     """Code scanning places a finding by its repository-relative path: each one must name a real file."""
-    for index, run in enumerate(runs):
+    for index, run in enumerate(mutation_runs):
         name, root = BATCHES[index], run.reports.parent / "root"
         located = 0
         for sarif in run.reports.glob("*.sarif"):

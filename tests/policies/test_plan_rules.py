@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ from tests.policies.conftest import (
     run_policy,
     scenario_names,
 )
+from tests.support import background
 
 pytestmark = pytest.mark.slow
 
@@ -64,32 +66,38 @@ FAILING_CASES = {
 DOCUMENT_TYPES = tuple(f"{type_}, {attribute}" for type_, attribute in IAM_DOCUMENTS.items())
 
 
-@pytest.fixture(scope="module")
-def plans(tmp_path_factory):
-    """Plan JSON of each fixture configuration, written to a file each."""
+@background.session_fixture
+def plan_rule_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], dict[str, PolicyRun]]:
+    """Plan JSON of each fixture configuration (a file each), and the plan gates' run on each."""
     work = tmp_path_factory.mktemp("fixture-plans")
     unknowns = work / "unknowns-config"
     shutil.copytree(FIXTURES / "terraform" / "unknowns", unknowns)
     shutil.copytree(REPO_ROOT / "infra" / "modules" / "irsa_role", unknowns / "modules" / "irsa_role")
     configs = [(FIXTURES / "terraform" / name, {}) for name in CONFIGS[:-1]] + [(unknowns, {})]
-    paths = {}
+    plans = {}
     for name, plan in zip(CONFIGS, plan_configs(configs, work / "scratch"), strict=True):
-        paths[name] = work / f"{name}.json"
-        paths[name].write_text(json.dumps(plan, indent=1), encoding="utf-8")
-    return paths
-
-
-@pytest.fixture(scope="module")
-def runs(plans, tmp_path_factory) -> dict[str, PolicyRun]:
-    reports = tmp_path_factory.mktemp("runs")
+        plans[name] = work / f"{name}.json"
+        plans[name].write_text(json.dumps(plan, indent=1), encoding="utf-8")
+    reports = work / "runs"
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
             name: pool.submit(run_plan_compliance, plans[name], reports / name)
             for name in ("passing", "failing", "empty")
         }
-        unknowns = plans["unknowns"]
-        futures["unknowns"] = pool.submit(run_policy, reports / "unknowns", gates="plan", plan=unknowns)
-        return {name: future.result() for name, future in futures.items()}
+        futures["unknowns"] = pool.submit(
+            run_policy, reports / "unknowns", gates="plan", plan=plans["unknowns"]
+        )
+        return plans, {name: future.result() for name, future in futures.items()}
+
+
+@pytest.fixture
+def plans(plan_rule_runs) -> dict[str, Path]:
+    return plan_rule_runs[0]
+
+
+@pytest.fixture
+def runs(plan_rule_runs) -> dict[str, PolicyRun]:
+    return plan_rule_runs[1]
 
 
 def test_the_passing_plan_passes_every_plan_gate(runs):

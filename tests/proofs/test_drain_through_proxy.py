@@ -25,7 +25,7 @@ from tools.load.rehearsal import DEFAULT_MANIFESTS, Timings
 from tools.load.rollout_spec import load_rollout_spec
 from tools.load.service import get, sample_row, start_service
 
-pytestmark = [pytest.mark.slow, pytest.mark.system]
+pytestmark = [pytest.mark.slow, pytest.mark.system, pytest.mark.alone]
 
 IN_FLIGHT = 6
 CHECK_SCALE = 0.25

@@ -19,7 +19,7 @@ from tests.proofs._hostile_catalogue import catalogue
 from tests.proofs._raw_http import exchange
 from tools.load.service import get, running_service
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 ENV = {"PREDICTOR_BODY_TIMEOUT_SECONDS": "1"}
 SETTINGS = load_settings(ENV)

@@ -10,7 +10,7 @@ import pytest
 from tools.load.rehearsal import DEFAULT_MANIFESTS, DEFAULT_TIME_SCALE, MIN_REQUESTS, rehearse, summary
 from tools.load.rollout_spec import load_rollout_spec
 
-pytestmark = [pytest.mark.slow, pytest.mark.system]
+pytestmark = [pytest.mark.slow, pytest.mark.system, pytest.mark.alone]
 
 
 @pytest.fixture(scope="module")

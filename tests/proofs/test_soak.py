@@ -6,7 +6,7 @@ import pytest
 
 from tools.load.soak import CONNECTIONS, DEFAULT_SECONDS, MAX_GROWTH_BYTES, PAUSE_MS, soak, summary
 
-pytestmark = [pytest.mark.slow, pytest.mark.system]
+pytestmark = [pytest.mark.slow, pytest.mark.system, pytest.mark.alone]
 
 
 def test_steady_load_for_a_minute_keeps_answers_right_and_memory_flat(wrk, publish, tmp_path):  # noqa: ARG001

@@ -11,7 +11,7 @@ import pytest
 from tools.load.service import free_port, running_service
 from tools.load.wrk import Wrk, run_wrk
 
-pytestmark = pytest.mark.system
+pytestmark = [pytest.mark.system, pytest.mark.alone]
 
 
 @pytest.fixture(scope="module")

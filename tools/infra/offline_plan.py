@@ -69,15 +69,6 @@ def create_state_bucket(aws: aws_emulator.Emulator, bucket: str, region: str) ->
     return str(key["KeyMetadata"]["Arn"])
 
 
-def tfvar(config_dir: Path, name: str) -> str:
-    for line in (config_dir / "terraform.tfvars.example").read_text().splitlines():
-        key, _, value = line.partition("=")
-        if key.strip() == name:
-            return value.strip().strip('"')
-    msg = f"{config_dir}/terraform.tfvars.example has no {name}"
-    raise TerraformEnvError(msg)
-
-
 def offline_plan(out: Path, bootstrap_out: Path, infra: Path = tfenv.INFRA_DIR) -> dict[str, Any]:
     """Plan ``infra`` and ``infra``/bootstrap against a fresh emulator; the scratch directory is this run's
     own (two runs in one checkout do not share an emulator or a backend) and is kept only on failure."""
@@ -87,7 +78,7 @@ def offline_plan(out: Path, bootstrap_out: Path, infra: Path = tfenv.INFRA_DIR) 
         with aws_emulator.running(workdir) as aws:
             env = tfenv.terraform_env(extra=aws.env())
             bootstrap_plan = plan_config(infra / "bootstrap", env, ["-backend=false"], "bootstrap", workdir)
-            region = tfvar(infra / "bootstrap", "region")
+            region = bootstrap_plan["variables"]["region"]["value"]  # as terraform read the tfvars
             bucket = planned_output(bootstrap_plan, "state_bucket")
             # The environment-specific half of the partial S3 backend, pointed at the emulator.
             backend = {
