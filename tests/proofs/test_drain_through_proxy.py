@@ -13,6 +13,7 @@ production the preStop sleep has taken the target out long before SIGTERM, so no
 from __future__ import annotations
 
 import json
+import secrets
 import signal
 import time
 
@@ -47,7 +48,8 @@ def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(
     tmp_path,
 ):
     spec, card, real, scaled = timings
-    env = real.replica_env(spec)
+    key = secrets.token_urlsafe(32)  # the replicas' key file (a stand-in for the CSI mount) holds it
+    env = real.replica_env(spec, tmp_path, key)
     body = json.dumps(sample_row()).encode()
     with HAProxy(
         tmp_path, health_check=scaled.health_check, idle_timeout_seconds=real.idle_timeout_seconds
@@ -61,7 +63,7 @@ def test_in_flight_requests_complete_through_the_proxy_when_sigterm_lands(
             proxy.wait_until("staying", "healthy", timeout=15)
             # Only the leaving replica is in rotation while the slow requests arrive, so they all land there.
             proxy.admit("leaving")
-            in_flight = [SlowRequest(proxy.port, card.paths.predict, body) for _ in range(IN_FLIGHT)]
+            in_flight = [SlowRequest(proxy.port, card.paths.predict, body, key=key) for _ in range(IN_FLIGHT)]
             deadline = time.monotonic() + 10
             while proxy.server("leaving").current_sessions < IN_FLIGHT and time.monotonic() < deadline:
                 time.sleep(0.02)

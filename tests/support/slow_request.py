@@ -13,12 +13,16 @@ HELD_BACK = 10  # bytes of the body kept back, so the request stays in flight un
 
 
 class SlowRequest:
-    def __init__(self, port: int, path: str, body: bytes, *, timeout: float = 20.0) -> None:
+    def __init__(self, port: int, path: str, body: bytes, *, timeout: float = 20.0, key: str = "") -> None:
         self._body = body
         self._sock = socket.create_connection((LOOPBACK, port), timeout=timeout)
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
+            (
+                f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n"
+            )
+            + (f"Authorization: Bearer {key}\r\n" if key else "")
+            + "\r\n"
         )
         self._sock.sendall(head.encode() + body[:-HELD_BACK])
 

@@ -60,6 +60,11 @@ class ServerState:
         """Passing its checks: UP (possibly failing but not yet down) or DRAIN (healthy, no new requests)."""
         return self.status.split(" ", 1)[0] in {"UP", "DRAIN"}
 
+    @property
+    def down(self) -> bool:
+        """Failed ``fall`` checks in a row (or not yet passed ``rise``): gets no traffic."""
+        return self.status.startswith("DOWN")
+
 
 def find_haproxy() -> str | None:
     return shutil.which("haproxy", path=_SEARCH_PATH)

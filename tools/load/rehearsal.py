@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import signal
 import subprocess
 import sys
@@ -107,11 +108,18 @@ class Timings:
             idle_timeout_seconds=card.load_balancer.idle_timeout_seconds,
         )
 
-    def replica_env(self, spec: RolloutSpec) -> dict[str, str]:
-        """The Deployment's environment, minus what each replica sets itself, with the drain scaled."""
+    def replica_env(self, spec: RolloutSpec, workdir: Path, api_key: str) -> dict[str, str]:
+        """The Deployment's environment, minus what each replica sets itself, with the drain scaled; a
+        mounted file it names (the API keys the CSI driver mounts) is a stand-in holding ``api_key``."""
         own = {_variable("host"), _variable("port")}
         env = {name: value for name, value in spec.container_env.items() if name not in own}
         env[_variable("drain_seconds")] = f"{self.drain_seconds:g}"
+        for name, value in env.items():
+            if any(value.startswith(f"{path.rstrip('/')}/") for path in spec.mount_paths):
+                stand_in = workdir / "mounted" / value.lstrip("/")
+                stand_in.parent.mkdir(parents=True, exist_ok=True)
+                stand_in.write_text(f"{api_key}\n", encoding="utf-8")
+                env[name] = str(stand_in)
         return env
 
 
@@ -157,6 +165,8 @@ class _Rollout:
     timings: Timings
     workdir: Path
     with_pre_stop: bool
+    # The client's key, when the replicas require one (their key file is a stand-in holding it).
+    api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     replicas: list[ReplicaTimeline] = field(default_factory=list)
     _terminations: ThreadPoolExecutor = field(default_factory=ThreadPoolExecutor)
 
@@ -167,7 +177,10 @@ class _Rollout:
     def start_replica(self) -> ReplicaTimeline:
         name, port = f"r{len(self.replicas) + 1}", free_port()
         service = start_service(
-            self.workdir / f"{name}.log", env=self.timings.replica_env(self.spec), port=port, wait=False
+            self.workdir / f"{name}.log",
+            env=self.timings.replica_env(self.spec, self.workdir, self.api_key),
+            port=port,
+            wait=False,
         )
         replica = ReplicaTimeline(name=name, port=port, service=service, started=time.monotonic())
         self.replicas.append(replica)
@@ -292,6 +305,7 @@ def run_rollout(
                 seconds=600,
                 timeout_seconds=10,
                 pause_ms=LOAD_PAUSE_MS,
+                headers=(f"Authorization: Bearer {rollout.api_key}",),
             )
             with load:
                 load_started = time.monotonic()

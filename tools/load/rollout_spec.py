@@ -41,6 +41,7 @@ class RolloutSpec:
     min_ready_seconds: float
     startup_budget_seconds: float  # startupProbe failureThreshold x periodSeconds
     container_env: dict[str, str]  # the container's literal environment
+    mount_paths: tuple[str, ...] = ()  # the container's volume mounts, where files it names may live
 
 
 def resolve_int_or_percent(value: int | str, total: int, *, round_up: bool, field: str) -> int:
@@ -165,4 +166,5 @@ def load_rollout_spec(folder: Path) -> RolloutSpec:
         min_ready_seconds=float(spec.get("minReadySeconds", 0)),
         startup_budget_seconds=float(startup_budget) if startup else 0.0,
         container_env=_literal_env(container, where),
+        mount_paths=tuple(mount["mountPath"] for mount in container.get("volumeMounts", [])),
     )

@@ -129,6 +129,7 @@ class Wrk:
         pause_ms: int = 0,
         rate: float | None = None,
         requests_lua: str | None = None,
+        headers: tuple[str, ...] = (),  # "Name: value", sent with every request
     ) -> None:
         if seconds < 1 or connections < 1 or threads < 1 or (rate is not None and rate <= 0):
             msg = f"wrk needs seconds, connections and threads >= 1 and a rate > 0 (got {seconds}, "
@@ -151,6 +152,7 @@ class Wrk:
             f"-c{connections}",
             f"-d{round(seconds)}s",
             f"--timeout={timeout_seconds:g}s",
+            *(argument for header in headers for argument in ("-H", header)),
             url,
         ]
 
