@@ -108,8 +108,6 @@ def check_outage_alarms(plan: dict) -> None:
         assert "local.actions" in _references(expressions["alarm_actions"]), name
     assert _change(plan, f"{ALARMS}.p99_latency")["after"]["extended_statistic"] == "p99"
     call = _module(plan, "observability")["expressions"]
-    assert "module.alb.alb_arn_suffix" in _references(call["alb_arn_suffix"])
-    assert "module.alb.target_group_arn_suffix" in _references(call["target_group_arn_suffix"])
     assert "var.min_replicas" in _references(call["min_healthy_targets"])
     topic = _resource_config(plan, "observability", "aws_sns_topic.alarms")
     assert topic["address"] == "aws_sns_topic.alarms"
