@@ -1,19 +1,21 @@
 """The load balancer and the pods agree: the target group sends traffic and health checks to the port and
 readiness path the Service, the container and the card name; the security groups let the load balancer
-reach that port and nothing else; /metrics, served by the app, is a 404 at the edge in the app's own
-error shape.
+reach that port and nothing else, on every node the pods may run on; /metrics, served by the app, is a
+404 at the edge in the app's own error shape.
 
 Each side is read, never typed: the target group, rules and listener rule from the offline plan, the
-Service, Deployment and TargetGroupBinding from dist/, the port and paths from the card, the 404 from the
-running app. Every check also runs on a copy broken in the one way it exists to catch.
+Service, Deployment, TargetGroupBinding and EC2NodeClass from dist/, the port and paths from the card,
+the 404 from the running app. Every check also runs on a copy broken in the one way it exists to catch.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import tomllib
 
 import pytest
+import yaml
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -25,11 +27,13 @@ from tests.contracts.sides import (
     broken,
     change,
     dist_objects,
+    module_call,
     of_kind,
     references,
     resource_config,
     wired,
 )
+from tools.common import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
@@ -230,6 +234,103 @@ def test_the_security_group_check_fails_on_a_wider_or_missing_rule(plans, break_
 def test_the_security_group_check_fails_for_another_port(plans):
     with pytest.raises(AssertionError):
         check_security_groups(plans["root"], after(plans["root"], TARGET_GROUP)["port"] + 1)
+
+
+# ---------------------------------------------------------------- the pods' nodes carry the admitted group
+
+
+def _node_classes_by_cluster() -> dict[str, list[dict]]:
+    """Each environment's EC2NodeClasses, by the cluster name its terraform outputs record."""
+    found = {}
+    for folder in sorted((REPO_ROOT / "dist").glob("*-cluster")):
+        config = REPO_ROOT / "manifests_py" / "environments" / f"{folder.name.removesuffix('-cluster')}.toml"
+        cluster = tomllib.loads(config.read_text(encoding="utf-8"))["terraform_outputs"]["cluster_name"]
+        documents = (yaml.safe_load_all(path.read_text(encoding="utf-8")) for path in folder.glob("*.yaml"))
+        found[cluster] = [d for docs in documents for d in docs if d and d["kind"] == "EC2NodeClass"]
+    assert any(found.values()), "dist/ has no EC2NodeClass"
+    return found
+
+
+def check_nodes_carry_the_admitted_group(plan: dict, node_classes: dict[str, list[dict]]) -> None:
+    """With the VPC CNI a pod has its node's security groups: every node must carry the group the load
+    balancer's rules admit. Managed nodes get the cluster group when their launch template names none;
+    Karpenter's nodes get the groups their EC2NodeClass selects by tag, which infra/ puts on that group."""
+    admitted = wired(plan, "alb", "node_security_group_id")
+    (template,) = [
+        rc["change"]["after"] for rc in plan["resource_changes"] if rc["type"] == "aws_launch_template"
+    ]
+    assert not template.get("vpc_security_group_ids"), "managed nodes carry other groups than the cluster's"
+    assert not any(i.get("security_groups") for i in template.get("network_interfaces") or []), "nor here"
+    assert wired(plan, "karpenter", "node_security_group_id") == admitted, (
+        "the tagged group is not the admitted one"
+    )
+    tag_config = resource_config(plan, "karpenter", "aws_ec2_tag.node_security_group")["expressions"]
+    assert references(tag_config["resource_id"]) == ["var.node_security_group_id"]
+    tags = {
+        rc["change"]["after"]["key"]: rc["change"]["after"]["value"]
+        for rc in plan["resource_changes"]
+        if rc["type"] == "aws_ec2_tag" and rc.get("module_address") == "module.karpenter"
+    }
+    planned_cluster = after(plan, "module.eks.aws_eks_cluster.this")["name"]
+    for cluster, classes in node_classes.items():
+        for node_class in classes:
+            for term in node_class["spec"]["securityGroupSelectorTerms"]:
+                selected = term.get("tags", {})
+                assert selected, f"{cluster}: nodes select groups by something infra/ does not set"
+                assert selected.keys() <= tags.keys(), f"{cluster}: nodes select by tags infra/ never sets"
+                # The same scheme on both sides: infra/ tags with the planned cluster's name, dist/ selects
+                # with the cluster name that environment's terraform outputs record.
+                for key, value in selected.items():
+                    assert tags[key] == planned_cluster, f"infra/ tags {key} with another name"
+                    assert value == cluster, f"{cluster}: nodes select {key}={value}, not their cluster's"
+
+
+def test_every_node_carries_the_group_the_load_balancer_is_admitted_to(plans):
+    check_nodes_carry_the_admitted_group(plans["root"], _node_classes_by_cluster())
+
+
+def _select(node_classes: dict[str, list[dict]], tags: dict[str, str]) -> dict[str, list[dict]]:
+    changed = copy.deepcopy(node_classes)
+    for classes in changed.values():
+        for node_class in classes:
+            node_class["spec"]["securityGroupSelectorTerms"] = [{"tags": tags}]
+    return changed
+
+
+def _launch_template(plan: dict) -> dict:
+    (rc,) = [rc for rc in plan["resource_changes"] if rc["type"] == "aws_launch_template"]
+    return rc["change"]["after"]
+
+
+@pytest.mark.parametrize(
+    ("break_plan", "tags"),
+    [
+        (lambda p: _launch_template(p).update(vpc_security_group_ids=["sg-0123456789abcdef0"]), None),
+        (
+            lambda p: module_call(p, "karpenter")["expressions"].update(
+                node_security_group_id={"references": ["module.alb.security_group_id"]}
+            ),
+            None,
+        ),
+        (None, {"Name": "nodes"}),
+        (None, {"karpenter.sh/discovery": "another-cluster"}),
+        (None, {}),
+    ],
+    ids=[
+        "managed-nodes-other-group",
+        "tags-another-group",
+        "selects-other-tag",
+        "selects-other-cluster",
+        "no-tags",
+    ],
+)
+def test_the_node_group_check_fails_when_nodes_miss_the_group(plans, break_plan, tags):
+    plan = broken(plans["root"], break_plan) if break_plan else plans["root"]
+    node_classes = (
+        _select(_node_classes_by_cluster(), tags) if tags is not None else _node_classes_by_cluster()
+    )
+    with pytest.raises(AssertionError):
+        check_nodes_carry_the_admitted_group(plan, node_classes)
 
 
 # ---------------------------------------------------------------- /metrics at the edge
