@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, disable_created_metrics
+from prometheus_client import CollectorRegistry, Counter, Gauge, Info, Summary, disable_created_metrics
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from api.lifecycle import Lifecycle
@@ -13,8 +13,6 @@ __all__ = ["CONTENT_TYPE", "Metrics"]
 # generate_latest writes the classic 0.0.4 text format, which every scraper (Prometheus 2 and 3, the
 # CloudWatch agent) reads; the library's "latest" content type announces 1.0.0 instead.
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
-# The service answers in well under a millisecond; buckets resolve that and the ALB's view up to seconds.
-_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -31,11 +29,13 @@ class Metrics:
             ["route", "method", "status"],
             registry=self.registry,
         )
-        self._latency = Histogram(
+        # A summary, not a histogram: the CloudWatch agent (the scraper infra/ deploys) drops histograms but
+        # publishes a summary's _sum and _count, so the average latency by route reaches CloudWatch. The
+        # percentiles are the load balancer's TargetResponseTime.
+        self._latency = Summary(
             "predictor_http_request_duration_seconds",
             "Time from receiving a request to sending the last byte of its response.",
             ["route", "method"],
-            buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
         Gauge(
@@ -52,7 +52,7 @@ class Metrics:
             {"name": model.name, "version": model.version}
         )
         # Label lookups take a lock and build tuples; caching the children keeps the hot path to two calls.
-        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._children: dict[tuple[str, str, int], tuple[Counter, Summary]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         # Methods are client-chosen: folding unknown ones keeps the label set (and this cache) bounded.
@@ -65,9 +65,9 @@ class Metrics:
                 self._latency.labels(route=route, method=method),
             )
             self._children[key] = children
-        counter, histogram = children
+        counter, latency = children
         counter.inc()
-        histogram.observe(seconds)
+        latency.observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,5 +1,6 @@
 """Every capability a dist/ object needs is provided by Kubernetes itself, an add-on in the offline plan or
-a chart of the bootstrap command; the CloudWatch agent scrapes what the app serves where dist/ runs it.
+a chart of the bootstrap command; the CloudWatch agent scrapes what the app serves where dist/ runs it, and
+publishes requests, errors and latency by route.
 
 Each side is read, never typed: dist/ from its YAML, the add-ons and the scrape configuration from the plan,
 the charts from tools/cluster_bootstrap.py, the metric names from the app's own /metrics. Every check also
@@ -9,25 +10,23 @@ runs on a copy broken in the one way it exists to catch.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable
 
 import pytest
-import yaml
 from litestar.testing import TestClient
 
 from api.app import create_app
 from api.lifecycle import Lifecycle
 from api.service_card import load_service_card
 from api.settings import load_settings
+from tests.contracts.sides import dist_objects
 from tools.cluster_bootstrap import CHARTS
-from tools.common import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
-# dist/knative/ is for a Knative cluster, not the EKS cluster infra/ plans.
-DIST_FOLDERS = ("dev", "dev-cluster", "prod", "prod-cluster")
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
 # What each provider installs (upstream facts: the add-on's or chart's documented contents).
@@ -45,16 +44,9 @@ CHART_CONTENTS = {
     "karpenter": {"Karpenter controller"},
 }
 ADDONS = "module.eks.aws_eks_addon"
-
-
-def _dist_objects() -> list[dict]:
-    return [
-        document
-        for folder in DIST_FOLDERS
-        for path in sorted((REPO_ROOT / "dist" / folder).glob("*.yaml"))
-        for document in yaml.safe_load_all(path.read_text(encoding="utf-8"))
-        if document
-    ]
+SAMPLE_TYPE = r"^# TYPE (\S+) (\S+)$"
+# Dimensions the agent adds to every series it publishes (ClusterName) or the scrape relabels (Namespace).
+AGENT_DIMENSIONS = {"ClusterName", "Namespace"}
 
 
 def _is_built_in(api_version: str) -> bool:
@@ -122,7 +114,7 @@ def _addon(plan: dict, name: str) -> dict:
 
 
 def test_dist_needs_only_what_the_plan_and_the_bootstrap_charts_provide(plans):
-    objects = _dist_objects()
+    objects = dist_objects()
     required = required_capabilities(objects, plans["root"])
     # the edges this contract exists for are really read from dist/
     assert {
@@ -180,7 +172,7 @@ def test_the_capability_check_fails_when_a_provider_is_gone(plans, break_plan, c
     plan = copy.deepcopy(plans["root"])
     if break_plan is not None:
         break_plan(plan)
-    objects = [*_dist_objects(), *extra]
+    objects = [*dist_objects(), *extra]
     check_capabilities(objects, plans["root"], CHARTS)  # the unbroken plan provides for the same objects
     with pytest.raises(AssertionError):
         check_capabilities(objects, plan, [name for name in CHARTS if name != chart])
@@ -189,17 +181,36 @@ def test_the_capability_check_fails_when_a_provider_is_gone(plans, break_plan, c
 # ---------------------------------------------------------------- the CloudWatch agent scrapes the app
 
 
-def _app_metric_types() -> dict[str, str]:
-    """Each metric family /metrics serves and its type, from the running app's own exposition."""
+def _app_metrics() -> dict[str, dict]:
+    """Each metric family /metrics serves, with its type and label names, from the running app's own
+    exposition after one request (so the per-route series exist)."""
     card = load_service_card()
     app = create_app(load_settings({}, card=card), lifecycle=Lifecycle(), card=card)
     with TestClient(app=app) as client:
-        client.get(card.paths.predict)  # one request, so the per-route series exist
+        client.get(card.paths.predict)
         text = client.get(card.paths.metrics).text
-    return dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.MULTILINE))
+    families = {
+        name: {"type": kind, "labels": set()} for name, kind in re.findall(SAMPLE_TYPE, text, re.MULTILINE)
+    }
+    for name, labels in re.findall(r"^(\w+)\{([^}]*)\}", text, re.MULTILINE):
+        family = name if name in families else re.sub(r"_(sum|count|bucket)$", "", name)
+        families[family]["labels"] |= set(re.findall(r'(\w+)="', labels))
+    return families
 
 
-def check_scrape(plan: dict, objects: list[dict], metrics_path: str, metric_types: dict[str, str]) -> None:
+def _published(metrics: dict[str, dict]) -> dict[str, dict]:
+    """The series the agent turns into CloudWatch metrics: counters and gauges as served, a summary's _sum
+    and _count (its quantiles too, which the Python client never serves); histograms it drops."""
+    series = {}
+    for name, family in metrics.items():
+        if family["type"] in {"counter", "gauge"}:
+            series[name] = family
+        elif family["type"] == "summary":
+            series[f"{name}_sum"] = series[f"{name}_count"] = family
+    return series
+
+
+def check_scrape(plan: dict, objects: list[dict], metrics_path: str, metrics: dict[str, dict]) -> None:
     configuration = json.loads(_addon(plan, "cloudwatch_observability")["configuration_values"])
     (job,) = configuration["agent"]["prometheus"]["config"]["scrape_configs"]
     (discovery,) = job["kubernetes_sd_configs"]
@@ -220,23 +231,45 @@ def check_scrape(plan: dict, objects: list[dict], metrics_path: str, metric_type
         assert keep[("__meta_kubernetes_pod_label_app_kubernetes_io_name",)] == label, "not dist's pods"
         assert keep[("__meta_kubernetes_pod_container_port_number",)] == str(port), "not the container's port"
     processor = configuration["agent"]["config"]["logs"]["metrics_collected"]["prometheus"]["emf_processor"]
-    # The agent drops histograms: every selector must name a counter or gauge the app really serves.
-    served = [name for name, kind in metric_types.items() if kind in {"counter", "gauge"}]
-    for declaration in processor["metric_declaration"]:
+    series = _published(metrics)
+    declarations = processor["metric_declaration"]
+    for declaration in declarations:
         assert re.fullmatch(declaration["label_matcher"], job["job_name"]), "the declaration matches no job"
         for selector in declaration["metric_selectors"]:
-            assert any(re.fullmatch(selector, name) for name in served), f"{selector} selects nothing"
-    by_route = ["ClusterName", "Namespace", "route", "status"]
-    assert any(by_route in d["dimensions"] for d in processor["metric_declaration"]), "no requests by route"
+            selected = [name for name in series if re.fullmatch(selector, name)]
+            assert selected, f"{selector} selects nothing the agent publishes"
+            for name, dimensions in itertools.product(selected, declaration["dimensions"]):
+                assert set(dimensions) <= AGENT_DIMENSIONS | series[name]["labels"], (
+                    f"{name} lacks {dimensions}"
+                )
+
+    def dimension_sets(name: str) -> list[set[str]]:
+        return [
+            set(dimensions)
+            for declaration in declarations
+            if any(re.fullmatch(selector, name) for selector in declaration["metric_selectors"])
+            for dimensions in declaration["dimensions"]
+        ]
+
+    by_route = {
+        name: series[name]["type"] for name in series if any("route" in d for d in dimension_sets(name))
+    }
+    assert any(
+        kind == "counter" and any({"route", "status"} <= d for d in dimension_sets(name))
+        for name, kind in by_route.items()
+    ), "no requests and errors by route"
+    assert any(f"{name}_sum" in by_route and f"{name}_count" in by_route for name in metrics), (
+        "no latency by route: no summary's sum and count published by route"
+    )
 
 
 @pytest.fixture(scope="module")
-def metric_types() -> dict[str, str]:
-    return _app_metric_types()
+def metrics() -> dict[str, dict]:
+    return _app_metrics()
 
 
-def test_the_cloudwatch_agent_scrapes_the_app_where_dist_runs_it(plans, service_card, metric_types):
-    check_scrape(plans["root"], _dist_objects(), service_card["paths"]["metrics"], metric_types)
+def test_the_cloudwatch_agent_scrapes_the_app_where_dist_runs_it(plans, service_card, metrics):
+    check_scrape(plans["root"], dist_objects(), service_card["paths"]["metrics"], metrics)
 
 
 def _scrape_job(plan: dict, change: Callable[[dict], None]) -> None:
@@ -250,6 +283,16 @@ def _job(configuration: dict) -> dict:
     return configuration["agent"]["prometheus"]["config"]["scrape_configs"][0]
 
 
+def _declarations(configuration: dict) -> list[dict]:
+    return configuration["agent"]["config"]["logs"]["metrics_collected"]["prometheus"]["emf_processor"][
+        "metric_declaration"
+    ]
+
+
+def _declaration(configuration: dict, index: int) -> dict:
+    return _declarations(configuration)[index]
+
+
 @pytest.mark.parametrize(
     "break_it",
     [
@@ -257,17 +300,42 @@ def _job(configuration: dict) -> dict:
         lambda c: _job(c)["kubernetes_sd_configs"][0]["namespaces"].update(names=["default"]),
         lambda c: _job(c)["relabel_configs"][0].update(regex="other"),
         lambda c: _job(c)["relabel_configs"][1].update(regex="9090"),
-        lambda c: c["agent"]["config"]["logs"]["metrics_collected"]["prometheus"]["emf_processor"][
-            "metric_declaration"
-        ][0].update(metric_selectors=["^predictor_http_request_duration_seconds$"]),
-        lambda c: c["agent"]["config"]["logs"]["metrics_collected"]["prometheus"]["emf_processor"][
-            "metric_declaration"
-        ][0].update(dimensions=[["ClusterName", "Namespace"]]),
+        lambda c: _declaration(c, 0).update(
+            metric_selectors=["^predictor_http_request_duration_seconds_bucket$"]
+        ),
+        lambda c: _declaration(c, 0).update(dimensions=[["ClusterName", "Namespace"]]),
+        lambda c: _declaration(c, 1).update(dimensions=[["ClusterName", "Namespace"]]),
+        lambda c: _declaration(c, 1).update(dimensions=[["ClusterName", "Namespace", "route", "status"]]),
+        lambda c: _declaration(c, 1).update(
+            metric_selectors=["^predictor_http_request_duration_seconds_sum$"]
+        ),
+        lambda c: _declarations(c).pop(1),
     ],
-    ids=["other-path", "other-namespace", "other-pods", "other-port", "histogram", "not-by-route"],
+    ids=[
+        "other-path",
+        "other-namespace",
+        "other-pods",
+        "other-port",
+        "histogram",
+        "requests-not-by-route",
+        "latency-not-by-route",
+        "latency-by-a-label-it-lacks",
+        "latency-without-count",
+        "no-latency",
+    ],
 )
-def test_the_scrape_check_fails_on_a_broken_configuration(plans, service_card, metric_types, break_it):
+def test_the_scrape_check_fails_on_a_broken_configuration(plans, service_card, metrics, break_it):
     plan = copy.deepcopy(plans["root"])
     _scrape_job(plan, break_it)
     with pytest.raises((AssertionError, KeyError)):
-        check_scrape(plan, _dist_objects(), service_card["paths"]["metrics"], metric_types)
+        check_scrape(plan, dist_objects(), service_card["paths"]["metrics"], metrics)
+
+
+def test_the_scrape_check_fails_when_the_app_serves_latency_as_a_histogram(plans, service_card, metrics):
+    served = copy.deepcopy(metrics)
+    for family in served.values():
+        if family["type"] == "summary":
+            family["type"] = "histogram"
+    assert served != metrics, "the app serves no summary"
+    with pytest.raises(AssertionError):
+        check_scrape(plans["root"], dist_objects(), service_card["paths"]["metrics"], served)

@@ -1,4 +1,4 @@
-"""The Container Insights log groups, outage alarms, edge rule and deploy runner, read from the offline plan.
+"""The Container Insights log groups and outage alarms, read from the offline plan.
 
 Each check is a function of the plan; every test also runs it on a copy of the plan broken in the one
 way the check exists to catch, so a check that cannot fail fails here.
@@ -7,13 +7,9 @@ way the check exists to catch, so a check that cannot fail fails here.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 
 import pytest
-import yaml
-
-from tools.common import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
@@ -112,8 +108,6 @@ def check_outage_alarms(plan: dict) -> None:
         assert "local.actions" in _references(expressions["alarm_actions"]), name
     assert _change(plan, f"{ALARMS}.p99_latency")["after"]["extended_statistic"] == "p99"
     call = _module(plan, "observability")["expressions"]
-    assert "module.alb.alb_arn_suffix" in _references(call["alb_arn_suffix"])
-    assert "module.alb.target_group_arn_suffix" in _references(call["target_group_arn_suffix"])
     assert "var.min_replicas" in _references(call["min_healthy_targets"])
     topic = _resource_config(plan, "observability", "aws_sns_topic.alarms")
     assert topic["address"] == "aws_sns_topic.alarms"
@@ -175,104 +169,3 @@ def test_container_insights_log_groups_are_encrypted_with_a_retention(plans):
 def test_the_log_group_check_fails_on_a_broken_plan(plans, break_it):
     with pytest.raises(AssertionError):
         check_container_insights_log_groups(_broken(plans["root"], break_it))
-
-
-# ---------------------------------------------------------------- edge
-
-
-def check_metrics_is_a_404_at_the_edge(plan: dict, metrics_path: str) -> None:
-    rule = _change(plan, "module.alb.aws_lb_listener_rule.internal_paths[0]")["after"]
-    (condition,) = rule["condition"]
-    assert set(condition["path_pattern"][0]["values"]) == {metrics_path, f"{metrics_path}/*"}
-    (action,) = rule["action"]
-    assert action["type"] == "fixed-response"
-    response = action["fixed_response"][0]
-    assert response["status_code"] == "404"
-    assert response["content_type"] == "application/json"
-    assert json.loads(response["message_body"]) == {
-        "status": 404,
-        "error": "not_found",
-        "detail": "Not Found",
-    }
-    assert rule["priority"] == 1, "the rule must come before anything else the listener does"
-    listener = _resource_config(plan, "alb", "aws_lb_listener_rule.internal_paths")["expressions"]
-    assert "aws_lb_listener.https.arn" in _references(listener["listener_arn"])
-
-
-def test_the_metrics_path_is_a_json_404_on_the_https_listener(plans, service_card):
-    check_metrics_is_a_404_at_the_edge(plans["root"], service_card["paths"]["metrics"])
-
-
-@pytest.mark.parametrize(
-    "break_it",
-    [
-        lambda p: _change(p, "module.alb.aws_lb_listener_rule.internal_paths[0]")["after"]["condition"][0][
-            "path_pattern"
-        ][0].update(values=["/other"]),
-        lambda p: _change(p, "module.alb.aws_lb_listener_rule.internal_paths[0]")["after"]["action"][0][
-            "fixed_response"
-        ][0].update(status_code="200"),
-    ],
-    ids=["other-path", "not-404"],
-)
-def test_the_edge_check_fails_on_a_broken_plan(plans, service_card, break_it):
-    with pytest.raises(AssertionError):
-        check_metrics_is_a_404_at_the_edge(_broken(plans["root"], break_it), service_card["paths"]["metrics"])
-
-
-# ---------------------------------------------------------------- deploy runner
-
-
-def check_runner_is_private(plan: dict) -> None:
-    project = _change(plan, "module.deploy_runner.aws_codebuild_project.runner")
-    vpc = project["after_unknown"].get("vpc_config")
-    assert vpc == [{"security_group_ids": True, "subnets": True, "vpc_id": True}], (
-        "the runner is not in the VPC"
-    )
-    (vpc_config,) = _resource_config(plan, "deploy_runner", "aws_codebuild_project.runner")["expressions"][
-        "vpc_config"
-    ]
-    assert _references(vpc_config["subnets"]) == ["var.subnet_ids"]
-    assert "aws_security_group.runner.id" in _references(vpc_config["security_group_ids"])
-    call = _module(plan, "deploy_runner")["expressions"]
-    assert "module.network.private_subnet_ids" in _references(call["subnet_ids"]), "not the private subnets"
-    assert "module.eks.cluster_security_group_id" in _references(call["cluster_security_group_id"])
-    label = plan["planned_values"]["outputs"]["deploy_runner_label"]["value"]
-    name = project["after"]["name"]
-    assert label == f"codebuild-{name}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
-    # The deploy workflow names the project through the repository variable set from this output.
-    assert plan["planned_values"]["outputs"]["deploy_runner_project"]["value"] == name
-    workflow = yaml.safe_load(
-        (REPO_ROOT / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8")
-    )
-    runs_on = workflow["jobs"]["deploy"]["runs-on"]
-    assert runs_on.replace("${{ vars.DEPLOY_RUNNER_PROJECT }}", name) == label, "deploy.yml runs elsewhere"
-    rule = _change(plan, "module.deploy_runner.aws_vpc_security_group_ingress_rule.cluster_api_from_runner")
-    assert (rule["after"]["from_port"], rule["after"]["to_port"]) == (443, 443)
-    assert rule["after"].get("cidr_ipv4") is None, "the cluster API must admit the runner, not a network"
-
-
-def test_the_deploy_runner_runs_in_the_private_subnets(plans):
-    check_runner_is_private(plans["root"])
-
-
-@pytest.mark.parametrize(
-    "break_it",
-    [
-        lambda p: _module(p, "deploy_runner")["expressions"]["subnet_ids"].update(
-            references=["module.network.public_subnet_ids", "module.network"]
-        ),
-        lambda p: _change(p, "module.deploy_runner.aws_codebuild_project.runner")["after_unknown"].update(
-            vpc_config=[]
-        ),
-        lambda p: _set_after(
-            p,
-            "module.deploy_runner.aws_vpc_security_group_ingress_rule.cluster_api_from_runner",
-            cidr_ipv4="0.0.0.0/0",
-        ),
-    ],
-    ids=["public-subnets", "outside-the-vpc", "open-api"],
-)
-def test_the_runner_check_fails_on_a_broken_plan(plans, break_it):
-    with pytest.raises(AssertionError):
-        check_runner_is_private(_broken(plans["root"], break_it))

@@ -96,10 +96,11 @@ module "cloudwatch_agent_role" {
 
 # The agent also scrapes the service's pods for Prometheus metrics (kubernetes_sd in the service's
 # namespace, pods by their app.kubernetes.io/name label, the card's port and metrics path) and turns the
-# request counter into CloudWatch metrics by route and status (EMF). agent.config replaces the add-on's
-# default agent configuration, so Container Insights' enhanced metrics are restated in it. The agent
-# drops Prometheus histograms: latency by route does not reach CloudWatch this way (the load balancer's
-# TargetResponseTime is the latency the alarms read).
+# request counter (by route and status) and the request-duration summary's _sum and _count (by route and
+# method: sum / count is the average latency) into CloudWatch metrics (EMF). agent.config replaces the
+# add-on's default agent configuration, so Container Insights' enhanced metrics are restated in it. The
+# agent drops Prometheus histograms, so the app's latency is a summary; percentiles are the load
+# balancer's TargetResponseTime, which the alarms read.
 locals {
   scrape = var.prometheus_scrape
   prometheus_scrape_config = {
@@ -124,6 +125,12 @@ locals {
         label_matcher    = "^${local.scrape.name}$"
         dimensions       = [["ClusterName", "Namespace", "route", "status"], ["ClusterName", "Namespace"]]
         metric_selectors = ["^${replace(local.scrape.name, "-", "_")}_http_requests_total$"]
+      },
+      {
+        source_labels    = ["job"]
+        label_matcher    = "^${local.scrape.name}$"
+        dimensions       = [["ClusterName", "Namespace", "route", "method"], ["ClusterName", "Namespace"]]
+        metric_selectors = ["^${replace(local.scrape.name, "-", "_")}_http_request_duration_seconds_(sum|count)$"]
       },
       {
         source_labels    = ["job"]
