@@ -30,7 +30,9 @@ def check_associations_name_the_service_accounts(plan: dict, objects: list[dict]
     app = change_after(plan, APP)
     account = one(objects, "ServiceAccount")["metadata"]
     associated = (app["namespace"], app["service_account"])
-    assert associated == (account["namespace"], account["name"]), f"the app role is associated with {associated}"
+    assert associated == (account["namespace"], account["name"]), (
+        f"the app role is associated with {associated}"
+    )
     assert app["cluster_name"] == output(plan, "cluster_name")
     assert "eks.amazonaws.com/role-arn" not in account.get("annotations", {}), "an IRSA annotation is left"
     deployment = one(objects, "Deployment")
