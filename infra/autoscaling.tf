@@ -4,8 +4,6 @@ module "karpenter" {
   source = "./modules/karpenter"
 
   cluster_name           = module.eks.cluster_name
-  oidc_provider_arn      = module.eks.oidc_provider_arn
-  oidc_issuer            = module.eks.oidc_issuer
   node_security_group_id = module.eks.cluster_security_group_id
   discovery_tags         = local.karpenter_discovery_tags
 }

@@ -59,7 +59,7 @@ output "plan_role_arn" {
 }
 
 output "app_role_arn" {
-  description = "IRSA role of the service (annotation eks.amazonaws.com/role-arn on its service account)."
+  description = "Pod Identity role of the service, associated with its service account (from the service card)."
   value       = module.secrets.role_arn
 }
 
@@ -69,12 +69,12 @@ output "api_keys_secret_name" {
 }
 
 output "load_balancer_controller_role_arn" {
-  description = "IRSA role of the AWS Load Balancer Controller."
+  description = "Pod Identity role of the AWS Load Balancer Controller, associated with load_balancer_controller_service_account."
   value       = module.eks.load_balancer_controller_role_arn
 }
 
 output "load_balancer_controller_service_account" {
-  description = "Namespace and name of the service account the Load Balancer Controller's role trusts (make cluster-bootstrap)."
+  description = "Namespace and name of the service account the Load Balancer Controller's role is associated with (make cluster-bootstrap creates it)."
   value       = module.eks.load_balancer_controller_service_account
 }
 
@@ -84,12 +84,12 @@ output "karpenter_node_role_name" {
 }
 
 output "karpenter_controller_role_arn" {
-  description = "IRSA role of the Karpenter controller (Helm: serviceAccount.annotations.eks.amazonaws.com/role-arn)."
+  description = "Pod Identity role of the Karpenter controller, associated with karpenter_controller_service_account."
   value       = module.karpenter.controller_role_arn
 }
 
 output "karpenter_controller_service_account" {
-  description = "Namespace and name of the service account the Karpenter controller's role trusts (make cluster-bootstrap)."
+  description = "Namespace and name of the service account the Karpenter controller's role is associated with (make cluster-bootstrap creates it)."
   value       = { namespace = module.karpenter.namespace, name = module.karpenter.service_account }
 }
 

@@ -45,7 +45,6 @@ PSS_LABELS = {
 # so a rollout never removes an old pod before its replacement takes traffic.
 READINESS_GATE_LABEL = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 NAMESPACE_LABELS_EKS = {**PSS_LABELS, **READINESS_GATE_LABEL}
-IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 TARGET_GROUP_BINDING_API_VERSION = "elbv2.k8s.aws/v1beta1"
 SECRETS_STORE_API_VERSION = "secrets-store.csi.x-k8s.io/v1"
 CSI_DRIVER = "secrets-store.csi.k8s.io"
@@ -263,11 +262,12 @@ def _network_policy(scope: Construct, props: ServiceProps, pods: kplus.Pods) -> 
 
 
 def _api_keys_provider_class(scope: Construct, props: ServiceProps) -> None:
-    # The AWS provider fetches the secret with the pod's own identity (IRSA: the ServiceAccount's role
-    # annotation) and writes it as the file the pods' CSI volume holds.
+    # The AWS provider fetches the secret with the pod's own EKS Pod Identity (the association infra/ makes
+    # for the ServiceAccount) and writes it as the file the pods' CSI volume holds.
     keys = props.api_keys
     secret = {"objectName": keys.secret_name, "objectType": "secretsmanager", "objectAlias": keys.file_name}
-    spec = {"provider": "aws", "parameters": {"region": keys.region, "objects": yaml.safe_dump([secret])}}
+    parameters = {"region": keys.region, "usePodIdentity": "true", "objects": yaml.safe_dump([secret])}
+    spec = {"provider": "aws", "parameters": parameters}
     cdk8s.ApiObject(
         scope,
         "api-keys",
@@ -392,9 +392,9 @@ def namespace_and_account(
             name=props.service_account,
             namespace=props.namespace,
             labels=labels,
-            annotations={IRSA_ANNOTATION: props.role_arn} if props.role_arn else {},
         ),
-        # IRSA credentials arrive through their own projected token; the pod never talks to the API server.
+        # Pod Identity credentials come through the agent's own projected token; the pod never talks to the
+        # API server.
         automount_token=False,
     )
 

@@ -104,10 +104,6 @@ def _arn_shape(field: str, partition: str, region: str, account: str) -> tuple[s
                 f"(arn:{partition}:acm:{region}:{account}:certificate/UUID)"
             ),
         ),
-        "app_role_arn": (
-            rf"arn:{p}:iam::{a}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{{1,64}}",
-            f"an IAM role ARN in account {account} (arn:{partition}:iam::{account}:role/NAME)",
-        ),
     }[field]
 
 
@@ -130,7 +126,6 @@ class TerraformOutputs(Props):
     account_id: Annotated[str, shaped(r"[0-9]{12}", "a 12-digit AWS account ID")]
     region: Annotated[str, shaped(_REGION, "an AWS region such as eu-west-1")]
     ecr_repository_url: Repository
-    app_role_arn: str
     api_keys_secret_name: Annotated[
         str, shaped(r"[A-Za-z0-9/_+=.@-]{1,512}", "a Secrets Manager secret name")
     ]
@@ -150,7 +145,7 @@ class TerraformOutputs(Props):
             raise ValueError(msg)
         return value
 
-    @field_validator("target_group_arn", "certificate_arn", "app_role_arn")
+    @field_validator("target_group_arn", "certificate_arn")
     @classmethod
     def _in_this_account(cls, value: str | None, info: ValidationInfo) -> str | None:
         account, region = info.data.get("account_id"), info.data.get("region")

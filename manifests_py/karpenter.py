@@ -6,8 +6,8 @@ and ``kubectl apply -f dist/<env>/`` stays the service's deploy.
 
 The ``[node_pool]`` model (``manifests_py.node_pool_props``) goes straight into the two specs: synthesis
 validates them strictly against the upstream CRD schemas, so a misspelt or misplaced field fails there.
-What cannot be weakened (IMDSv2 with a hop limit of 1, so pods, which get AWS credentials through IRSA,
-cannot reach the node's instance role; an encrypted gp3 root volume) has no knob.
+What cannot be weakened (IMDSv2 with a hop limit of 1, so pods, which get AWS credentials through EKS Pod
+Identity, cannot reach the node's instance role; an encrypted gp3 root volume) has no knob.
 """
 
 from __future__ import annotations

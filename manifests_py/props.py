@@ -186,8 +186,6 @@ class ServiceProps:
     probes: Probes = Probes()
     environment: Mapping[str, str] = field(default_factory=dict)
     exposure: Exposure = None
-    # IAM role for the pods (IRSA), written on the ServiceAccount.
-    role_arn: str | None = None
     # Prometheus scrape path; None when the service exposes no metrics.
     metrics_path: str | None = None
     # Knative's per-request timeout; on EKS the ALB idle timeout bounds idle requests instead.

@@ -115,7 +115,6 @@ def service_props(
         api_keys=ApiKeysSecret(secret_name=outputs.api_keys_secret_name, region=outputs.region),
         environment=app_environment(card, config),
         exposure=_exposure(card, config),
-        role_arn=outputs.app_role_arn,
         metrics_path=card.paths.metrics if metrics_enabled else None,
         # Knative's request timeout: the same bound the ALB's idle timeout puts on EKS.
         request_timeout_seconds=card.load_balancer.idle_timeout_seconds if target is Target.KNATIVE else None,

@@ -2,7 +2,7 @@
 
 No feature may be trusted with a value that is only "known after apply", so this module decides every
 unknown value a rule depends on from the plan's own `after_unknown` and `configuration`: POL_PLAN_002
-(IAM documents known at plan time, IRSA trust deferred to a plan of its module) and POL_PLAN_003 (an
+(IAM documents, trust policies included, known at plan time) and POL_PLAN_003 (an
 unknown KMS key attribute is set from an aws_kms_key). policies/README.md says why each decision is so.
 """
 
@@ -19,7 +19,7 @@ from policies.model import Evaluation, Finding
 DOCUMENTS_KNOWN = "POL_PLAN_002"
 KEYS_FROM_KMS = "POL_PLAN_003"
 TITLES = {
-    DOCUMENTS_KNOWN: "IAM documents are known at plan time (IRSA trust excepted, judged on a module plan)",
+    DOCUMENTS_KNOWN: "IAM documents are known at plan time",
     KEYS_FROM_KMS: "A KMS key attribute unknown at plan time is set from an aws_kms_key",
 }
 
@@ -48,8 +48,6 @@ KMS_KEY_ATTRIBUTES: dict[str, tuple[str | int, ...]] = {
 # Not listed: aws_ecr_repository's kms_key. It is computed (the account's aws/ecr key) when unset, so
 # unknown proves nothing either way; the ECR feature requires encryption_type KMS, which the plan knows.
 KMS_KEY_SOURCES = frozenset({"aws_kms_key", "aws_kms_replica_key", "data.aws_kms_key"})
-# The one module whose trust policies may be unknown at plan time (relative to the judged root).
-IRSA_MODULE = "infra/modules/irsa_role"
 _INDEX = re.compile(r"\[[^\]]*\]")
 _MAX_DEPTH = 16
 
@@ -58,7 +56,6 @@ _MAX_DEPTH = 16
 class PlanFacts:
     evaluations: list[Evaluation]
     resources: int
-    deferred_trust: list[str]  # addresses of IRSA roles whose trust is judged on the module plan
     unknown_keys: list[str]  # "address.attribute <- source" for every accepted unknown key
 
 
@@ -156,7 +153,6 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
     configuration = plan.get("configuration", {})
     judged = dict.fromkeys(TITLES, 0)
     failed: dict[str, list[Finding]] = {rule: [] for rule in TITLES}
-    deferred: list[str] = []
     accepted_keys: list[str] = []
 
     for change in changes:
@@ -166,10 +162,7 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
         if type_ in IAM_DOCUMENTS:
             judged[DOCUMENTS_KNOWN] += 1
             attribute, source = IAM_DOCUMENTS[type_], module_source(configuration, calls)
-            unknown = _walk(after_unknown, (attribute,)) is True
-            if unknown and (type_, source) == ("aws_iam_role", IRSA_MODULE):
-                deferred.append(address)
-            elif unknown:
+            if _walk(after_unknown, (attribute,)) is True:
                 message = (
                     f"{address}.{attribute} is unknown until apply (declared in {source}): "
                     "build it from values known at plan time (names, not resource attributes)"
@@ -197,4 +190,4 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
         Evaluation(rule=rule, title=title, checked=judged[rule], findings=tuple(failed[rule]))
         for rule, title in TITLES.items()
     ]
-    return PlanFacts(evaluations, len(changes), deferred, accepted_keys)
+    return PlanFacts(evaluations, len(changes), accepted_keys)

@@ -4,7 +4,7 @@ this checkout for `make policy`, copies for the mutation tests), and the context
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,6 @@ class Context:
     given_plan: Path | None = None
     # Set by the plan gate for the gates that judge the plan.
     plan: dict[str, Any] | None = None
-    deferred_trust: list[str] = field(default_factory=list)
 
     @property
     def work(self) -> Path:

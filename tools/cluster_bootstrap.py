@@ -46,13 +46,12 @@ def read_outputs(saved: Path | None) -> Values:
 
 
 def releases(out: Values) -> list[tuple[str, str, Values]]:
-    """(release, namespace, values) in install order, each controller as the service account its role
-    trusts (IRSA); KeyError names a missing output."""
+    """(release, namespace, values) in install order, each controller as the service account its Pod
+    Identity association names (no annotation); KeyError names a missing output."""
 
     def account(controller: str) -> tuple[str, Values]:
-        trusted, role = out[f"{controller}_service_account"], out[f"{controller}_role_arn"]
-        annotations = {"eks.amazonaws.com/role-arn": role}
-        return trusted["namespace"], {"serviceAccount": {"name": trusted["name"], "annotations": annotations}}
+        associated = out[f"{controller}_service_account"]
+        return associated["namespace"], {"serviceAccount": {"name": associated["name"]}}
 
     lbc_namespace, lbc = account("load_balancer_controller")
     namespace, karpenter = account("karpenter_controller")

@@ -1,8 +1,8 @@
 """CKV_PRED_K8S_5..7: Karpenter's EC2NodeClass launches nodes that keep pods off the instance's role.
 
 IMDSv2 only: no unauthenticated metadata call. A hop limit of 1: a pod's packets take a second hop, so a
-pod cannot fetch the node role's credentials (pods use IRSA). The root volume (rootVolume: true, or the
-first mapping) is encrypted.
+pod cannot fetch the node role's credentials (pods use EKS Pod Identity). The root volume (rootVolume:
+true, or the first mapping) is encrypted.
 """
 
 from __future__ import annotations

@@ -30,17 +30,12 @@ def run(context: Context) -> GateResult:
     # Every decision on a value the plan cannot show, for a reviewer (and the tests) to read.
     write_json(
         context.reports / "plan-decisions.json",
-        {"deferred_irsa_trust": facts.deferred_trust, "unknown_keys_from_kms": facts.unknown_keys},
+        {"unknown_keys_from_kms": facts.unknown_keys},
     )
-    context.plan, context.deferred_trust = plan, facts.deferred_trust
+    context.plan = plan
     result = GateResult(
         name=NAME, unit="resources", checked=facts.resources, evaluations=facts.evaluations, notes=[note]
     )
-    if facts.deferred_trust:
-        result.notes.append(
-            f"{len(facts.deferred_trust)} IRSA trust policies unknown until the cluster exists: judged on a "
-            f"plan of {plan_facts.IRSA_MODULE} by the terraform-compliance gate"
-        )
     if facts.unknown_keys:
         result.notes.append(
             f"{len(facts.unknown_keys)} KMS key attributes unknown until apply, each set from an aws_kms_key"

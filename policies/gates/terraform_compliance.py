@@ -1,32 +1,24 @@
 """The terraform-compliance gate: policies/terraform/*.feature on the plan, scenario by scenario.
 
 Reads radish's cucumber JSON for each scenario's outcome and the console for each failure's message
-(the JSON does not carry it). IRSA trust policies the plan gate deferred are judged by the web-identity
-feature on a plan of infra/modules/irsa_role made with a concrete issuer and the service card's namespace
-and service account.
+(the JSON does not carry it).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections import defaultdict
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from api.service_card import load_service_card
 from policies import features, plan_facts
 from policies.model import Evaluation, Finding, GateError, GateResult
-from policies.planning import plan_configs
 from policies.workspace import FEATURES_DIR, Context
-from tools.common import tail, write_atomic, write_json
+from tools.common import tail, write_atomic
 
 NAME = "terraform-compliance"
-WEB_IDENTITY_FEATURE = "web_identity_trust.feature"
 _SCENARIO = re.compile(r"^\s*Scenario( Outline)?: (.+?)\s*$")
 _ROW = re.compile(r"^\s*\|(.+)\|\s*$")
 _FAILURE = re.compile(r"^\s*Failure: (.*\S)\s*$")
@@ -39,9 +31,6 @@ _ADDRESS = re.compile(
     r"((?:module\.[A-Za-z0-9_-]+(?:\[[^\]\s]*\])?\.)*(?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)"
 )
 _DECLARATION = re.compile(r'^\s*(resource|data)\s+"([^"]+)"\s+"([^"]+)"')
-# Example inputs for planning infra/modules/irsa_role on its own: an issuer of the shape EKS gives.
-_IRSA_ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
-_IRSA_ACCOUNT = "123456789012"
 
 
 @dataclass
@@ -119,11 +108,8 @@ def _declaration(context: Context, message: str) -> tuple[str, int] | None:
     return (context.root.relative(found[0]), found[1]) if found else None
 
 
-def _run(
-    context: Context, plan: dict[str, Any], features_dir: Path, label: str, module: str | None = None
-) -> tuple[list[Evaluation], int]:
-    """(evaluations of the scenarios run, count skipped) of one terraform-compliance run; a plan of `module`
-    on its own has its findings named and placed on that module."""
+def _run(context: Context, plan: dict[str, object], label: str) -> tuple[list[Evaluation], int]:
+    """(evaluations of the scenarios run, count skipped) of one terraform-compliance run."""
     work = context.work / f"terraform-compliance-{label}"
     # terraform-compliance reads a plan's first line only and rewrites its input file: it gets a one-line
     # copy, so a pretty-printed plan is read whole and the judged file is left as it was.
@@ -131,7 +117,7 @@ def _run(
     report = work / "radish-cucumber.json"
     report.unlink(missing_ok=True)
     result = context.tools.run(
-        "terraform-compliance", "--planfile", str(compact), "--features", str(features_dir),
+        "terraform-compliance", "--planfile", str(compact), "--features", str(FEATURES_DIR),
         f"--cucumber-json={report}", cwd=work, env={"NO_COLOR": "1", "TERM": "dumb"},
     )  # fmt: skip
     write_atomic(context.reports / f"terraform-compliance-{label}.txt", result.stdout + result.stderr)
@@ -149,7 +135,6 @@ def _run(
         title = scenario_name
         if scenario is not None and row is not None and row < len(scenario.rows):
             title = f"{scenario_name} [{scenario.rows[row]}]"
-        title += f" [{module}]" if module else ""
         if outcome == "skipped":
             skipped += 1
             continue
@@ -158,31 +143,10 @@ def _run(
             messages = (scenario.failures.get(row) if scenario else None) or ["failed (see the report)"]
             for message in dict.fromkeys(messages):
                 # Placed on the declaration of the resource the message names, else on the scenario.
-                where = (f"{module}/main.tf", None) if module else None
-                path, line = where or _declaration(context, message) or written
+                path, line = _declaration(context, message) or written
                 findings.append(Finding(message=message, path=path, line=line))
         evaluations.append(Evaluation(rule=title, title=title, checked=1, findings=tuple(findings)))
     return evaluations, skipped
-
-
-def _module_run(context: Context) -> tuple[list[Evaluation], int]:
-    """The web-identity feature on a plan of the IRSA module, findings placed on the module's file."""
-    card = load_service_card(context.root.service_card)
-    inputs = {
-        "name": "policy-gate-irsa-example",
-        "oidc_provider_arn": f"arn:aws:iam::{_IRSA_ACCOUNT}:oidc-provider/{_IRSA_ISSUER}",
-        "oidc_issuer": _IRSA_ISSUER,
-        "namespace": card.namespace,
-        "service_account": card.service_account,
-    }
-    module = context.root.path / plan_facts.IRSA_MODULE
-    (plan,) = plan_configs([(module, inputs)], context.work / "module-plans")
-    write_json(context.reports / "irsa-role-module-plan.json", plan)
-    features_dir = context.work / "web-identity-features"
-    shutil.rmtree(features_dir, ignore_errors=True)
-    features_dir.mkdir(parents=True)
-    shutil.copy2(FEATURES_DIR / WEB_IDENTITY_FEATURE, features_dir / WEB_IDENTITY_FEATURE)
-    return _run(context, plan, features_dir, "irsa-module", plan_facts.IRSA_MODULE)
 
 
 def run(context: Context) -> GateResult:
@@ -199,28 +163,13 @@ def run(context: Context) -> GateResult:
     if context.plan is None:
         result.errors.append("no plan to judge: the plan gate did not produce one")
         return result
-    runs: list[Future[tuple[list[Evaluation], int]]] = []
-    # The module plan (about 10 s) is made while terraform-compliance reads the root plan.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs.append(pool.submit(_run, context, context.plan, FEATURES_DIR, "root"))
-        if context.deferred_trust:
-            runs.append(pool.submit(_module_run, context))
-            result.notes.append(
-                f"{WEB_IDENTITY_FEATURE} also judged a plan of {plan_facts.IRSA_MODULE} "
-                f"({len(context.deferred_trust)} roles use it)"
-            )
-    skipped_total = 0
-    for future in runs:
-        try:
-            evaluations, skipped = future.result()
-        except GateError as error:
-            result.errors.append(str(error))
-            continue
-        result.evaluations.extend(evaluations)
-        result.checked += len(evaluations)
-        skipped_total += skipped
-    if skipped_total:
-        result.notes.append(
-            f"{skipped_total} scenarios skipped: nothing of their kind in the plan (not @noskip)"
-        )
+    try:
+        evaluations, skipped = _run(context, context.plan, "root")
+    except GateError as error:
+        result.errors.append(str(error))
+        return result
+    result.evaluations.extend(evaluations)
+    result.checked += len(evaluations)
+    if skipped:
+        result.notes.append(f"{skipped} scenarios skipped: nothing of their kind in the plan (not @noskip)")
     return result

@@ -1,11 +1,10 @@
-# Roles assumed with an OIDC token (GitHub Actions, EKS service accounts through IRSA). A trust without an
-# exact subject lets any repository, branch or service account of the issuer assume the role. The
-# terraform-compliance gate also runs this feature on a plan of infra/modules/irsa_role, whose trust is
-# unknown in the root plan until the cluster (its OIDC issuer) exists.
+# Roles assumed with an OIDC token (GitHub Actions). A trust without an exact subject lets any
+# repository, branch or environment of the issuer assume the role. (Pods assume roles through EKS Pod
+# Identity instead: pod_identity_trust.feature.)
 #
 # "its StringEquals must be <regex>" holds for a statement when one value under its StringEquals matches
 # the whole regex: each statement must carry the STS audience, and a subject of the issuer's exact form
-# (a GitHub repository and ref or environment, or one service account), with no wildcard anywhere.
+# (a GitHub repository and ref or environment), with no wildcard anywhere.
 Feature: Web-identity trust
 
   @noskip
@@ -36,4 +35,4 @@ Feature: Web-identity trust
     And it must contain Statement
     When its Action is sts:AssumeRoleWithWebIdentity
     Then it must contain Condition
-    And its StringEquals must be (repo:[^*?]+|system:serviceaccount:[^*?:]+:[^*?:]+)
+    And its StringEquals must be repo:[^*?]+

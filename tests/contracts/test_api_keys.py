@@ -28,6 +28,8 @@ def check_api_keys_reach_the_app(plan: dict, objects: list[dict]) -> None:
     spec = provider_class["spec"]
     assert spec["provider"] == "aws"
     assert spec["parameters"]["region"] == output(plan, "region")
+    # The provider fetches with the pod's Pod Identity role: without this it looks for an IRSA token.
+    assert spec["parameters"].get("usePodIdentity") == "true", "the provider does not use Pod Identity"
     (fetched,) = yaml.safe_load(spec["parameters"]["objects"])
     assert (fetched["objectName"], fetched["objectType"]) == (secret, "secretsmanager"), fetched
     deployment = one(objects, "Deployment")
@@ -71,6 +73,7 @@ def _objects(objects: list[dict], **replacement: str) -> None:
         (lambda p: change_after(p, CSI_ADDON).update(configuration_values=None), None),
         (None, lambda d: _objects(d, objectName="predictor/production/other")),
         (None, lambda d: _objects(d, objectAlias="keys.txt")),
+        (None, lambda d: one(d, "SecretProviderClass")["spec"]["parameters"].pop("usePodIdentity")),
         (None, lambda d: _pod(d)["containers"][0]["env"][0].update(value="/run/secrets/other/api-keys")),
         (
             None,
@@ -83,6 +86,7 @@ def _objects(objects: list[dict], **replacement: str) -> None:
         "no-rotation",
         "other-object",
         "other-file",
+        "no-pod-identity",
         "other-path",
         "other-class",
         "writable",

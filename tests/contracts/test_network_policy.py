@@ -31,7 +31,7 @@ def check_network_policy(plan: dict, objects: list[dict], port: int) -> None:
     peers = [peer for rule in policy["ingress"] for peer in rule["from"]]
     cidrs = sorted(peer["ipBlock"]["cidr"] for peer in peers if "ipBlock" in peer)
     assert cidrs == sorted(output(plan, "alb_subnet_cidrs")), f"{cidrs} are not the ALB's subnets"
-    # The scraper's namespace is where the CloudWatch agent's IRSA role says its service account lives.
+    # The scraper's namespace is where the CloudWatch agent's Pod Identity role trusts its service account.
     agent_namespace = module_input(plan, ("eks", "cloudwatch_agent_role"), "namespace")
     assert output(plan, "metrics_scraper_namespace") == agent_namespace
     namespaces = [

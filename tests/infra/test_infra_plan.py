@@ -360,3 +360,60 @@ def test_every_readme_table_lists_each_variable_and_output_terraform_reads(plans
                 assert item["description"].replace("\n", " ") in described, (
                     f"{directory.name}/README.md: {kind[:-1]} {name} is not in its table with its description"
                 )
+
+
+def test_every_trust_policy_is_known_at_plan_time(plans):
+    # EKS Pod Identity's trust names no OIDC issuer: the gates read every trust in the plan itself.
+    roles = _changes(plans["root"], "aws_iam_role")
+    assert len(roles) >= 10, "the plan must carry the roles"
+    for rc in roles:
+        assert rc["change"]["after_unknown"].get("assume_role_policy") is not True, rc["address"]
+        assert json.loads(rc["change"]["after"]["assume_role_policy"])["Statement"], rc["address"]
+
+
+def test_in_cluster_roles_use_pod_identity_one_association_per_service_account(plans):
+    plan, account = plans["root"], _tfvar(plans, "account_id")
+    cluster = _one(plan, "module.eks.aws_eks_cluster.this")["name"]
+    trusted = {}
+    for rc in _changes(plan, "aws_iam_role"):
+        (statement,) = _statements(json.loads(rc["change"]["after"]["assume_role_policy"]))
+        if statement["Principal"] != {"Service": "pods.eks.amazonaws.com"}:
+            continue
+        assert sorted(_as_list(statement["Action"])) == ["sts:AssumeRole", "sts:TagSession"], rc["address"]
+        tags = statement["Condition"]["StringEquals"]
+        assert tags["aws:SourceAccount"] == account, rc["address"]
+        assert tags["aws:RequestTag/eks-cluster-arn"].endswith(f":{account}:cluster/{cluster}"), rc["address"]
+        trusted[rc["address"]] = (
+            tags["aws:RequestTag/kubernetes-namespace"],
+            tags["aws:RequestTag/kubernetes-service-account"],
+        )
+    assert sorted(trusted.values()) == [
+        ("amazon-cloudwatch", "cloudwatch-agent"),
+        ("karpenter", "karpenter"),
+        ("kube-system", "aws-load-balancer-controller"),
+        ("kube-system", "aws-node"),
+        ("predictor", "predictor"),
+    ]
+    associated = [
+        (after["namespace"], after["service_account"])
+        for after in (rc["change"]["after"] for rc in _changes(plan, "aws_eks_pod_identity_association"))
+    ] + [
+        (namespace, one["service_account"])
+        for name, namespace in (("vpc_cni", "kube-system"), ("cloudwatch_observability", "amazon-cloudwatch"))
+        for one in _one(plan, f"module.eks.aws_eks_addon.{name}")["pod_identity_association"]
+    ]
+    assert sorted(associated) == sorted(trusted.values()), "each service account is associated exactly once"
+    assert [
+        p["url"] for p in (rc["change"]["after"] for rc in _changes(plan, "aws_iam_openid_connect_provider"))
+    ] == ["https://token.actions.githubusercontent.com"], "GitHub's is the only OIDC provider left"
+
+
+def test_node_roles_keep_only_what_the_kubelet_needs(plans):
+    cni = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
+    holders = [
+        rc["change"]["after"]["role"]
+        for rc in _changes(plans["root"], "aws_iam_role_policy_attachment")
+        if rc["change"]["after"]["policy_arn"] == cni
+    ]
+    cluster = _one(plans["root"], "module.eks.aws_eks_cluster.this")["name"]
+    assert holders == [f"{cluster}-vpc-cni"], f"{cni} is attached to {holders}"

@@ -155,13 +155,6 @@ BAD_CONFIGS = [
         "terraform_outputs.certificate_arn",
         "is not an ACM certificate ARN",
     ),
-    Case(
-        "prod",
-        "terraform_outputs.app_role_arn",
-        "arn:aws:iam::444455556666:user/predictor",
-        "terraform_outputs.app_role_arn",
-        "is not an IAM role ARN in account 444455556666",
-    ),
     # Bad patterns and choices.
     Case(
         "prod",

@@ -69,17 +69,13 @@ MUTATIONS = {
         },
         evidence="predictor-service:*'",  # the failure quotes the trust statement, not the file
     ),
-    "wildcard OIDC subject (IRSA module)": Mutation(
-        "infra/modules/irsa_role/main.tf",
-        '"system:serviceaccount:${var.namespace}:${var.service_account}"',
-        '"system:serviceaccount:${var.namespace}:*"',
+    "Pod Identity trust without the source account": Mutation(
+        "infra/modules/pod_identity_role/main.tf",
+        '          "aws:SourceAccount"                         = local.account_id\n',
+        "",
         "terraform-compliance",
-        {
-            "terraform-compliance": {
-                "Web-identity trust conditions hold no wildcard [infra/modules/irsa_role]",
-                "Web-identity trust requires one exact subject [infra/modules/irsa_role]",
-            }
-        },
+        {"terraform-compliance": {"Pod Identity trust is held to the account by aws:SourceAccount"}},
+        evidence="AssumeFromOneServiceAccountThroughPodIdentity",  # the failure quotes the trust statement
     ),
     "HTTP forward listener": Mutation(
         "infra/modules/alb/listeners.tf",

@@ -7,7 +7,6 @@ against the AWS emulator, four configurations in one emulator. The passing and f
 from __future__ import annotations
 
 import json
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from policies.plan_facts import IAM_DOCUMENTS
 from policies.planning import plan_configs
 from tests.policies.conftest import (
     FIXTURES,
-    REPO_ROOT,
     PolicyRun,
     run_plan_compliance,
     run_policy,
@@ -46,6 +44,9 @@ FAILING_CASES = {
     "Web-identity trust conditions hold no wildcard": "FixtureOidcWildcardSubject",
     "Web-identity trust requires the STS audience": "FixtureOidcNoAudience",
     "Web-identity trust requires one exact subject": "FixtureOidcNoSubject",
+    "Pod Identity trust names the EKS Pod Identity service alone": "FixturePodIdentitySharedPrincipal",
+    "Pod Identity trust allows only sts:AssumeRole and sts:TagSession": "FixturePodIdentityExtraAction",
+    "Pod Identity trust is held to the account by aws:SourceAccount": "FixturePodIdentityNoSourceAccount",
     "HTTPS listeners negotiate with a TLS 1.3 policy": "aws_lb_listener.https_tls12",
     "Plain-HTTP listeners have no action but a redirect": "aws_lb_listener.http_forward",
     # The scenario reads the redirect action itself, which names no listener; one case redirects to HTTP.
@@ -70,10 +71,7 @@ DOCUMENT_TYPES = tuple(f"{type_}, {attribute}" for type_, attribute in IAM_DOCUM
 def plan_rule_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], dict[str, PolicyRun]]:
     """Plan JSON of each fixture configuration (a file each), and the plan gates' run on each."""
     work = tmp_path_factory.mktemp("fixture-plans")
-    unknowns = work / "unknowns-config"
-    shutil.copytree(FIXTURES / "terraform" / "unknowns", unknowns)
-    shutil.copytree(REPO_ROOT / "infra" / "modules" / "irsa_role", unknowns / "modules" / "irsa_role")
-    configs = [(FIXTURES / "terraform" / name, {}) for name in CONFIGS[:-1]] + [(unknowns, {})]
+    configs = [(FIXTURES / "terraform" / name, {}) for name in CONFIGS]
     plans = {}
     for name, plan in zip(CONFIGS, plan_configs(configs, work / "scratch"), strict=True):
         plans[name] = work / f"{name}.json"
@@ -157,17 +155,13 @@ def test_unknown_documents_and_keys_fail_the_plan_gate_by_rule(runs):
     run = runs["unknowns"]
     assert run.returncode != 0
     failures = run.failures("plan")
-    documents = failures[
-        "POL_PLAN_002 IAM documents are known at plan time (IRSA trust excepted, judged on a module plan)"
-    ]
+    documents = failures["POL_PLAN_002 IAM documents are known at plan time"]
     assert "aws_iam_role_policy.unknown_document.policy" in documents
-    assert "module.own_role.aws_iam_role.this.assume_role_policy" in documents
-    assert "module.irsa" not in documents, "the IRSA module's trust is deferred, not failed"
+    assert "module.own_role.aws_iam_role.this.assume_role_policy" in documents, "no trust is excepted"
     keys = failures["POL_PLAN_003 A KMS key attribute unknown at plan time is set from an aws_kms_key"]
     assert "aws_sns_topic.key_not_from_kms.kms_master_key_id" in keys
     assert "aws_sqs_queue" in keys, "the failure says where the value comes from"
     assert "key_from_kms_module" not in keys, "a key from an aws_kms_key behind a module output is accepted"
-    assert "1 IRSA trust policies unknown until the cluster exists" in run.output
 
 
 def test_the_passing_plan_accepts_its_unknown_keys(runs):

@@ -112,13 +112,11 @@ def test_the_helm_values_are_the_terraform_outputs(sandbox):
         value("region"),
         value("vpc_id"),
     )
-    # IRSA: each controller runs as the service account its role trusts, annotated with that role
+    # Pod Identity: each controller runs as the service account its association names, unannotated
     for call, controller in ((lbc, "load_balancer_controller"), (karpenter, "karpenter_controller")):
-        trusted = value(f"{controller}_service_account")
-        assert _option(call["argv"], "--namespace") == trusted["namespace"]
-        account = call["values"]["serviceAccount"]
-        assert account["name"] == trusted["name"]
-        assert account["annotations"] == {"eks.amazonaws.com/role-arn": value(f"{controller}_role_arn")}
+        associated = value(f"{controller}_service_account")
+        assert _option(call["argv"], "--namespace") == associated["namespace"]
+        assert call["values"]["serviceAccount"] == {"name": associated["name"]}
     assert karpenter["values"]["settings"] == {
         "clusterName": value("cluster_name"),
         "interruptionQueue": value("karpenter_interruption_queue_name"),
@@ -136,13 +134,6 @@ def test_the_helm_values_are_the_terraform_outputs(sandbox):
             lambda calls: calls["aws-load-balancer-controller"]["values"]["vpcId"],
         ),
         (
-            "karpenter_controller_role_arn",
-            "arn:aws:iam::444455556666:role/other",
-            lambda calls: calls["karpenter"]["values"]["serviceAccount"]["annotations"][
-                "eks.amazonaws.com/role-arn"
-            ],
-        ),
-        (
             "karpenter_controller_service_account",
             {"namespace": "autoscaling", "name": "karpenter-controller"},
             lambda calls: {
@@ -151,7 +142,7 @@ def test_the_helm_values_are_the_terraform_outputs(sandbox):
             },
         ),
     ],
-    ids=["vpc", "role", "service-account"],
+    ids=["vpc", "service-account"],
 )
 def test_a_changed_output_changes_what_helm_is_given(sandbox, output, changed, read):
     assert _run(sandbox, _outputs("prod", **{output: changed}), "--environment", "prod").returncode == 0

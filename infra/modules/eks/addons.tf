@@ -2,6 +2,8 @@
 # Terraform sees and upgrades. Versions default to the ones EKS recommends for the cluster version.
 # NetworkPolicy objects are accepted by any API server but enforced only by the CNI's network policy
 # agent. Set in the add-on's configuration, OVERWRITE keeps it on: a hand edit is reverted on update.
+# The CNI assigns pod IPs with its own Pod Identity role (AmazonEKS_CNI_Policy), not the node role's, so
+# the node roles keep only what the kubelet needs.
 resource "aws_eks_addon" "vpc_cni" {
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = "vpc-cni"
@@ -9,6 +11,26 @@ resource "aws_eks_addon" "vpc_cni" {
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
   tags                        = var.tags
+
+  pod_identity_association {
+    service_account = module.vpc_cni_role.service_account.name
+    role_arn        = module.vpc_cni_role.arn
+  }
+
+  # Pod Identity credentials come from the agent: it must run before the CNI asks for them.
+  depends_on = [aws_eks_addon.pod_identity_agent]
+}
+
+module "vpc_cni_role" {
+  source = "../pod_identity_role"
+
+  name                = "${var.name}-vpc-cni"
+  cluster_name        = aws_eks_cluster.this.name
+  namespace           = "kube-system"
+  service_account     = "aws-node"
+  associated_by_addon = true
+  managed_policy_arns = ["${local.aws_policy}/AmazonEKS_CNI_Policy"]
+  tags                = var.tags
 }
 
 # The agent that hands EKS Pod Identity credentials to pods (a DaemonSet, host network: no node needed first
@@ -54,7 +76,8 @@ resource "aws_eks_addon" "metrics_server" {
 
 # The Secrets Store CSI driver with the AWS provider (ASCP): mounts Secrets Manager secrets as files in pods
 # (secrets-store.csi.k8s.io, SecretProviderClass provider "aws"). The provider fetches with the mounting
-# pod's own identity, so the add-on itself needs no role.
+# pod's own identity (its Pod Identity association; SecretProviderClass usePodIdentity), so the add-on
+# itself needs no role.
 # Rotation: the driver re-fetches every mounted secret each poll interval and rewrites the file, so a key
 # put into Secrets Manager reaches running pods without a restart (the app re-reads the file when it
 # changes). The add-on takes the driver chart's values under "secrets-store-csi-driver", as the AWS
@@ -73,20 +96,20 @@ resource "aws_eks_addon" "secrets_store_csi" {
   depends_on = [aws_eks_node_group.this]
 }
 
-# Container Insights (pod CPU and memory metrics the alarms read) with its own IRSA role. The add-on
+# Container Insights (pod CPU and memory metrics the alarms read) with its own Pod Identity role. The add-on
 # installs its agent in this namespace; the service's NetworkPolicy admits scrapes from it.
 locals {
   cloudwatch_agent_namespace = "amazon-cloudwatch"
 }
 
 module "cloudwatch_agent_role" {
-  source = "../irsa_role"
+  source = "../pod_identity_role"
 
-  name              = "${var.name}-cloudwatch-agent"
-  oidc_provider_arn = aws_iam_openid_connect_provider.this.arn
-  oidc_issuer       = local.oidc_issuer
-  namespace         = local.cloudwatch_agent_namespace
-  service_account   = "cloudwatch-agent"
+  name                = "${var.name}-cloudwatch-agent"
+  cluster_name        = aws_eks_cluster.this.name
+  namespace           = local.cloudwatch_agent_namespace
+  service_account     = "cloudwatch-agent"
+  associated_by_addon = true
   managed_policy_arns = [
     "${local.aws_policy}/CloudWatchAgentServerPolicy",
     "${local.aws_policy}/AWSXrayWriteOnlyAccess",
@@ -158,13 +181,17 @@ locals {
 resource "aws_eks_addon" "cloudwatch_observability" {
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = "amazon-cloudwatch-observability"
-  service_account_role_arn    = module.cloudwatch_agent_role.arn
   configuration_values        = jsonencode(local.cloudwatch_agent_configuration)
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
   tags                        = var.tags
 
+  pod_identity_association {
+    service_account = module.cloudwatch_agent_role.service_account.name
+    role_arn        = module.cloudwatch_agent_role.arn
+  }
+
   # The agent creates any log group it finds missing, unencrypted and kept forever: the caller's
   # encrypted groups with a retention must exist first.
-  depends_on = [aws_eks_node_group.this, var.container_insights_log_group_arns]
+  depends_on = [aws_eks_node_group.this, aws_eks_addon.pod_identity_agent, var.container_insights_log_group_arns]
 }

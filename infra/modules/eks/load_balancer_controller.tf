@@ -36,13 +36,12 @@ locals {
 }
 
 module "load_balancer_controller_role" {
-  source = "../irsa_role"
+  source = "../pod_identity_role"
 
-  name              = "${var.name}-aws-load-balancer-controller"
-  oidc_provider_arn = aws_iam_openid_connect_provider.this.arn
-  oidc_issuer       = local.oidc_issuer
-  namespace         = var.load_balancer_controller.namespace
-  service_account   = var.load_balancer_controller.service_account
-  inline_policies   = { "target-group-binding" = local.load_balancer_controller_policy }
-  tags              = var.tags
+  name            = "${var.name}-aws-load-balancer-controller"
+  cluster_name    = aws_eks_cluster.this.name
+  namespace       = var.load_balancer_controller.namespace
+  service_account = var.load_balancer_controller.service_account
+  inline_policies = { "target-group-binding" = local.load_balancer_controller_policy }
+  tags            = var.tags
 }

@@ -11,10 +11,11 @@ resource "aws_iam_role" "node" {
   tags = var.tags
 }
 
+# What the kubelet needs: join and describe (WorkerNodePolicy) and pull images. The CNI's ENI rights are
+# on its own Pod Identity role (addons.tf), so no pod can borrow them through the instance profile.
 resource "aws_iam_role_policy_attachment" "node" {
   for_each = toset([
     "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
     "AmazonEC2ContainerRegistryPullOnly",
   ])
 
@@ -23,7 +24,7 @@ resource "aws_iam_role_policy_attachment" "node" {
 }
 
 # IMDSv2 only, one hop: pods cannot reach the node's instance credentials; they get their own
-# through IRSA. Root volumes are encrypted.
+# through EKS Pod Identity. Root volumes are encrypted.
 resource "aws_launch_template" "node" {
   name_prefix            = "${var.name}-node-"
   update_default_version = true

@@ -28,16 +28,6 @@ output "cluster_security_group_id" {
   value       = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
 }
 
-output "oidc_provider_arn" {
-  description = "ARN of the IAM OIDC provider, the trust anchor of IRSA roles."
-  value       = aws_iam_openid_connect_provider.this.arn
-}
-
-output "oidc_issuer" {
-  description = "OIDC issuer host and path without https://, the prefix of IRSA condition keys."
-  value       = local.oidc_issuer
-}
-
 output "node_role_arn" {
   description = "ARN of the managed node group's IAM role."
   value       = aws_iam_role.node.arn
@@ -54,17 +44,17 @@ output "secrets_kms_key_arn" {
 }
 
 output "load_balancer_controller_role_arn" {
-  description = "IRSA role of the AWS Load Balancer Controller (annotate its service account with it)."
+  description = "Pod Identity role of the AWS Load Balancer Controller (associated with its service account here)."
   value       = module.load_balancer_controller_role.arn
 }
 
 output "cloudwatch_agent_role_arn" {
-  description = "IRSA role of the Container Insights agent."
+  description = "Pod Identity role of the Container Insights agent (associated through the add-on)."
   value       = module.cloudwatch_agent_role.arn
 }
 
 output "cloudwatch_agent_namespace" {
-  description = "Namespace the Container Insights agent runs in (its IRSA role trusts its service account there)."
+  description = "Namespace the Container Insights agent runs in (its Pod Identity role trusts its service account there)."
   value       = local.cloudwatch_agent_namespace
 }
 
@@ -77,6 +67,6 @@ output "addons" {
 }
 
 output "load_balancer_controller_service_account" {
-  description = "Namespace and name of the service account the Load Balancer Controller's role trusts (its Helm release's)."
+  description = "Namespace and name of the service account the Load Balancer Controller's role is associated with (its Helm release's)."
   value       = { namespace = var.load_balancer_controller.namespace, name = var.load_balancer_controller.service_account }
 }

@@ -192,13 +192,12 @@ locals {
 }
 
 module "controller_role" {
-  source = "../irsa_role"
+  source = "../pod_identity_role"
 
-  name              = local.controller_role_name
-  oidc_provider_arn = var.oidc_provider_arn
-  oidc_issuer       = var.oidc_issuer
-  namespace         = var.namespace
-  service_account   = var.service_account
-  inline_policies   = { "karpenter-controller" = local.controller_policy }
-  tags              = var.tags
+  name            = local.controller_role_name
+  cluster_name    = var.cluster_name
+  namespace       = var.namespace
+  service_account = var.service_account
+  inline_policies = { "karpenter-controller" = local.controller_policy }
+  tags            = var.tags
 }

@@ -1,6 +1,6 @@
 # What Karpenter needs from AWS, modelled on its v1 reference CloudFormation template
 # (https://karpenter.sh/docs/reference/cloudformation/): the node role and its access entry (here),
-# the controller's IRSA role (controller.tf) and the interruption queue with its EventBridge rules
+# the controller's Pod Identity role (controller.tf) and the interruption queue with its EventBridge rules
 # (interruption.tf). The controller itself is a Helm release, a documented step in ../../README.md.
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -41,11 +41,11 @@ resource "aws_iam_role" "node" {
 
 # Composed ARNs, not data lookups: the plan needs no IAM read. Pull-only ECR access (the policy Karpenter's
 # current template attaches) rather than ReadOnly, which would also let a node list and describe every
-# repository of the account.
+# repository of the account. No AmazonEKS_CNI_Policy: the VPC CNI has its own Pod Identity role (the eks
+# module's vpc-cni add-on), so the node keeps only what the kubelet (and SSM) need.
 resource "aws_iam_role_policy_attachment" "node" {
   for_each = toset([
     "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
     "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",
   ])

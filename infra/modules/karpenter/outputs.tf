@@ -9,12 +9,12 @@ output "node_role_arn" {
 }
 
 output "controller_role_arn" {
-  description = "IRSA role of the Karpenter controller (annotation eks.amazonaws.com/role-arn on its service account)."
+  description = "Pod Identity role of the Karpenter controller (associated with its service account here)."
   value       = module.controller_role.arn
 }
 
 output "controller_role_name" {
-  description = "Name of the controller's IRSA role."
+  description = "Name of the controller's Pod Identity role."
   value       = module.controller_role.name
 }
 
@@ -49,6 +49,6 @@ output "namespace" {
 }
 
 output "service_account" {
-  description = "Service account the controller's role trusts."
+  description = "Service account the controller's role trusts and is associated with."
   value       = var.service_account
 }

@@ -10,16 +10,6 @@ variable "cluster_name" {
   }
 }
 
-variable "oidc_provider_arn" {
-  description = "ARN of the cluster's IAM OIDC provider (the IRSA trust anchor of the controller role)."
-  type        = string
-}
-
-variable "oidc_issuer" {
-  description = "Cluster OIDC issuer host and path, without https:// (the prefix of the IRSA aud/sub condition keys)."
-  type        = string
-}
-
 variable "namespace" {
   description = "Namespace the Karpenter controller runs in (the Helm release's namespace)."
   type        = string
@@ -27,7 +17,7 @@ variable "namespace" {
 }
 
 variable "service_account" {
-  description = "Service account of the Karpenter controller (the only one its role trusts)."
+  description = "Service account of the Karpenter controller (the only one its role trusts and is associated with)."
   type        = string
   default     = "karpenter"
 }

@@ -1,7 +1,7 @@
 # The client API keys of POST /predict, one per line (api/api_keys.py). The value is never in Terraform
 # (it would land in the state): operators put it with `aws secretsmanager put-secret-value`. Terraform
 # owns the container, its key and who may read it: the service's pods, through the Secrets Store CSI
-# driver, which fetches it with the pod's IRSA role and mounts it as a file.
+# driver, which fetches it with the pod's Pod Identity role and mounts it as a file.
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -34,15 +34,14 @@ resource "aws_secretsmanager_secret" "this" {
 }
 
 module "reader_role" {
-  source = "../irsa_role"
+  source = "../pod_identity_role"
 
-  name              = var.role_name
-  oidc_provider_arn = var.oidc_provider_arn
-  oidc_issuer       = var.oidc_issuer
-  namespace         = var.namespace
-  service_account   = var.service_account
-  inline_policies   = { "read-api-keys-secret" = local.read_policy }
-  tags              = var.tags
+  name            = var.role_name
+  cluster_name    = var.cluster_name
+  namespace       = var.namespace
+  service_account = var.service_account
+  inline_policies = { "read-api-keys-secret" = local.read_policy }
+  tags            = var.tags
 }
 
 # The key lets the reader decrypt only through Secrets Manager, so the role's own policy names the

@@ -9,7 +9,7 @@ output "secret_name" {
 }
 
 output "role_arn" {
-  description = "IRSA role of the service's pods (annotate the service account with it)."
+  description = "Pod Identity role of the service's pods (associated with its service account here)."
   value       = module.reader_role.arn
 }
 

@@ -20,17 +20,12 @@ variable "recovery_window_days" {
 }
 
 variable "role_name" {
-  description = "Name of the IRSA role the service's pods assume to read the secret."
+  description = "Name of the Pod Identity role the service's pods assume to read the secret."
   type        = string
 }
 
-variable "oidc_provider_arn" {
-  description = "ARN of the cluster's IAM OIDC provider."
-  type        = string
-}
-
-variable "oidc_issuer" {
-  description = "Cluster OIDC issuer without https://."
+variable "cluster_name" {
+  description = "Name of the EKS cluster the service runs in (its Pod Identity association is made there)."
   type        = string
 }
 

@@ -104,6 +104,15 @@ run "container_insights_and_load_balancer_controller_get_their_own_roles" {
   command = plan
 
   assert {
+    condition     = one(aws_eks_addon.cloudwatch_observability.pod_identity_association).service_account == "cloudwatch-agent" && module.cloudwatch_agent_role.service_account.namespace == "amazon-cloudwatch"
+    error_message = "The CloudWatch agent gets its Pod Identity role through the add-on, for the service account its trust names."
+  }
+  assert {
+    condition     = module.load_balancer_controller_role.service_account == { namespace = "kube-system", name = "aws-load-balancer-controller" }
+    error_message = "The controller's role is associated with its Helm release's service account."
+  }
+
+  assert {
     condition     = aws_eks_addon.cloudwatch_observability.addon_name == "amazon-cloudwatch-observability"
     error_message = "The Container Insights add-on must be installed."
   }
@@ -126,6 +135,23 @@ run "container_insights_and_load_balancer_controller_get_their_own_roles" {
       s.Resource != "*" || alltrue([for a in s.Action : strcontains(a, ":Describe")])
     ])
     error_message = "Only Describe calls (which have no resource-level permissions) may use the * resource."
+  }
+}
+
+run "the_cni_has_its_own_role_and_nodes_keep_only_what_the_kubelet_needs" {
+  command = plan
+
+  assert {
+    condition     = one(aws_eks_addon.vpc_cni.pod_identity_association).service_account == "aws-node" && module.vpc_cni_role.service_account == { namespace = "kube-system", name = "aws-node" }
+    error_message = "The VPC CNI add-on must get its own Pod Identity role, for aws-node in kube-system."
+  }
+  assert {
+    condition     = !contains([for a in aws_iam_role_policy_attachment.node : a.policy_arn], "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy")
+    error_message = "AmazonEKS_CNI_Policy belongs on the CNI's role, not on the node role."
+  }
+  assert {
+    condition     = jsondecode(module.vpc_cni_role.trust_policy).Statement[0].Principal == { Service = "pods.eks.amazonaws.com" }
+    error_message = "The CNI's role is assumed through EKS Pod Identity."
   }
 }
 

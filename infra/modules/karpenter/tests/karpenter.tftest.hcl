@@ -20,8 +20,6 @@ mock_provider "aws" {
 
 variables {
   cluster_name           = "predictor-production"
-  oidc_provider_arn      = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"
-  oidc_issuer            = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"
   node_security_group_id = "sg-0123456789abcdef0"
   discovery_tags         = { "karpenter.sh/discovery" = "predictor-production" }
 }
@@ -36,15 +34,21 @@ run "controller_role_trusts_exactly_the_karpenter_service_account" {
   assert {
     condition = jsondecode(module.controller_role.trust_policy).Statement[0].Condition == {
       StringEquals = {
-        "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE:aud" = "sts.amazonaws.com"
-        "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE:sub" = "system:serviceaccount:karpenter:karpenter"
+        "aws:SourceAccount"                         = "123456789012"
+        "aws:RequestTag/eks-cluster-arn"            = "arn:aws:eks:eu-west-1:123456789012:cluster/predictor-production"
+        "aws:RequestTag/kubernetes-namespace"       = "karpenter"
+        "aws:RequestTag/kubernetes-service-account" = "karpenter"
       }
     }
-    error_message = "The controller role must trust (StringEquals) exactly system:serviceaccount:karpenter:karpenter and the sts.amazonaws.com audience."
+    error_message = "The controller role must trust (StringEquals) exactly the karpenter/karpenter service account of this cluster and account."
   }
   assert {
-    condition     = jsondecode(module.controller_role.trust_policy).Statement[0].Principal.Federated == var.oidc_provider_arn && jsondecode(module.controller_role.trust_policy).Statement[0].Action == "sts:AssumeRoleWithWebIdentity"
-    error_message = "The controller role must be assumed with a web identity from the cluster's OIDC provider."
+    condition     = jsondecode(module.controller_role.trust_policy).Statement[0].Principal == { Service = "pods.eks.amazonaws.com" }
+    error_message = "The controller role must be assumed through EKS Pod Identity."
+  }
+  assert {
+    condition     = module.controller_role.service_account == { namespace = "karpenter", name = "karpenter" }
+    error_message = "The role's Pod Identity association names the controller's service account."
   }
 }
 
@@ -246,11 +250,10 @@ run "nodes_join_through_an_ec2_linux_access_entry_with_the_node_policies" {
   assert {
     condition = toset([for a in aws_iam_role_policy_attachment.node : a.policy_arn]) == toset([
       "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-      "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
       "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
       "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
     ])
-    error_message = "The node role carries exactly the worker, CNI, ECR pull and SSM managed policies."
+    error_message = "The node role carries exactly the worker, ECR pull and SSM managed policies (the CNI has its own role)."
   }
   assert {
     condition     = jsondecode(aws_iam_role.node.assume_role_policy).Statement[0].Principal == { Service = "ec2.amazonaws.com" }

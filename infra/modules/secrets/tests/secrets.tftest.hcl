@@ -11,12 +11,11 @@ mock_provider "aws" {
 }
 
 variables {
-  secret_name       = "predictor/production/api-keys"
-  role_name         = "predictor-production-app"
-  oidc_provider_arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"
-  oidc_issuer       = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"
-  namespace         = "predictor"
-  service_account   = "predictor"
+  secret_name     = "predictor/production/api-keys"
+  role_name       = "predictor-production-app"
+  cluster_name    = "predictor-production"
+  namespace       = "predictor"
+  service_account = "predictor"
 }
 
 run "the_app_role_reads_only_its_secret" {
@@ -32,7 +31,7 @@ run "the_app_role_reads_only_its_secret" {
     error_message = "The role may only read the one secret (its ARN with the six-character suffix)."
   }
   assert {
-    condition     = jsondecode(module.reader_role.trust_policy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE:sub"] == "system:serviceaccount:predictor:predictor"
+    condition     = jsondecode(module.reader_role.trust_policy).Statement[0].Condition.StringEquals["aws:RequestTag/kubernetes-service-account"] == "predictor" && module.reader_role.service_account == { namespace = "predictor", name = "predictor" }
     error_message = "Only the service's service account may assume the role."
   }
 }

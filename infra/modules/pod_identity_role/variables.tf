@@ -3,27 +3,22 @@ variable "name" {
   type        = string
 }
 
-variable "oidc_provider_arn" {
-  description = "ARN of the cluster's IAM OIDC provider (the IRSA trust anchor)."
+variable "cluster_name" {
+  description = "Name of the EKS cluster whose Pod Identity association may hand out the role (its ARN is pinned in the trust)."
   type        = string
 }
 
-variable "oidc_issuer" {
-  description = "Cluster OIDC issuer host and path, without the https:// scheme (the prefix of the aud/sub condition keys)."
-  type        = string
-
-  validation {
-    condition     = !startswith(var.oidc_issuer, "https://")
-    error_message = "oidc_issuer must not carry the https:// scheme: IAM condition keys use the bare issuer host."
-  }
+variable "associated_by_addon" {
+  description = "True when an EKS add-on's pod_identity_association block associates the role with its own service account; otherwise the module makes the association."
+  type        = bool
+  default     = false
 }
 
 variable "namespace" {
   description = "Kubernetes namespace of the only service account allowed to assume the role."
   type        = string
 
-  # The trust's subject is built from this value and cannot be seen in the root plan until the cluster
-  # exists, so the exact-subject rule is enforced here: a DNS label, no wildcard can slip in.
+  # The trust compares it with StringEquals: a DNS label, so no wildcard can slip in.
   validation {
     condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.namespace))
     error_message = "namespace must be a Kubernetes namespace name (a DNS-1123 label): no wildcards."
