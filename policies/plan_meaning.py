@@ -55,21 +55,17 @@ def admits_internet(cidrs: list[str]) -> bool:
     )
 
 
+def _grants_pass_role(action: object) -> bool:
+    glob = re.escape(str(action).lower()).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(glob, "iam:passrole") is not None
+
+
 def _pass_role(address: str, policy: object) -> Iterator[Verdict]:
-    for i, statement in enumerate(
-        _list(json.loads(policy).get("Statement") if isinstance(policy, str) else [])
-    ):
-        globs = [re.escape(str(a).lower()).replace(r"\*", ".*") for a in _list(statement.get("Action"))]
-        if statement.get("Effect") == "Allow" and any(
-            re.fullmatch(g.replace(r"\?", "."), "iam:passrole") for g in globs
-        ):
-            roles = [str(r) for r in _list(statement.get("Resource"))]
+    for i, statement in enumerate(_list(json.loads(policy)["Statement"]) if isinstance(policy, str) else []):
+        if statement.get("Effect") == "Allow" and any(map(_grants_pass_role, _list(statement.get("Action")))):
             # A resource that is no role passes nothing; a role name of globs only passes any role.
-            wide = [
-                r
-                for r in roles
-                if every_resource(r) or (":role/" in r and not r.split(":role/")[1].strip("*?/"))
-            ]
+            roles = [(r, *r.partition(":role/")[1:]) for r in map(str, _list(statement.get("Resource")))]
+            wide = [r for r, role, name in roles if every_resource(r) or (role and not name.strip("*?/"))]
             yield "POL_PLAN_004", f"{address} {statement.get('Sid', i)}: iam:PassRole on {wide}", bool(wide)
 
 
@@ -84,11 +80,7 @@ def _managed_policies(plan: Mapping[str, Any], change: Mapping[str, Any], role: 
     allowed = ALLOWED["aws_managed_policies"].get(role, [])
     for arn in map(str, arns):
         name = re.sub(r"^arn:[^:]+:iam::aws:policy/", "", arn)
-        yield (
-            "POL_PLAN_006",
-            f"{role} carries {arn} (allowed: {allowed})",
-            name != arn and name not in allowed,
-        )
+        yield "POL_PLAN_006", f"{role} carries {arn}, allowed: {allowed}", name not in {arn, *allowed}
 
 
 def judge(plan: Mapping[str, Any]) -> list[Evaluation]:
@@ -112,15 +104,14 @@ def judge(plan: Mapping[str, Any]) -> list[Evaluation]:
             peers.setdefault((*key, after.get("from_port"), after.get("to_port")), []).extend(cidrs)
     for (who, *ports), cidrs in peers.items():
         door = ports[:1] == ["tcp"] and ports[1] == ports[2] and ports[1] in ALLOWED["internet_ports"]
-        verdicts.append(
-            ("POL_PLAN_005", f"{who} {ports} admits {cidrs}", not door and admits_internet(cidrs))
-        )
+        verdicts += [("POL_PLAN_005", f"{who} {ports} admits {cidrs}", not door and admits_internet(cidrs))]
+    found = {rule: [(what, bad) for judged, what, bad in verdicts if judged == rule] for rule in TITLES}
     return [
         Evaluation(
-            rule=rule,
-            title=title,
-            checked=sum(judged == rule for judged, _, _ in verdicts),
-            findings=tuple(Finding(message=what) for judged, what, bad in verdicts if judged == rule and bad),
+            rule=r,
+            title=t,
+            checked=len(found[r]),
+            findings=tuple(Finding(message=w) for w, bad in found[r] if bad),
         )
-        for rule, title in TITLES.items()
+        for r, t in TITLES.items()
     ]
