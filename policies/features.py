@@ -16,19 +16,20 @@ import sys
 from pathlib import Path
 
 from api.service_card import SERVICE_CARD_PATH, load_service_card
+from policies.plan_meaning import ALLOWED
 from policies.workspace import FEATURES_DIR
 from tools.common import write_atomic
 
-# Generated feature -> its template beside this module; {readiness} is the card's readiness path.
+# Generated feature -> its template beside this module; {readiness} is the card's readiness path and
+# {tls_policies} the allowlist of policies/allowlists.toml.
 TEMPLATES = {"load_balancer.feature": Path(__file__).with_name("load_balancer.feature.template")}
 
 
 def render(card_path: Path) -> dict[str, str]:
     """File name -> content, from the service card at card_path."""
-    readiness = load_service_card(card_path).paths.readiness
-    return {
-        name: path.read_text(encoding="utf-8").format(readiness=readiness) for name, path in TEMPLATES.items()
-    }
+    facts = {"readiness": load_service_card(card_path).paths.readiness}
+    facts["tls_policies"] = "|".join(ALLOWED["tls_policies"])
+    return {name: path.read_text(encoding="utf-8").format(**facts) for name, path in TEMPLATES.items()}
 
 
 def stale(card_path: Path) -> list[str]:

@@ -1,4 +1,5 @@
-"""CKV_PRED_K8S_1: an ALB Ingress listens on HTTPS only (plain HTTP only redirects) with a TLS 1.3 policy.
+"""CKV_PRED_K8S_1: an ALB Ingress listens on HTTPS only (plain HTTP only redirects) with a TLS 1.3 policy
+whose minimum is TLS 1.2 (named in policies/allowlists.toml: a name's prefix is not its meaning).
 
 The AWS Load Balancer Controller builds the listeners from annotations: without listen-ports it opens
 HTTP:80 only, and without ssl-redirect a port-80 listener forwards. Ingresses of other classes are not
@@ -8,11 +9,15 @@ the ALB's and are left alone.
 from __future__ import annotations
 
 import json
+import tomllib
+from pathlib import Path
 from typing import Any
 
 from pred_common import K8sCheck, get_path, mapping
 
 PREFIX = "alb.ingress.kubernetes.io/"
+ALLOWLISTS = Path(__file__).resolve().parents[1] / "allowlists.toml"
+TLS_POLICIES = tomllib.loads(ALLOWLISTS.read_text(encoding="utf-8"))["tls_policies"]
 
 
 def _listen_ports(text: str) -> list[tuple[str, int]]:
@@ -43,11 +48,11 @@ class AlbIngressIsHttpsOnly(K8sCheck):
             redirect.isdigit() and int(redirect) in https
         ):
             return False
-        return str(annotations.get(f"{PREFIX}ssl-policy", "")).startswith("ELBSecurityPolicy-TLS13-")
+        return annotations.get(f"{PREFIX}ssl-policy") in TLS_POLICIES
 
 
 check = AlbIngressIsHttpsOnly(
     "CKV_PRED_K8S_1",
-    "ALB Ingress listens on HTTPS only (HTTP only redirects), ELBSecurityPolicy-TLS13-* policy",
+    "ALB Ingress listens on HTTPS only (HTTP only redirects), a TLS policy of policies/allowlists.toml",
     ["Ingress"],
 )

@@ -8,7 +8,7 @@ the summary then says which plan was judged.
 
 from __future__ import annotations
 
-from policies import plan_facts
+from policies import plan_facts, plan_meaning
 from policies.model import GateError, GateResult
 from policies.planning import load_plan, plan_root
 from policies.workspace import Context
@@ -33,8 +33,9 @@ def run(context: Context) -> GateResult:
         {"unknown_keys_from_kms": facts.unknown_keys},
     )
     context.plan = plan
+    evaluations = [*facts.evaluations, *plan_meaning.judge(plan)]
     result = GateResult(
-        name=NAME, unit="resources", checked=facts.resources, evaluations=facts.evaluations, notes=[note]
+        name=NAME, unit="resources", checked=facts.resources, evaluations=evaluations, notes=[note]
     )
     if facts.unknown_keys:
         result.notes.append(

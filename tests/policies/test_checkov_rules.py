@@ -19,6 +19,7 @@ FAILING_CASES = {
         "Ingress.unlabelled.http-only",
         "Ingress.unlabelled.http-not-redirected",
         "Ingress.unlabelled.tls12-policy",
+        "Ingress.unlabelled.tls13-policy-admits-tls10",
     },
     "CKV_PRED_K8S_2": {"Pod.unlabelled.host-path", "Service.serverless.knative-host-path"},
     "CKV_PRED_K8S_3": {

@@ -27,41 +27,77 @@ pytestmark = pytest.mark.slow
 
 CONFIGS = ("passing", "failing", "empty", "unknowns")
 
-# Scenario (and outline row) -> what its failure on the failing plan must name: the fixture's case.
-FAILING_CASES = {
+# Scenario (and outline row) -> what its failure on the failing plan must name: the fixture's cases, one
+# per spelling of the violation (failing/meaning.tf holds the equivalent spellings).
+FAILING_CASES: dict[str, tuple[str, ...]] = {
     "Allow statements grant no wildcard action [aws_iam_role, assume_role_policy]": (
-        "FixtureTrustWildcardAction"
+        "FixtureTrustWildcardAction",
     ),
-    "Allow statements grant no wildcard action [aws_iam_role_policy, policy]": "FixtureServiceWildcardAction",
-    "Allow statements grant no wildcard action [aws_kms_key, policy]": "FixtureKeyWildcardAction",
+    "Allow statements grant no wildcard action [aws_iam_role_policy, policy]": (
+        "FixtureServiceWildcardAction",
+        "FixtureMixedCaseServiceWildcard",
+        "FixtureEveryServiceGlob",
+        "FixtureServiceNameGlob",
+        "FixtureQuestionStarGlob",
+    ),
+    "Allow statements grant no wildcard action [aws_kms_key, policy]": ("FixtureKeyWildcardAction",),
+    "Trust policies allow exact actions, not globs": (
+        "FixtureTrustWildcardAction",
+        "FixtureTrustAssumeRoleGlob",
+        "FixtureTrustQuestionGlob",
+    ),
     "Allow statements list what they grant instead of what they leave out [aws_iam_policy, policy]": (
-        "FixtureNotAction"
+        "FixtureNotAction",
     ),
     "Allow statements on every resource grant only actions that take no resource [aws_iam_role_policy]": (
-        "FixtureEveryResource"
+        "FixtureEveryResource",
+        "FixtureEveryBucket",
+        "FixtureEveryBucketObject",
+        "FixtureAnyAccount",
+        "FixtureAnyRegion",
     ),
-    "iam:PassRole names the roles it may pass [aws_iam_user_policy]": "FixturePassAnyRole",
-    "Web-identity trust conditions hold no wildcard": "FixtureOidcWildcardSubject",
-    "Web-identity trust requires the STS audience": "FixtureOidcNoAudience",
-    "Web-identity trust requires one exact subject": "FixtureOidcNoSubject",
-    "Pod Identity trust names the EKS Pod Identity service alone": "FixturePodIdentitySharedPrincipal",
-    "Pod Identity trust allows only sts:AssumeRole and sts:TagSession": "FixturePodIdentityExtraAction",
-    "Pod Identity trust is held to the account by aws:SourceAccount": "FixturePodIdentityNoSourceAccount",
-    "HTTPS listeners negotiate with a TLS 1.3 policy": "aws_lb_listener.https_tls12",
-    "Plain-HTTP listeners have no action but a redirect": "aws_lb_listener.http_forward",
+    "Web-identity trust conditions hold no wildcard": ("FixtureOidcWildcardSubject",),
+    "Web-identity trust requires the STS audience": ("FixtureOidcNoAudience",),
+    "Web-identity trust requires one exact subject": ("FixtureOidcNoSubject",),
+    "Pod Identity trust names the EKS Pod Identity service alone": ("FixturePodIdentitySharedPrincipal",),
+    "Pod Identity trust allows only sts:AssumeRole and sts:TagSession": ("FixturePodIdentityExtraAction",),
+    "Pod Identity trust is held to the account by aws:SourceAccount": ("FixturePodIdentityNoSourceAccount",),
+    "HTTPS listeners negotiate with a TLS 1.3 policy": (
+        "aws_lb_listener.https_tls12",
+        "aws_lb_listener.https_tls13_admits_tls10",
+    ),
+    "Plain-HTTP listeners have no action but a redirect": ("aws_lb_listener.http_forward",),
     # The scenario reads the redirect action itself, which names no listener; one case redirects to HTTP.
-    "Plain-HTTP listeners redirect to HTTPS": "It is set to HTTP.",
-    "Target groups health-check the readiness path (/ready)": "aws_lb_target_group.wrong_health_path",
-    "Target group health checks are enabled": "aws_lb_target_group.health_check_off",
-    "ECR image tags are immutable": "aws_ecr_repository.mutable_tags",
-    "ECR scans every pushed image": "aws_ecr_repository.no_scan",
-    "ECR encrypts images with KMS": "aws_ecr_repository.aes_encryption",
-    "A public EKS endpoint admits only named networks": "0.0.0.0/0",
-    "EKS encrypts Kubernetes secrets with a KMS key": "aws_eks_cluster.plain_secrets",
-    "EKS sends API server, audit and authenticator logs to CloudWatch": "aws_eks_cluster.few_logs",
-    "SNS topics are encrypted with a KMS key": "aws_sns_topic.plain_topic",
-    "SQS queues are encrypted with a KMS key": "aws_sqs_queue.plain_queue",
-    "CloudWatch log groups are encrypted with a KMS key": "aws_cloudwatch_log_group.plain_logs",
+    "Plain-HTTP listeners redirect to HTTPS": ("It is set to HTTP.",),
+    "Target groups health-check the readiness path (/ready)": ("aws_lb_target_group.wrong_health_path",),
+    "Target group health checks are enabled": ("aws_lb_target_group.health_check_off",),
+    "ECR image tags are immutable": ("aws_ecr_repository.mutable_tags",),
+    "ECR scans every pushed image": ("aws_ecr_repository.no_scan",),
+    "ECR encrypts images with KMS": ("aws_ecr_repository.aes_encryption",),
+    "EKS encrypts Kubernetes secrets with a KMS key": ("aws_eks_cluster.plain_secrets",),
+    "EKS sends API server, audit and authenticator logs to CloudWatch": ("aws_eks_cluster.few_logs",),
+    "SNS topics are encrypted with a KMS key": ("aws_sns_topic.plain_topic",),
+    "SQS queues are encrypted with a KMS key": ("aws_sqs_queue.plain_queue",),
+    "CloudWatch log groups are encrypted with a KMS key": ("aws_cloudwatch_log_group.plain_logs",),
+}
+# Plan gate rule -> the cases its findings name on the failing plan, one finding each.
+PLAN_GATE_CASES: dict[str, tuple[str, ...]] = {
+    "POL_PLAN_004 iam:PassRole, however spelled, names the roles it may pass": (
+        "aws_iam_user_policy.pass_any_role FixturePassAnyRole",
+        "aws_iam_policy.pass_role_spellings FixturePassRoleGlob",
+        "aws_iam_policy.pass_role_spellings FixturePassRoleMixedCase",
+    ),
+    "POL_PLAN_005 No set of CIDRs admits the internet but to the load balancer's HTTP and HTTPS ports": (
+        "aws_eks_cluster.open_endpoint public endpoint",
+        "aws_eks_cluster.internet_halves public endpoint",
+        "aws_security_group.ssh_internet_quarters",
+        "aws_vpc_security_group_ingress_rule.app_port_internet_halves",
+        "aws_vpc_security_group_ingress_rule.every_port_ipv6_unicast",
+    ),
+    "POL_PLAN_006 Roles carry only the AWS-managed policies allowed for them": (
+        "aws_iam_role.trust_action_glob carries arn:aws:iam::aws:policy/AdministratorAccess",
+        "aws_iam_role.inline_managed_policy carries arn:aws:iam::aws:policy/PowerUserAccess",
+    ),
 }
 # One row per IAM document type, in plan_facts' order: the feature's tables and the plan gate agree.
 DOCUMENT_TYPES = tuple(f"{type_}, {attribute}" for type_, attribute in IAM_DOCUMENTS.items())
@@ -110,21 +146,23 @@ def test_every_scenario_ran_on_the_passing_plan_and_passed(runs):
     passed = runs["passing"].passed("terraform-compliance")
     ran = {name.split(" [")[0] for name in passed}
     assert set(scenario_names()) <= ran, f"never ran (skipped on every row): {set(scenario_names()) - ran}"
-    rows = {name for name in passed if name.startswith("Allow statements grant no wildcard action [")}
-    assert rows == {f"Allow statements grant no wildcard action [{row}]" for row in DOCUMENT_TYPES}
+    outline = "Allow statements grant no wildcard action"
+    rows = {name for name in passed if name.startswith(f"{outline} [")}
+    assert rows == {f"{outline} [{row}]" for row in DOCUMENT_TYPES}
 
 
 @pytest.mark.parametrize("scenario", sorted(FAILING_CASES))
 def test_each_scenario_fails_on_its_own_case(runs, scenario):
     failures = runs["failing"].failures("terraform-compliance")
     assert scenario in failures, f"{scenario} did not fail; failed: {sorted(failures)}"
-    assert FAILING_CASES[scenario] in failures[scenario]
+    for case in FAILING_CASES[scenario]:
+        assert case in failures[scenario], f"{scenario} did not name {case}:\n{failures[scenario]}"
 
 
 def test_the_failing_plan_fails_only_where_a_case_was_planted(runs):
     failed = set(runs["failing"].failures("terraform-compliance"))
-    # A NotAction statement has no Action: the wildcard-action row of its document type fails with it, and
-    # its iam:PassRole on "*" is also a statement on every resource.
+    # A NotAction statement has no Action: the wildcard-action row of its document type fails with it; an
+    # iam:PassRole on "*" is also a statement on every resource.
     by_products = {
         "Allow statements grant no wildcard action [aws_iam_policy, policy]",
         "Allow statements on every resource grant only actions that take no resource [aws_iam_user_policy]",
@@ -132,6 +170,22 @@ def test_the_failing_plan_fails_only_where_a_case_was_planted(runs):
     assert failed == set(FAILING_CASES) | by_products
     inventory = [name for name in scenario_names("@noskip") if name.startswith("The plan has")]
     assert set(inventory) <= runs["failing"].passed("terraform-compliance")
+    negative = ("FixtureDescribeGlobIsResourceless", "FixturePassRoleNamed")
+    assert not [
+        text
+        for text in runs["failing"].failures("terraform-compliance").values()
+        if any(case in text for case in negative)
+    ]
+
+
+@pytest.mark.parametrize("rule", sorted(PLAN_GATE_CASES))
+def test_each_plan_gate_rule_fails_on_its_own_cases_only(runs, rule):
+    failures = runs["failing"].failures("plan")
+    assert rule in failures, f"{rule} did not fail; failed: {sorted(failures)}"
+    for case in PLAN_GATE_CASES[rule]:
+        assert case in failures[rule], f"{rule} did not name {case}:\n{failures[rule]}"
+    assert failures[rule].count("\n") + 1 == len(PLAN_GATE_CASES[rule]), failures[rule]
+    assert set(failures) == set(PLAN_GATE_CASES), "the plan gate fails only where a case was planted"
 
 
 def test_an_empty_plan_fails_every_noskip_scenario_by_name(runs):
