@@ -56,7 +56,7 @@ Feature: IAM least privilege
 
   # Only actions IAM authorizes on no particular resource may name every resource, and only these, by
   # name: ecr:GetAuthorizationToken (the registry login), pricing:GetProducts (the public price list),
-  # iam:ListInstanceProfiles (a list call) and the read-only Describe calls. Key policies are not listed:
+  # iam:ListInstanceProfiles and kms:ListAliases (list calls) and the read-only Describe calls. Key policies are not listed:
   # in a key policy "*" is the key itself.
   Scenario Outline: Allow statements on every resource grant only actions that take no resource
     Given I have <type> defined
@@ -66,7 +66,7 @@ Feature: IAM least privilege
     When its Effect is Allow
     When its Resource is "^\*$" regex
     Then it must contain Action
-    And its value must match the "^(ecr:GetAuthorizationToken|pricing:GetProducts|iam:ListInstanceProfiles|[a-z0-9-]+:Describe[A-Za-z0-9]+)$" regex
+    And its value must match the "^(ecr:GetAuthorizationToken|pricing:GetProducts|iam:ListInstanceProfiles|kms:ListAliases|[a-z0-9-]+:Describe[A-Za-z0-9]+)$" regex
 
     Examples:
       | type                             |
