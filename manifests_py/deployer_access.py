@@ -24,14 +24,8 @@ ROLLOUT_VERBS = {("apps", "deployments"): ("list", "watch"), ("apps", "replicase
 
 def _resource(api_version: str, kind: str) -> tuple[str, str]:
     """(apiGroup, plural) of a kind, pluralized as the API server's default (UnsafeGuessKindToResource)."""
-    plural = kind.lower()
-    plural = (
-        f"{plural[:-1]}ies"
-        if plural.endswith("y")
-        else f"{plural}es"
-        if plural.endswith("s")
-        else f"{plural}s"
-    )
+    kind = kind.lower()
+    plural = f"{kind[:-1]}ies" if kind.endswith("y") else f"{kind}es" if kind.endswith("s") else f"{kind}s"
     return api_version.rpartition("/")[0], plural
 
 
