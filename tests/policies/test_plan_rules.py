@@ -43,6 +43,8 @@ FAILING_CASES = {
         "FixtureEveryResource"
     ),
     "iam:PassRole names the roles it may pass [aws_iam_user_policy]": "FixturePassAnyRole",
+    "Service principals in resource policies carry aws:SourceAccount, aws:SourceArn or the encryption context"
+    " of one account [aws_sns_topic_policy]": "FixtureServiceWithoutSource",
     "Web-identity trust conditions hold no wildcard": "FixtureOidcWildcardSubject",
     "Web-identity trust requires the STS audience": "FixtureOidcNoAudience",
     "Web-identity trust requires one exact subject": "FixtureOidcNoSubject",
