@@ -46,6 +46,9 @@ $(VENV)/.all: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --all-groups --quiet
 	@touch $@
 
+.PHONY: dev-env
+dev-env: $(VENV)/.all ## Install the pinned uv and the locked dev environment only (the CI plan job, before its credentials)
+
 .PHONY: bootstrap
 bootstrap: $(VENV)/.all $(RUN_VENV)/.synced $(CDK8S_CLI_DIR)/.installed ## Install the pinned uv, the dev environment and the runtime one
 

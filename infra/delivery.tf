@@ -10,9 +10,12 @@ module "github_oidc" {
   ecr_repository_arn   = local.ecr_repository_arn
   cluster_name         = module.eks.cluster_name
   cluster_arn          = local.cluster_arn
-  namespace            = local.service.namespace
   deployer_group       = local.service.deployer_group
+  state_bucket         = var.state_bucket
+  state_key            = var.state_key
   state_kms_key_arn    = var.state_kms_key_arn
+  managed_bucket_names = [module.alb.access_log_bucket]
+  reads_dns_records    = var.route53_zone_id != null
 }
 
 # The deploy job's runner: CodeBuild inside the VPC, so the private EKS API endpoint is reachable.

@@ -175,6 +175,16 @@ variable "alb_deletion_protection" {
   default     = true
 }
 
+variable "state_bucket" {
+  description = "Bucket of the Terraform state (bootstrap output state_bucket, backend.hcl bucket); the plan role reads the state from it."
+  type        = string
+}
+
+variable "state_key" {
+  description = "Object key of the Terraform state (bootstrap output state_key, backend.hcl key); the only object the plan role may read."
+  type        = string
+}
+
 variable "state_kms_key_arn" {
   description = "KMS key of the Terraform state bucket (bootstrap output state_kms_key_arn); the plan role may decrypt the state with it."
   type        = string

@@ -20,7 +20,7 @@ from manifests_py.config import (
     load_environment,
     project_version,
 )
-from manifests_py.deployer_access import DeployerAccess
+from manifests_py.deployer_access import add_deployer_access
 from manifests_py.image import ImageReference, ImageReferenceError, parse_image_reference
 from manifests_py.karpenter import KarpenterNodePool
 from manifests_py.knative_like import KnativeLikeService
@@ -57,7 +57,7 @@ class RenderedFolder:
         )
         if self.rendering.layer is Layer.CLUSTER:
             what = (
-                "Synthesized by manifests_py: node capacity (Karpenter) and the deploy role's extra RBAC "
+                "Synthesized by manifests_py: node capacity (Karpenter) and the deploy role's RBAC "
                 f"from {source}.\n"
                 f"A cluster admin applies it (kubectl apply -f dist/{self.rendering.folder}/), "
                 "not the service's deploy.\n"
@@ -110,14 +110,10 @@ def render(
             # The same cost-allocation tags infra/ puts on everything it creates.
             tags = {"Service": card.name, "Environment": config.name}
             KarpenterNodePool(chart, card.name, pool=node_pool(card, config), labels=labels, tags=tags)
-            DeployerAccess(
-                chart,
-                "deployer",
-                name=card.name,
-                namespace=card.namespace,
-                group=card.deployer_group,
-                labels=labels,
-            )
+            # The deployer's Role is derived from what the deploy applies: the service of this environment.
+            service = cdk8s.Chart(cdk8s.App(), "applied", disable_resource_name_hashes=True)
+            KnativeLikeService(service, card.name, props=service_props(card, config, target=rendering.target))
+            add_deployer_access(chart, card=card, labels=labels, applied=service.to_json())
         else:
             props = service_props(card, config, target=rendering.target, image=_override(image, config))
             warnings = KnativeLikeService(chart, card.name, props=props).warnings

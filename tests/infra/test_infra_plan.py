@@ -112,8 +112,12 @@ def test_deploy_permissions_name_the_one_repository_and_cluster(plans, service_c
         f"arn:aws:ecr:{region}:{account}:repository/{service_card['name']}",
         f"arn:aws:eks:{region}:{account}:cluster/{service_card['name']}-{environment}",
     }
-    association = _one(plans["root"], "module.github_oidc.aws_eks_access_policy_association.deploy")
-    assert association["access_scope"] == [{"type": "namespace", "namespaces": [service_card["namespace"]]}]
+    # No EKS access policy: the namespaced Role derived from the deployed kinds is all it gets.
+    assert not [
+        rc
+        for rc in plans["root"]["resource_changes"]
+        if rc["address"].startswith("module.github_oidc.aws_eks_access_policy_association")
+    ]
     entry = _one(plans["root"], "module.github_oidc.aws_eks_access_entry.deploy")
     assert entry["kubernetes_groups"] == [service_card["deployer_group"]]
 
@@ -139,6 +143,7 @@ WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
     "ecr:GetAuthorizationToken",
     "pricing:GetProducts",
     "iam:ListInstanceProfiles",
+    "kms:ListAliases",
 }
 
 

@@ -56,6 +56,8 @@ FAILING_CASES: dict[str, tuple[str, ...]] = {
         "FixtureAnyAccount",
         "FixtureAnyRegion",
     ),
+    "Service principals in resource policies carry aws:SourceAccount, aws:SourceArn or the encryption context"
+    " of one account [aws_sns_topic_policy]": ("FixtureServiceWithoutSource",),
     "Web-identity trust conditions hold no wildcard": ("FixtureOidcWildcardSubject",),
     "Web-identity trust requires the STS audience": ("FixtureOidcNoAudience",),
     "Web-identity trust requires one exact subject": ("FixtureOidcNoSubject",),

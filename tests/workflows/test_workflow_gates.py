@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import os
 import re
@@ -183,6 +184,54 @@ def test_oidc_only_in_the_jobs_that_assume_a_role(workflows):
         if wants_token:
             assuming.add(f"{name}:{job_id}")
     assert assuming == {"ci.yml:plan", "deploy.yml:deploy"}
+
+
+# What installs a tool: a setup action, a package manager, or the make targets that run one.
+_INSTALLS = re.compile(
+    r"\b(pip3? install|uv (sync|pip|tool)|npm (ci|install)|apt-get|curl|wget)\b"
+    r"|\bmake (bootstrap|dev-env)\b|install_"
+)
+
+
+def _installs_while_credentials_are_live(job: dict) -> list[str]:
+    """Steps after the role is assumed that install something, or run make targets that would (the
+    environment they need was not installed before)."""
+    steps = _steps(job)
+    assumed = _step_index(job, lambda step: "configure-aws-credentials@" in step.get("uses", ""))
+    found = [
+        step.get("name") or step.get("uses") or step["run"]
+        for step in steps[assumed + 1 :]
+        if "/setup-" in step.get("uses", "") or _INSTALLS.search(step.get("run", ""))
+    ]
+    installed_before = any(
+        re.search(r"\bmake (bootstrap|dev-env)\b", step.get("run", "")) for step in steps[:assumed]
+    )
+    if not installed_before and any("make " in step.get("run", "") for step in steps[assumed + 1 :]):
+        found.append("make runs with credentials live and no locked environment installed before them")
+    return found
+
+
+def test_tools_are_installed_before_a_role_is_assumed(workflows):
+    for name, job_id, job in _all_jobs(workflows):
+        if _assumes_a_role(job):
+            assert _installs_while_credentials_are_live(job) == [], f"{name}:{job_id}"
+
+
+@pytest.mark.parametrize(
+    "breaking",
+    ["install-after", "setup-after", "pip-after"],
+)
+def test_a_plan_job_installing_with_live_credentials_fails(workflows, breaking):
+    job = copy.deepcopy(_jobs(workflows["ci.yml"])["plan"])
+    steps = job["steps"]
+    install = _step_index(job, lambda step: _runs(step, "make dev-env"))
+    if breaking == "install-after":
+        steps.append(steps.pop(install))
+    elif breaking == "setup-after":
+        steps.append({"uses": "actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020"})
+    else:
+        steps.append({"run": "pip install terraform-compliance"})
+    assert _installs_while_credentials_are_live(job)
 
 
 def test_every_job_declares_its_permissions_and_every_write_says_why(workflows):

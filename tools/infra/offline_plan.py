@@ -29,6 +29,9 @@ def plan_config(
     plan_file = workdir / f"{step}.tfplan"
     terraform(["init", "-lockfile=readonly", "-no-color", *init_args], config_dir, env, f"{step} init")
     plan = ["plan", "-no-color", "-var-file=terraform.tfvars.example", f"-out={plan_file}"]
+    # Without a backend the lock is a file beside the configuration, which two plans of one checkout (a
+    # test session's and `make policy`'s) would both take; a configuration never applied has no state.
+    plan += ["-lock=false"] if "-backend=false" in init_args else []
     terraform(plan, config_dir, env, f"{step} plan")
     shown: dict[str, Any] = json.loads(
         terraform(["show", "-json", str(plan_file)], config_dir, env, f"{step} show")

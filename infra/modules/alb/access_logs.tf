@@ -98,6 +98,8 @@ locals {
         Principal = { Service = "logdelivery.elasticloadbalancing.amazonaws.com" }
         Action    = "s3:PutObject"
         Resource  = "${local.access_log_arn}/${local.access_log_prefix}/AWSLogs/${local.account_id}/*"
+        # Only for load balancers of this account (confused deputy).
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
       },
       {
         Sid       = "DenyPlainHttp"

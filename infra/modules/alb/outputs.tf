@@ -59,6 +59,6 @@ output "web_acl_arn" {
 }
 
 output "access_log_bucket" {
-  description = "Bucket receiving the access logs."
-  value       = aws_s3_bucket.access_logs.id
+  description = "Bucket receiving the access logs (composed, so it is known at plan time)."
+  value       = local.access_log_bucket
 }

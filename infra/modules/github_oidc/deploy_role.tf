@@ -52,25 +52,14 @@ resource "aws_iam_role_policy" "deploy" {
   policy = local.deploy_policy
 }
 
-# Kubernetes permissions: the edit policy, in the service's namespace only, plus the deployer group.
-# AmazonEKSEditPolicy maps to the aggregated `edit` ClusterRole, which knows nothing of custom resources
-# such as TargetGroupBindings (elbv2.k8s.aws); a namespaced Role bound to this group (rendered by the
-# manifests for a cluster admin) grants those.
+# Kubernetes permissions: no EKS access policy (AmazonEKSEditPolicy would grant Secrets, pods/exec,
+# impersonation and service-account tokens). The access entry only maps the role to the deployer group;
+# a namespaced Role bound to that group, derived from the kinds the deploy applies, grants the rest
+# (rendered by the manifests for a cluster admin: Terraform's root uses the AWS provider only).
 resource "aws_eks_access_entry" "deploy" {
   cluster_name      = var.cluster_name
   principal_arn     = aws_iam_role.deploy.arn
   type              = "STANDARD"
   kubernetes_groups = [var.deployer_group]
   tags              = var.tags
-}
-
-resource "aws_eks_access_policy_association" "deploy" {
-  cluster_name  = var.cluster_name
-  principal_arn = aws_eks_access_entry.deploy.principal_arn
-  policy_arn    = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
-
-  access_scope {
-    type       = "namespace"
-    namespaces = [var.namespace]
-  }
 }

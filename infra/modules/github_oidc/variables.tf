@@ -50,19 +50,36 @@ variable "cluster_arn" {
   type        = string
 }
 
-variable "namespace" {
-  description = "Kubernetes namespace the deploy role may edit (EKS access policy scope)."
-  type        = string
-}
-
 variable "deployer_group" {
-  description = "Kubernetes group the deploy role is mapped to (its access entry's kubernetes_groups). RBAC bound to this group in the namespace grants what the edit access policy lacks, such as TargetGroupBindings (elbv2.k8s.aws)."
+  description = "Kubernetes group the deploy role is mapped to (its access entry's kubernetes_groups). It has no EKS access policy: a namespaced Role bound to this group, derived from the kinds the deploy applies, is all it may do in Kubernetes."
   type        = string
 
   validation {
     condition     = can(regex("^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$", var.deployer_group)) && !startswith(var.deployer_group, "system:")
     error_message = "deployer_group must be a plain lowercase group name (EKS refuses groups starting with system:, and system:masters would make the deploy role cluster admin)."
   }
+}
+
+variable "state_bucket" {
+  description = "Bucket of the Terraform state (backend.hcl bucket); the plan role may list the state's key in it."
+  type        = string
+}
+
+variable "state_key" {
+  description = "Object key of the Terraform state (backend.hcl key); the only object the plan role may read."
+  type        = string
+}
+
+variable "managed_bucket_names" {
+  description = "Buckets the configuration manages; the plan role may read their configuration, never their objects."
+  type        = list(string)
+  default     = []
+}
+
+variable "reads_dns_records" {
+  description = "The configuration manages Route 53 records, so the plan role may read the zone and its records."
+  type        = bool
+  default     = false
 }
 
 variable "state_kms_key_arn" {

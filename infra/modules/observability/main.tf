@@ -7,6 +7,11 @@ locals {
   region     = data.aws_region.current.name
   topic_name = "${var.name}-alarms"
   topic_arn  = "arn:${data.aws_partition.current.partition}:sns:${local.region}:${local.account_id}:${local.topic_name}"
+  # Every alarm of this module is named "<name>-…": CloudWatch acts for them only (confused deputy).
+  alarms_of_this_module = {
+    StringEquals = { "aws:SourceAccount" = local.account_id }
+    ArnLike      = { "aws:SourceArn" = "arn:${data.aws_partition.current.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name}-*" }
+  }
 }
 
 module "key" {
@@ -15,9 +20,10 @@ module "key" {
   alias       = "${var.name}/alarms"
   description = "Encrypts the ${local.topic_name} SNS topic"
   service_statements = [{
-    sid       = "CloudWatchPublishesToTheEncryptedTopic"
-    principal = { Service = "cloudwatch.amazonaws.com" }
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    sid        = "CloudWatchPublishesToTheEncryptedTopic"
+    principal  = { Service = "cloudwatch.amazonaws.com" }
+    actions    = ["kms:Decrypt", "kms:GenerateDataKey"]
+    conditions = local.alarms_of_this_module
   }]
   tags = var.tags
 }
@@ -49,7 +55,7 @@ resource "aws_sns_topic_policy" "alarms" {
         Principal = { Service = "cloudwatch.amazonaws.com" }
         Action    = "sns:Publish"
         Resource  = local.topic_arn
-        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+        Condition = local.alarms_of_this_module
       },
     ]
   })

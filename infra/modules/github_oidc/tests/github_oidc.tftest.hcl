@@ -5,6 +5,9 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws" }
   }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
 }
 
 variables {
@@ -14,7 +17,8 @@ variables {
   ecr_repository_arn = "arn:aws:ecr:eu-west-1:123456789012:repository/predictor"
   cluster_name       = "predictor-production"
   cluster_arn        = "arn:aws:eks:eu-west-1:123456789012:cluster/predictor-production"
-  namespace          = "predictor"
+  state_bucket       = "predictor-tfstate-123456789012"
+  state_key          = "predictor/production/terraform.tfstate"
   deployer_group     = "predictor-deployers"
 }
 
@@ -129,20 +133,12 @@ run "deploy_permissions_are_exactly_push_one_image_and_describe_one_cluster" {
   }
 }
 
-run "deploy_role_edits_only_the_app_namespace" {
+run "deploy_role_gets_no_eks_access_policy_only_the_deployer_group" {
   command = plan
 
   assert {
-    condition     = aws_eks_access_policy_association.deploy.policy_arn == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
-    error_message = "The deploy role must get the EKS edit access policy."
-  }
-  assert {
-    condition     = aws_eks_access_policy_association.deploy.access_scope[0].type == "namespace" && aws_eks_access_policy_association.deploy.access_scope[0].namespaces == toset(["predictor"])
-    error_message = "The edit policy must be scoped to the app namespace only."
-  }
-  assert {
     condition     = aws_eks_access_entry.deploy.kubernetes_groups == toset(["predictor-deployers"])
-    error_message = "The deploy role must be in the deployer group (and only it), which namespaced RBAC binds for TargetGroupBindings."
+    error_message = "The deploy role must be in the deployer group (and only it), which the namespaced Role derived from the deployed kinds is bound to."
   }
   assert {
     condition     = aws_eks_access_entry.deploy.type == "STANDARD"
@@ -172,12 +168,73 @@ run "plan_role_is_read_only_and_trusts_pull_requests" {
     error_message = "The plan role must trust exactly repo:OWNER/REPO:pull_request."
   }
   assert {
-    condition     = aws_iam_role_policy_attachment.plan_read_only.policy_arn == "arn:aws:iam::aws:policy/ReadOnlyAccess"
-    error_message = "The plan role must be read-only."
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.plan.policy).Statement :
+      s.Effect == "Allow" && alltrue([for a in flatten([s.Action]) : a != "*" && !endswith(a, ":*")])
+    ])
+    error_message = "The plan role's policy must allow named reads, never a whole service."
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.plan_state[0].policy).Statement[0].Action == "kms:Decrypt" && jsondecode(aws_iam_role_policy.plan_state[0].policy).Statement[0].Resource == var.state_kms_key_arn
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.plan.policy).Statement :
+      alltrue([for a in flatten([s.Action]) : !strcontains(a, "*")])
+    ])
+    error_message = "Every action of the plan role is named: a Get* would bring in reads of data (secret values, objects)."
+  }
+  assert {
+    condition = alltrue([
+      for r in one([for s in jsondecode(aws_iam_role_policy.plan.policy).Statement : s.Resource if s.Sid == "ReadManagedConfiguration"]) :
+      strcontains(r, ":123456789012:") || startswith(r, "arn:aws:route53:::")
+    ])
+    error_message = "Reads that take a resource are limited to this account's resources."
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.plan.policy).Statement : s.Resource if contains(flatten([s.Action]), "s3:GetObject")
+    ]) == "arn:aws:s3:::predictor-tfstate-123456789012/predictor/production/terraform.tfstate"
+    error_message = "The only object the plan role may read is the state."
+  }
+  assert {
+    condition = length([
+      for s in jsondecode(aws_iam_role_policy.plan.policy).Statement : s
+      if anytrue([for a in flatten([s.Action]) : contains(["s3:PutObject", "s3:DeleteObject", "s3:*"], a)])
+    ]) == 0
+    error_message = "The plan role writes nothing, not even the state's lock file."
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.plan.policy).Statement : s.Resource if s.Action == "kms:Decrypt"
+    ]) == var.state_kms_key_arn
     error_message = "The plan role may only decrypt with the state key."
+  }
+  assert {
+    condition     = !anytrue([for a in one([for s in jsondecode(aws_iam_role_policy.plan.policy).Statement : s.Action if s.Sid == "ReadManagedConfiguration"]) : startswith(a, "route53:")])
+    error_message = "Without managed DNS records the plan role reads no Route 53."
+  }
+}
+
+run "plan_role_reads_managed_buckets_configuration_not_their_objects" {
+  command = plan
+
+  variables {
+    managed_bucket_names = ["predictor-production-alb-access-logs-123456789012"]
+    reads_dns_records    = true
+  }
+
+  assert {
+    condition     = contains(one([for s in jsondecode(aws_iam_role_policy.plan.policy).Statement : s.Action if s.Sid == "ReadManagedConfiguration"]), "route53:ListResourceRecordSets")
+    error_message = "With managed DNS records the plan role must read them."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.plan.policy).Statement : s.Resource if s.Sid == "ReadManagedBuckets"
+    ]) == ["arn:aws:s3:::predictor-production-alb-access-logs-123456789012"]
+    error_message = "Bucket configuration reads must name the managed buckets."
+  }
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.plan.policy).Statement : s if s.Action == "kms:Decrypt"]) == 0
+    error_message = "Without a state key there is nothing to decrypt."
   }
 }
 
