@@ -15,6 +15,8 @@ module "github_oidc" {
   state_key            = var.state_key
   state_kms_key_arn    = var.state_kms_key_arn
   managed_bucket_names = [module.alb.access_log_bucket]
+  managed_topic_names  = [module.observability.topic_name]
+  managed_queue_names  = [module.karpenter.interruption_queue_name]
   reads_dns_records    = var.route53_zone_id != null
 }
 

@@ -102,13 +102,11 @@ locals {
       codebuild       = "project/*"
       codeconnections = "connection/*"
       ecr             = "repository/*"
-      eks             = "*"
+      eks             = "cluster/*"
       events          = "rule/*"
       kms             = "key/*"
       logs            = "log-group:*"
       secretsmanager  = "secret:*"
-      sns             = "*"
-      sqs             = "*"
       wafv2           = "regional/*"
       } : "arn:${format(local.account, service)}:${resource}"
     ],
@@ -119,6 +117,10 @@ locals {
       # wafv2:GetWebACLForResource is authorized on the load balancer too.
       "arn:${format(local.account, "elasticloadbalancing")}:loadbalancer/app/*",
     ],
+    [for kind in ["nodegroup", "addon", "access-entry", "podidentityassociation"] : "arn:${format(local.account, "eks")}:${kind}/*"],
+    # Topic and queue ARNs carry no resource type: each is named (a topic's subscriptions below it).
+    flatten([for topic in var.managed_topic_names : ["arn:${format(local.account, "sns")}:${topic}", "arn:${format(local.account, "sns")}:${topic}:*"]]),
+    [for queue in var.managed_queue_names : "arn:${format(local.account, "sqs")}:${queue}"],
     var.reads_dns_records ? ["arn:${local.partition}:route53:::hostedzone/*", "arn:${local.partition}:route53:::change/*"] : [],
   )
 

@@ -76,6 +76,18 @@ variable "managed_bucket_names" {
   default     = []
 }
 
+variable "managed_topic_names" {
+  description = "SNS topics the configuration manages; the plan role may read their attributes, subscriptions and tags."
+  type        = list(string)
+  default     = []
+}
+
+variable "managed_queue_names" {
+  description = "SQS queues the configuration manages; the plan role may read their attributes and tags."
+  type        = list(string)
+  default     = []
+}
+
 variable "reads_dns_records" {
   description = "The configuration manages Route 53 records, so the plan role may read the zone and its records."
   type        = bool

@@ -1,3 +1,8 @@
+output "topic_name" {
+  description = "Name of the SNS topic every alarm notifies."
+  value       = aws_sns_topic.alarms.name
+}
+
 output "topic_arn" {
   description = "ARN of the SNS topic every alarm notifies."
   value       = aws_sns_topic.alarms.arn
