@@ -31,6 +31,13 @@ FAILING_CASES = {
     "CKV_PRED_K8S_5": {"EC2NodeClass.default.imds-optional"},
     "CKV_PRED_K8S_6": {"EC2NodeClass.default.hop-limit-two"},
     "CKV_PRED_K8S_7": {"EC2NodeClass.default.plain-root-volume"},
+    "CKV_PRED_K8S_8": {
+        "Role.deploy.reads-secrets",
+        "Role.deploy.execs-into-pods",
+        "Role.deploy.mints-tokens",
+        "ClusterRole.default.impersonates",
+        "Role.deploy.any-verb",
+    },
 }
 
 
