@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-from tools.load.service import LOOPBACK, free_port
+from tools.common import LOOPBACK, free_port
 
 BACKEND = "replicas"
 _FRONTEND = "alb"

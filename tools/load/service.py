@@ -8,7 +8,6 @@ import http
 import http.client
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,9 +18,8 @@ from typing import IO
 
 from api.model import load_model
 from api.settings import BUNDLED_MODEL_PATH
-from tools.common import REPO_ROOT
+from tools.common import LOOPBACK, REPO_ROOT, free_port
 
-LOOPBACK = "127.0.0.1"
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -29,12 +27,6 @@ def sample_row() -> dict[str, float]:
     """One scoring request's features, from the bundled model's own names (never a retyped list)."""
     model = load_model(BUNDLED_MODEL_PATH)
     return {name: round(mean, 3) for name, mean in zip(model.feature_names, model.baseline, strict=True)}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
 
 
 def get(port: int, path: str, *, timeout: float = 2.0) -> tuple[int, bytes]:
