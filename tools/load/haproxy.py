@@ -197,13 +197,11 @@ backend {BACKEND}
         checks make it healthy, and ``admit`` lets requests in."""
         check = self.health_check
         server = f"{BACKEND}/{name}"
-        said = self.command(
+        self._expect(
             f"add server {server} {LOOPBACK}:{port} check inter {_ms(check.interval_seconds)} "
-            f"rise {check.healthy_threshold} fall {check.unhealthy_threshold}"
-        ).strip()
-        if said != "New server registered.":
-            msg = f"haproxy add server {server}: {said}"
-            raise HAProxyError(msg)
+            f"rise {check.healthy_threshold} fall {check.unhealthy_threshold}",
+            answer="New server registered.",
+        )
         self._expect(f"enable health {server}")
         self._expect(f"set server {server} state drain")
         self._expect(f"set server {server} health down")
