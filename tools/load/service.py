@@ -30,13 +30,10 @@ def sample_row() -> dict[str, float]:
 
 
 def get(port: int, path: str, *, timeout: float = 2.0) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
-    try:
+    with contextlib.closing(http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)) as connection:
         connection.request("GET", path)
         response = connection.getresponse()
         return response.status, response.read()
-    finally:
-        connection.close()
 
 
 @dataclass
