@@ -85,7 +85,6 @@ def plan_configs(configs: list[tuple[Path, dict[str, Any]]], workdir: Path) -> l
     scratch = Path(tempfile.mkdtemp(prefix="plan-", dir=workdir.resolve()))
     plans: list[dict[str, Any]] = []
     try:
-        terraform = tfenv.terraform_binary()
         with aws_emulator.running(scratch / "emulator", lifetime_seconds=600) as aws:
             for index, (config, variables) in enumerate(configs):
                 copy = scratch / f"config-{index}"
@@ -96,15 +95,10 @@ def plan_configs(configs: list[tuple[Path, dict[str, Any]]], workdir: Path) -> l
                     extra={**aws.env(), "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION},
                 )
                 lock = ["-lockfile=readonly"] if (copy / ".terraform.lock.hcl").is_file() else []
-                for args in (
-                    ["init", "-no-color", "-backend=false", *lock],
-                    ["plan", "-no-color", "-out=policy.tfplan"],
-                ):
-                    _run([terraform, *args], copy, env, f"plan of {config}: terraform {args[0]}")
-                show = ["show", "-json", "policy.tfplan"]
-                plans.append(
-                    json.loads(_run([terraform, *show], copy, env, f"plan of {config}: terraform show"))
-                )
+                step = f"plan of {config}"
+                tfenv.terraform(["init", "-no-color", "-backend=false", *lock], copy, env, step)
+                tfenv.terraform(["plan", "-no-color", "-out=policy.tfplan"], copy, env, step)
+                plans.append(json.loads(tfenv.terraform(["show", "-json", "policy.tfplan"], copy, env, step)))
     except (tfenv.TerraformEnvError, aws_emulator.EmulatorError) as error:
         raise GateError(str(error)) from error
     finally:
