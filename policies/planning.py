@@ -23,19 +23,6 @@ PLAN_TIMEOUT_SECONDS = 600
 REGION = "eu-west-1"
 
 
-def _run(command: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
-    """The command's output; a GateError naming `what` when it cannot run or fails."""
-    try:
-        result = run(command, timeout=PLAN_TIMEOUT_SECONDS, cwd=cwd, env=env)
-    except CommandError as error:
-        msg = f"{what}: {error}"
-        raise GateError(msg) from error
-    if result.returncode != 0:
-        msg = f"{what} failed ({result.returncode}):\n{tail(result.stdout + result.stderr, 40)}"
-        raise GateError(msg)
-    return result.stdout
-
-
 def plan_root(root: Root, out: Path) -> dict[str, Any]:
     """`tools.infra.offline_plan` of the judged root's infra/; the plan JSON is written to `out`."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +45,15 @@ def plan_root(root: Root, out: Path) -> dict[str, Any]:
         "--bootstrap-out",
         str(out.with_name("bootstrap-plan.json")),
     ]
-    _run(command, REPO_ROOT, env, f"terraform plan of {root.relative(root.infra)}")
+    what = f"terraform plan of {root.relative(root.infra)}"
+    try:
+        result = run(command, timeout=PLAN_TIMEOUT_SECONDS, cwd=REPO_ROOT, env=env)
+    except CommandError as error:
+        msg = f"{what}: {error}"
+        raise GateError(msg) from error
+    if result.returncode != 0:
+        msg = f"{what} failed ({result.returncode}):\n{tail(result.stdout + result.stderr, 40)}"
+        raise GateError(msg)
     return load_plan(out)
 
 
