@@ -265,9 +265,6 @@ backend {BACKEND}
                 raise TimeoutError(msg)
             time.sleep(0.02)
 
-    def log_position(self) -> int:
-        return self.log_path.stat().st_size
-
     def abnormal_requests(self, since: int = 0) -> dict[str, int]:
         """Requests that did not end normally, by "status termination-state server", from the proxy's log.
 

@@ -296,7 +296,7 @@ def run_rollout(
         )
         try:
             old = rollout.start_initial()
-            before, log_before = proxy.frontend_counters(), proxy.log_position()
+            before, log_before = proxy.frontend_counters(), proxy.log_path.stat().st_size
             load = Wrk(
                 proxy.url + card.paths.predict,
                 connections=LOAD_CONNECTIONS,
