@@ -50,11 +50,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _say(message: str, *, error: bool = True) -> None:
-    stream = sys.stderr if error else sys.stdout
-    stream.write(f"{message}\n")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     started = time.perf_counter()
@@ -68,18 +63,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except SynthesisError as error:
         for problem in error.problems:
-            _say(f"error: {problem}")
-        _say(f"error: nothing written to {args.out}/")
+            sys.stderr.write(f"error: {problem}\n")
+        sys.stderr.write(f"error: nothing written to {args.out}/\n")
         return EXIT_INVALID
     if args.quiet:
         return 0
     for folder in rendered:
         for warning in folder.warnings:
-            _say(f"warning: {folder.rendering.folder}: {warning}")
+            sys.stderr.write(f"warning: {folder.rendering.folder}: {warning}\n")
     elapsed = time.perf_counter() - started
     summary = ", ".join(
         f"{folder.rendering.folder} ({folder.rendering.description}, {len(folder.objects)} objects)"
         for folder in rendered
     )
-    _say(f"synthesized {summary} into {args.out}/ in {elapsed:.2f} s", error=False)
+    sys.stdout.write(f"synthesized {summary} into {args.out}/ in {elapsed:.2f} s\n")
     return 0

@@ -23,19 +23,6 @@ PLAN_TIMEOUT_SECONDS = 600
 REGION = "eu-west-1"
 
 
-def _run(command: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
-    """The command's output; a GateError naming `what` when it cannot run or fails."""
-    try:
-        result = run(command, timeout=PLAN_TIMEOUT_SECONDS, cwd=cwd, env=env)
-    except CommandError as error:
-        msg = f"{what}: {error}"
-        raise GateError(msg) from error
-    if result.returncode != 0:
-        msg = f"{what} failed ({result.returncode}):\n{tail(result.stdout + result.stderr, 40)}"
-        raise GateError(msg)
-    return result.stdout
-
-
 def plan_root(root: Root, out: Path) -> dict[str, Any]:
     """`tools.infra.offline_plan` of the judged root's infra/; the plan JSON is written to `out`."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +45,15 @@ def plan_root(root: Root, out: Path) -> dict[str, Any]:
         "--bootstrap-out",
         str(out.with_name("bootstrap-plan.json")),
     ]
-    _run(command, REPO_ROOT, env, f"terraform plan of {root.relative(root.infra)}")
+    what = f"terraform plan of {root.relative(root.infra)}"
+    try:
+        result = run(command, timeout=PLAN_TIMEOUT_SECONDS, cwd=REPO_ROOT, env=env)
+    except CommandError as error:
+        msg = f"{what}: {error}"
+        raise GateError(msg) from error
+    if result.returncode != 0:
+        msg = f"{what} failed ({result.returncode}):\n{tail(result.stdout + result.stderr, 40)}"
+        raise GateError(msg)
     return load_plan(out)
 
 
@@ -85,7 +80,6 @@ def plan_configs(configs: list[tuple[Path, dict[str, Any]]], workdir: Path) -> l
     scratch = Path(tempfile.mkdtemp(prefix="plan-", dir=workdir.resolve()))
     plans: list[dict[str, Any]] = []
     try:
-        terraform = tfenv.terraform_binary()
         with aws_emulator.running(scratch / "emulator", lifetime_seconds=600) as aws:
             for index, (config, variables) in enumerate(configs):
                 copy = scratch / f"config-{index}"
@@ -96,15 +90,10 @@ def plan_configs(configs: list[tuple[Path, dict[str, Any]]], workdir: Path) -> l
                     extra={**aws.env(), "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION},
                 )
                 lock = ["-lockfile=readonly"] if (copy / ".terraform.lock.hcl").is_file() else []
-                for args in (
-                    ["init", "-no-color", "-backend=false", *lock],
-                    ["plan", "-no-color", "-out=policy.tfplan"],
-                ):
-                    _run([terraform, *args], copy, env, f"plan of {config}: terraform {args[0]}")
-                show = ["show", "-json", "policy.tfplan"]
-                plans.append(
-                    json.loads(_run([terraform, *show], copy, env, f"plan of {config}: terraform show"))
-                )
+                step = f"plan of {config}"
+                tfenv.terraform(["init", "-no-color", "-backend=false", *lock], copy, env, step)
+                tfenv.terraform(["plan", "-no-color", "-out=policy.tfplan"], copy, env, step)
+                plans.append(json.loads(tfenv.terraform(["show", "-json", "policy.tfplan"], copy, env, step)))
     except (tfenv.TerraformEnvError, aws_emulator.EmulatorError) as error:
         raise GateError(str(error)) from error
     finally:

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "LOOPBACK",
     "REPO_ROOT",
     "CommandError",
+    "free_port",
     "markdown_table",
     "run",
     "strip_ansi",
@@ -27,6 +30,8 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Every server a tool starts listens here only.
+LOOPBACK = "127.0.0.1"
 
 # Some tools colour their output even when told not to (zizmor does when CI is set); callers get plain text.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -85,6 +90,12 @@ def run(
             output = tail(strip_ansi(f"{stdout}\n{stderr}"))
             raise CommandError(f"{msg}\n{output}" if output else msg) from error
     return subprocess.CompletedProcess(argv, process.returncode, strip_ansi(stdout), strip_ansi(stderr))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -78,12 +78,8 @@ class Cluster:
     def revision(self, workload: Workload) -> str | None:
         jsonpath = r"jsonpath={.metadata.annotations.deployment\.kubernetes\.io/revision}"
         what = f"reading the revision of {workload}"
-        return (
-            self.kubectl(
-                "get", workload, "--ignore-not-found", "--output", jsonpath, what=what
-            ).stdout.strip()
-            or None
-        )
+        read = self.kubectl("get", workload, "--ignore-not-found", "--output", jsonpath, what=what)
+        return read.stdout.strip() or None
 
     def roll_out(self, manifests: Manifests) -> None:
         """Apply the manifests and wait for each rollout; DeployError when either fails."""

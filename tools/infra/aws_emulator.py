@@ -12,7 +12,6 @@ import ipaddress
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -23,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tools.common import LOOPBACK, free_port
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 30.0
 
 
@@ -57,12 +57,6 @@ class Emulator:
         }
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def _self_signed_certificate(workdir: Path) -> tuple[Path, Path]:
     from cryptography import x509  # noqa: PLC0415 -- moto's own dependency, needed only here
     from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
@@ -81,7 +75,7 @@ def _self_signed_certificate(workdir: Path) -> tuple[Path, Path]:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), critical=False
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]), critical=False
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
@@ -125,16 +119,16 @@ def running(workdir: Path, lifetime_seconds: int = 900) -> Iterator[Emulator]:
     """Start moto on a free loopback port; it is killed on exit and, at the latest, after its lifetime."""
     workdir.mkdir(parents=True, exist_ok=True)
     cert, key = _self_signed_certificate(workdir)
-    port = _free_port()
+    port = free_port()
     log = workdir / "moto.log"
     # timeout(1) bounds the server's life even if this process dies without cleaning up.
-    command = ["timeout", "--kill-after=5s", f"{lifetime_seconds}s", _moto_server(), "--host", HOST]
+    command = ["timeout", "--kill-after=5s", f"{lifetime_seconds}s", _moto_server(), "--host", LOOPBACK]
     command += ["--port", str(port), "--ssl-cert", str(cert), "--ssl-key", str(key)]
     with log.open("wb") as log_handle:
         process = subprocess.Popen(  # noqa: S603 -- fixed argv
             command, stdout=log_handle, stderr=subprocess.STDOUT, start_new_session=True
         )
-    emulator = Emulator(endpoint=f"https://{HOST}:{port}", ca_bundle=cert, workdir=workdir)
+    emulator = Emulator(endpoint=f"https://{LOOPBACK}:{port}", ca_bundle=cert, workdir=workdir)
     try:
         _wait_ready(emulator.endpoint, cert, process, log)
         yield emulator

@@ -36,9 +36,10 @@ def has_tests(config_dir: Path) -> bool:
 def check_config(config_dir: Path) -> ConfigResult:
     """init (root configurations against their committed lock file), validate, and the module's tests."""
     name = str(config_dir.relative_to(REPO_ROOT))
-    env = tfenv.terraform_env(tfenv.data_dir_for(config_dir))
+    # A TF_DATA_DIR of its own under build/, so the checks never touch a developer's .terraform.
+    env = tfenv.terraform_env(tfenv.BUILD_DIR / "check" / name.replace("/", "__") / ".terraform")
     # The committed lock file is the truth: a provider that does not match it fails here.
-    locked = ["-lockfile=readonly"] if tfenv.is_root_config(config_dir) else []
+    locked = ["-lockfile=readonly"] if name in tfenv.ROOT_CONFIGS else []
     try:
         terraform(["init", "-backend=false", "-no-color", *locked], config_dir, env, name)
         terraform(["validate", "-no-color"], config_dir, env, name)

@@ -149,20 +149,10 @@ def terraform_env(data_dir: Path | None = None, extra: dict[str, str] | None = N
     return env | (extra or {})
 
 
-def data_dir_for(config_dir: Path) -> Path:
-    """A per-configuration TF_DATA_DIR under build/, so tests never touch a developer's .terraform."""
-    relative = config_dir.resolve().relative_to(REPO_ROOT)
-    return BUILD_DIR / "check" / str(relative).replace("/", "__") / ".terraform"
-
-
 def config_dirs() -> list[Path]:
     """Every configuration: the two roots, then each module."""
     modules = sorted(p for p in (INFRA_DIR / "modules").iterdir() if (p / "main.tf").is_file())
     return [REPO_ROOT / r for r in ROOT_CONFIGS] + modules
-
-
-def is_root_config(config_dir: Path) -> bool:
-    return str(config_dir.resolve().relative_to(REPO_ROOT)) in ROOT_CONFIGS
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,8 +23,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tools.common import markdown_table, run, write_json
-from tools.load.service import ServiceProcess, cpu_seconds, free_port, rss_bytes, running_service, sample_row
+from tools.common import free_port, markdown_table, run, write_json
+from tools.load.service import ServiceProcess, cpu_seconds, rss_bytes, running_service, sample_row
 from tools.load.wrk import run_wrk
 
 BATCH_SIZE = 32

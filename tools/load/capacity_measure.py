@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from api.service_card import load_service_card
+from tools.common import free_port
 from tools.load.bench import machine, make_run_command
-from tools.load.service import cpu_seconds, free_port, running_service, sample_row
+from tools.load.service import cpu_seconds, running_service, sample_row
 from tools.load.wrk import run_wrk
 
 CPU_CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")

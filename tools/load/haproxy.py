@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-from tools.load.service import LOOPBACK, free_port
+from tools.common import LOOPBACK, free_port
 
 BACKEND = "replicas"
 _FRONTEND = "alb"
@@ -197,13 +197,11 @@ backend {BACKEND}
         checks make it healthy, and ``admit`` lets requests in."""
         check = self.health_check
         server = f"{BACKEND}/{name}"
-        said = self.command(
+        self._expect(
             f"add server {server} {LOOPBACK}:{port} check inter {_ms(check.interval_seconds)} "
-            f"rise {check.healthy_threshold} fall {check.unhealthy_threshold}"
-        ).strip()
-        if said != "New server registered.":
-            msg = f"haproxy add server {server}: {said}"
-            raise HAProxyError(msg)
+            f"rise {check.healthy_threshold} fall {check.unhealthy_threshold}",
+            answer="New server registered.",
+        )
         self._expect(f"enable health {server}")
         self._expect(f"set server {server} state drain")
         self._expect(f"set server {server} health down")
@@ -266,9 +264,6 @@ backend {BACKEND}
                 msg = f"{BACKEND}/{name} not {what} within {timeout:g} s: {state}"
                 raise TimeoutError(msg)
             time.sleep(0.02)
-
-    def log_position(self) -> int:
-        return self.log_path.stat().st_size
 
     def abnormal_requests(self, since: int = 0) -> dict[str, int]:
         """Requests that did not end normally, by "status termination-state server", from the proxy's log.

@@ -37,10 +37,10 @@ from typing import Any
 
 from api.service_card import ServiceCard, load_service_card
 from api.settings import ENV_PREFIX, Settings
-from tools.common import REPO_ROOT, write_json
+from tools.common import REPO_ROOT, free_port, write_json
 from tools.load.haproxy import HAProxy, HealthCheck
 from tools.load.rollout_spec import RolloutSpec, load_rollout_spec
-from tools.load.service import ServiceProcess, free_port, sample_row, start_service
+from tools.load.service import ServiceProcess, sample_row, start_service
 from tools.load.wrk import Wrk
 
 DEFAULT_MANIFESTS = REPO_ROOT / "dist" / "prod"
@@ -296,7 +296,7 @@ def run_rollout(
         )
         try:
             old = rollout.start_initial()
-            before, log_before = proxy.frontend_counters(), proxy.log_position()
+            before, log_before = proxy.frontend_counters(), proxy.log_path.stat().st_size
             load = Wrk(
                 proxy.url + card.paths.predict,
                 connections=LOAD_CONNECTIONS,

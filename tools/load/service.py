@@ -8,7 +8,6 @@ import http
 import http.client
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,9 +18,8 @@ from typing import IO
 
 from api.model import load_model
 from api.settings import BUNDLED_MODEL_PATH
-from tools.common import REPO_ROOT
+from tools.common import LOOPBACK, REPO_ROOT, free_port
 
-LOOPBACK = "127.0.0.1"
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -31,20 +29,11 @@ def sample_row() -> dict[str, float]:
     return {name: round(mean, 3) for name, mean in zip(model.feature_names, model.baseline, strict=True)}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
 def get(port: int, path: str, *, timeout: float = 2.0) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
-    try:
+    with contextlib.closing(http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)) as connection:
         connection.request("GET", path)
         response = connection.getresponse()
         return response.status, response.read()
-    finally:
-        connection.close()
 
 
 @dataclass
