@@ -138,6 +138,29 @@ MUTATIONS = {
         "checkov",
         {"checkov": {"CKV_PRED_K8S_8"}},
     ),
+    "secret read in any account (ARN account position)": Mutation(
+        "infra/modules/secrets/main.tf",
+        "${local.account_id}:secret:${var.secret_name}-??????",
+        "*:secret:${var.secret_name}-??????",
+        "terraform-compliance",
+        {
+            "terraform-compliance": {
+                (
+                    "Allow statements on every resource grant only actions that take no resource"
+                    " [aws_iam_role_policy]"
+                )
+            }
+        },
+        evidence="'secretsmanager:GetSecretValue'",  # the failure quotes the reader's statement
+    ),
+    "trust action glob (node role)": Mutation(
+        "infra/modules/eks/node_group.tf",
+        'Action    = "sts:AssumeRole"',
+        'Action    = "sts:Assume*"',
+        "terraform-compliance",
+        {"terraform-compliance": {"Trust policies allow exact actions, not globs"}},
+        evidence="'sts:Assume*'",
+    ),
     "HTTP forward listener": Mutation(
         "infra/modules/alb/listeners.tf",
         """    type = "redirect"
