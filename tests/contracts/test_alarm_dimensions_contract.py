@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from tests.contracts.sides import (
+from tests.support.sides import (
     after,
     broken,
     change,

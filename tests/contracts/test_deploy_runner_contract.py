@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.contracts.sides import (
+from tests.support.sides import (
     after,
     broken,
     change,

@@ -22,7 +22,7 @@ from api.app import create_app
 from api.lifecycle import Lifecycle
 from api.service_card import load_service_card
 from api.settings import load_settings
-from tests.contracts.sides import (
+from tests.support.sides import (
     after,
     broken,
     change,

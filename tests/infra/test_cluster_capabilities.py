@@ -6,10 +6,9 @@ way the check exists to catch, so a check that cannot fail fails here.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
-
 import pytest
+
+from tests.support import sides
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
@@ -17,33 +16,8 @@ ALARMS = "module.observability.aws_cloudwatch_metric_alarm"
 CONTAINER_INSIGHTS_LOGS = ("application", "dataplane", "host", "performance")
 
 
-def _change(plan: dict, address: str) -> dict:
-    found = [rc["change"] for rc in plan["resource_changes"] if rc["address"] == address]
-    assert len(found) == 1, f"{address} is not in the plan"
-    return found[0]
-
-
-def _module(plan: dict, name: str) -> dict:
-    return plan["configuration"]["root_module"]["module_calls"][name]
-
-
-def _resource_config(plan: dict, module: str, address: str) -> dict:
-    (resource,) = [r for r in _module(plan, module)["module"]["resources"] if r["address"] == address]
-    return resource
-
-
-def _references(expression: dict) -> list[str]:
-    return expression.get("references", [])
-
-
-def _broken(plan: dict, break_it: Callable[[dict], None]) -> dict:
-    copied = copy.deepcopy(plan)
-    break_it(copied)
-    return copied
-
-
 def _set_after(plan: dict, address: str, **values: object) -> None:
-    _change(plan, address)["after"].update(values)
+    sides.after(plan, address).update(values)
 
 
 # ---------------------------------------------------------------- add-ons
@@ -51,11 +25,11 @@ def _set_after(plan: dict, address: str, **values: object) -> None:
 
 
 def check_container_insights_waits_for_its_log_groups(plan: dict) -> None:
-    addon = _resource_config(plan, "eks", "aws_eks_addon.cloudwatch_observability")
+    addon = sides.resource_config(plan, "eks", "aws_eks_addon.cloudwatch_observability")
     assert "var.container_insights_log_group_arns" in addon.get("depends_on", []), (
         "the CloudWatch add-on must wait for the log groups"
     )
-    wired = _references(_module(plan, "eks")["expressions"].get("container_insights_log_group_arns", {}))
+    wired = sides.wired(plan, "eks", "container_insights_log_group_arns")
     assert "module.observability.container_insights_log_group_arns" in wired, (
         "the add-on must wait for the observability module's log groups"
     )
@@ -67,10 +41,10 @@ def test_the_cloudwatch_add_on_waits_for_the_encrypted_log_groups(plans):
 
 def test_the_wait_check_fails_without_the_dependency(plans):
     def drop(plan):
-        _resource_config(plan, "eks", "aws_eks_addon.cloudwatch_observability")["depends_on"] = []
+        sides.resource_config(plan, "eks", "aws_eks_addon.cloudwatch_observability")["depends_on"] = []
 
     with pytest.raises(AssertionError):
-        check_container_insights_waits_for_its_log_groups(_broken(plans["root"], drop))
+        check_container_insights_waits_for_its_log_groups(sides.broken(plans["root"], drop))
 
 
 # ---------------------------------------------------------------- alarms
@@ -90,7 +64,7 @@ def check_outage_alarms(plan: dict) -> None:
         "p99_latency": "local.target_dimensions",
     }
     for name, (metric, comparison, threshold, missing) in expected.items():
-        change = _change(plan, f"{ALARMS}.{name}")
+        change = sides.change(plan, f"{ALARMS}.{name}")
         after = change["after"]
         assert after["namespace"] == "AWS/ApplicationELB", name
         assert after["metric_name"] == metric, name
@@ -101,15 +75,15 @@ def check_outage_alarms(plan: dict) -> None:
         # Dimensions and the topic are ARNs known only after apply: the plan shows where they come from.
         assert change["after_unknown"].get("dimensions") is True, f"{name} has no load balancer dimensions"
         assert change["after_unknown"].get("alarm_actions") is True, f"{name} notifies nothing"
-        expressions = _resource_config(plan, "observability", f"aws_cloudwatch_metric_alarm.{name}")[
+        expressions = sides.resource_config(plan, "observability", f"aws_cloudwatch_metric_alarm.{name}")[
             "expressions"
         ]
-        assert dimensions[name] in _references(expressions["dimensions"]), name
-        assert "local.actions" in _references(expressions["alarm_actions"]), name
-    assert _change(plan, f"{ALARMS}.p99_latency")["after"]["extended_statistic"] == "p99"
-    call = _module(plan, "observability")["expressions"]
-    assert "var.min_replicas" in _references(call["min_healthy_targets"])
-    topic = _resource_config(plan, "observability", "aws_sns_topic.alarms")
+        assert dimensions[name] in sides.references(expressions["dimensions"]), name
+        assert "local.actions" in sides.references(expressions["alarm_actions"]), name
+    assert sides.change(plan, f"{ALARMS}.p99_latency")["after"]["extended_statistic"] == "p99"
+    call = sides.module_call(plan, "observability")["expressions"]
+    assert "var.min_replicas" in sides.references(call["min_healthy_targets"])
+    topic = sides.resource_config(plan, "observability", "aws_sns_topic.alarms")
     assert topic["address"] == "aws_sns_topic.alarms"
 
 
@@ -124,19 +98,20 @@ def test_outage_alarms_watch_the_load_balancer_and_notify_the_topic(plans):
         lambda p: _set_after(p, f"{ALARMS}.healthy_hosts_low", threshold=0),
         lambda p: _set_after(p, f"{ALARMS}.elb_5xx", metric_name="HTTPCode_Target_5XX_Count"),
         lambda p: _set_after(p, f"{ALARMS}.p99_latency", extended_statistic=None),
-        lambda p: _change(p, f"{ALARMS}.elb_5xx")["after_unknown"].pop("alarm_actions"),
+        lambda p: sides.change(p, f"{ALARMS}.elb_5xx")["after_unknown"].pop("alarm_actions"),
     ],
     ids=["missing-data-ok", "threshold-zero", "target-5xx", "not-p99", "no-action"],
 )
 def test_the_alarm_check_fails_on_a_broken_plan(plans, break_it):
     with pytest.raises(AssertionError):
-        check_outage_alarms(_broken(plans["root"], break_it))
+        check_outage_alarms(sides.broken(plans["root"], break_it))
 
 
 def check_container_insights_log_groups(plan: dict) -> None:
-    cluster = _change(plan, "module.eks.aws_eks_cluster.this")["after"]["name"]
+    cluster = sides.change(plan, "module.eks.aws_eks_cluster.this")["after"]["name"]
     for log in CONTAINER_INSIGHTS_LOGS:
-        change = _change(plan, f'module.observability.aws_cloudwatch_log_group.container_insights["{log}"]')
+        group = f'module.observability.aws_cloudwatch_log_group.container_insights["{log}"]'
+        change = sides.change(plan, group)
         assert change["after"]["name"] == f"/aws/containerinsights/{cluster}/{log}"
         assert (
             change["after"]["retention_in_days"]
@@ -144,10 +119,10 @@ def check_container_insights_log_groups(plan: dict) -> None:
         )
         assert change["after"]["retention_in_days"] > 0, f"{log} is kept forever"
         assert change["after_unknown"].get("kms_key_id") is True, f"{log} is not KMS-encrypted"
-    expressions = _resource_config(plan, "observability", "aws_cloudwatch_log_group.container_insights")[
+    expressions = sides.resource_config(plan, "observability", "aws_cloudwatch_log_group.container_insights")[
         "expressions"
     ]
-    assert "module.logs_key.arn" in _references(expressions["kms_key_id"])
+    assert "module.logs_key.arn" in sides.references(expressions["kms_key_id"])
 
 
 def test_container_insights_log_groups_are_encrypted_with_a_retention(plans):
@@ -160,7 +135,7 @@ def test_container_insights_log_groups_are_encrypted_with_a_retention(plans):
         lambda p: _set_after(
             p, 'module.observability.aws_cloudwatch_log_group.container_insights["host"]', retention_in_days=0
         ),
-        lambda p: _change(
+        lambda p: sides.change(
             p, 'module.observability.aws_cloudwatch_log_group.container_insights["performance"]'
         )["after_unknown"].pop("kms_key_id"),
     ],
@@ -168,4 +143,4 @@ def test_container_insights_log_groups_are_encrypted_with_a_retention(plans):
 )
 def test_the_log_group_check_fails_on_a_broken_plan(plans, break_it):
     with pytest.raises(AssertionError):
-        check_container_insights_log_groups(_broken(plans["root"], break_it))
+        check_container_insights_log_groups(sides.broken(plans["root"], break_it))
