@@ -21,6 +21,7 @@ from tools.deploy import DeployError, sh
 from tools.deploy.cluster import read_manifests
 
 Values = dict[str, Any]
+Release = tuple[str, str, Values]  # (release, namespace, chart values)
 KARPENTER_VERSION = "1.9.4"
 EKS_CHARTS = "https://aws.github.io/eks-charts"
 # release -> (chart, pinned version, repository): the only place the versions are written.
@@ -35,8 +36,9 @@ KARPENTER_CRDS = ("crd/nodepools.karpenter.sh", "crd/ec2nodeclasses.karpenter.k8
 def read_outputs(saved: Path | None) -> Values:
     """``saved`` or `terraform output -json` in infra/, as name -> value (empty values left out)."""
     try:
-        text = saved.read_text(encoding="utf-8") if saved else None
-        if text is None:
+        if saved:
+            text = saved.read_text(encoding="utf-8")
+        else:
             infra = f"-chdir={REPO_ROOT / 'infra'}"
             text = sh(["terraform", infra, "output", "-json"], what="terraform output").stdout
         values = {name: output["value"] for name, output in json.loads(text).items()}
@@ -45,7 +47,7 @@ def read_outputs(saved: Path | None) -> Values:
     return {name: value for name, value in values.items() if value not in (None, "", {})}
 
 
-def releases(out: Values) -> list[tuple[str, str, Values]]:
+def releases(out: Values) -> list[Release]:
     """(release, namespace, values) in install order, each controller as the service account its Pod
     Identity association names (no annotation); KeyError names a missing output."""
 
@@ -69,14 +71,14 @@ def releases(out: Values) -> list[tuple[str, str, Values]]:
     ]
 
 
-def resolve(environment: str, saved: Path | None) -> tuple[Values, list[Path]]:
+def resolve(environment: str, saved: Path | None) -> tuple[Values, list[Release], list[Path]]:
     config = load_environment(environment)
     tools = ["aws", "helm", "kubectl"] + ([] if saved else ["terraform"])
     if missing := [tool for tool in tools if shutil.which(tool) is None]:
         raise ConfigError([f"{tool}: not found on PATH" for tool in missing])
     out = read_outputs(saved)
     try:
-        releases(out)
+        charts = releases(out)
     except KeyError as error:
         raise ConfigError([f"terraform outputs: {error.args[0]} is missing (apply infra/ first)"]) from error
     expected = (config.terraform_outputs.cluster_name, config.terraform_outputs.region)
@@ -89,15 +91,15 @@ def resolve(environment: str, saved: Path | None) -> tuple[Values, list[Path]]:
     if not admin:
         raise ConfigError([f"dist/{config.name}-cluster/: no manifests (run `make synth`)"])
     by_deploy = read_manifests(folder).files
-    return out, [path for path in sorted(folder.glob("*.yaml")) if path not in by_deploy] + admin
+    return out, charts, [path for path in sorted(folder.glob("*.yaml")) if path not in by_deploy] + admin
 
 
-def bootstrap(out: Values, files: list[Path]) -> None:
+def bootstrap(out: Values, charts: list[Release], files: list[Path]) -> None:
     with tempfile.TemporaryDirectory(prefix="cluster-bootstrap-") as scratch:
         env = {"KUBECONFIG": str(Path(scratch) / "kubeconfig")}
         update = ["aws", "eks", "update-kubeconfig", "--name", out["cluster_name"], "--region", out["region"]]
         sh([*update, "--kubeconfig", env["KUBECONFIG"]], what="aws eks update-kubeconfig")
-        for release, namespace, values in releases(out):
+        for release, namespace, values in charts:
             chart, version, repository = CHARTS[release]
             command = ["helm", "upgrade", "--install", release, chart, "--version", version]
             command += (["--repo", repository] if repository else []) + ["--namespace", namespace]
@@ -118,13 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--outputs", type=Path, help="a saved `terraform output -json` (default: run it)")
     args = parser.parse_args(argv)
     try:
-        out, files = resolve(args.environment, args.outputs)
+        out, charts, files = resolve(args.environment, args.outputs)
     except (ConfigError, DeployError) as error:
         problems = getattr(error, "problems", None) or [str(error)]
         sys.stderr.write("".join(f"error: {problem}\n" for problem in problems) + "error: nothing was run\n")
         return 2
     try:
-        bootstrap(out, files)
+        bootstrap(out, charts, files)
     except DeployError as error:
         sys.stderr.write(f"error: {error}\nerror: the steps after it were not run\n")
         return 1

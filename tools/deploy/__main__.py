@@ -74,8 +74,13 @@ def publish(inputs: Inputs) -> str:
         say(f"{reference} is already in ECR as {existing}; tags are immutable, so it is not rebuilt")
         return existing
     registry.log_in()
-    make = ["make", "--no-print-directory", "image", f"IMAGE_REPOSITORY={repository}"]
-    make.append(f"IMAGE_TAG={inputs.image_tag}")
+    make = [
+        "make",
+        "--no-print-directory",
+        "image",
+        f"IMAGE_REPOSITORY={repository}",
+        f"IMAGE_TAG={inputs.image_tag}",
+    ]
     sh(make, what="make image", show=True, timeout=1800)
     sh(["docker", "push", reference], what=f"docker push {reference}", show=True, timeout=1800)
     digest = registry.require_digest(inputs.image_tag)
