@@ -102,7 +102,7 @@ def _walk(node: object, path: Sequence[str | int]) -> object:
     return node
 
 
-def _resource_config(
+def resource_config(
     configuration: Mapping[str, Any], calls: Sequence[str], type_: str, name: str
 ) -> Mapping[str, Any] | None:
     resources = (_module_config(configuration, calls) or {}).get("resources", [])
@@ -174,7 +174,7 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
             if _walk(after_unknown, path) is not True:
                 continue
             attribute = ".".join(str(step) for step in path)
-            config = _resource_config(configuration, calls, type_, change["name"])
+            config = resource_config(configuration, calls, type_, change["name"])
             expression = _walk(config.get("expressions"), path) if config else None
             refs = expression.get("references", []) if isinstance(expression, dict) else []
             sources = _sources(configuration, calls, refs) if refs else {"the provider (not configured)"}

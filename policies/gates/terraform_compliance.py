@@ -108,9 +108,9 @@ def _declaration(context: Context, message: str) -> tuple[str, int] | None:
     return (context.root.relative(found[0]), found[1]) if found else None
 
 
-def _run(context: Context, plan: dict[str, object], label: str) -> tuple[list[Evaluation], int]:
-    """(evaluations of the scenarios run, count skipped) of one terraform-compliance run."""
-    work = context.work / f"terraform-compliance-{label}"
+def _run(context: Context, plan: dict[str, object]) -> tuple[list[Evaluation], int]:
+    """(evaluations of the scenarios run, count skipped) of the terraform-compliance run on the plan."""
+    work = context.work / NAME
     # terraform-compliance reads a plan's first line only and rewrites its input file: it gets a one-line
     # copy, so a pretty-printed plan is read whole and the judged file is left as it was.
     compact = write_atomic(work / "plan-one-line.json", json.dumps(plan, separators=(",", ":")))
@@ -120,10 +120,11 @@ def _run(context: Context, plan: dict[str, object], label: str) -> tuple[list[Ev
         "terraform-compliance", "--planfile", str(compact), "--features", str(FEATURES_DIR),
         f"--cucumber-json={report}", cwd=work, env={"NO_COLOR": "1", "TERM": "dumb"},
     )  # fmt: skip
-    write_atomic(context.reports / f"terraform-compliance-{label}.txt", result.stdout + result.stderr)
+    # The console, as CI's plan job attaches it (Makefile: COMPLIANCE_REPORT).
+    write_atomic(context.reports / f"{NAME}-root.txt", result.stdout + result.stderr)
     if result.returncode not in {0, 1} or not report.is_file():
         output = tail(result.stdout + result.stderr)
-        msg = f"terraform-compliance did not finish ({label}, exit {result.returncode}):\n{output}"
+        msg = f"terraform-compliance did not finish (exit {result.returncode}):\n{output}"
         raise GateError(msg)
     console = _console(result.stdout)
     evaluations: list[Evaluation] = []
@@ -164,7 +165,7 @@ def run(context: Context) -> GateResult:
         result.errors.append("no plan to judge: the plan gate did not produce one")
         return result
     try:
-        evaluations, skipped = _run(context, context.plan, "root")
+        evaluations, skipped = _run(context, context.plan)
     except GateError as error:
         result.errors.append(str(error))
         return result
