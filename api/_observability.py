@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 
 from api._logs import JsonLineWriter, timestamp
 from api._metrics import Metrics
+from api._responses import JsonBytes
 from api.lifecycle import Lifecycle
 
 __all__ = ["ObservabilityMiddleware"]
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,9 +36,12 @@ def _request_id(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
 
 
 class ObservabilityMiddleware:
-    __slots__ = ("_app", "_lifecycle", "_log", "_metrics", "_model_version")
+    """``fixed`` maps (method, path) to a route's FIXED_ANSWER (api/_responses.py): those requests are
+    answered here, without Litestar's router, and counted and logged exactly like the others."""
 
-    def __init__(
+    __slots__ = ("_app", "_fixed", "_lifecycle", "_log", "_metrics", "_model_version")
+
+    def __init__(  # noqa: PLR0913 - keyword-only parts of one layer
         self,
         app: ASGIApp,
         *,
@@ -45,42 +49,54 @@ class ObservabilityMiddleware:
         lifecycle: Lifecycle,
         metrics: Metrics | None,
         log: JsonLineWriter | None,
+        fixed: Mapping[tuple[str, str], Callable[[], JsonBytes]],
     ) -> None:
         self._app = app
         self._model_version = model_version.encode()
         self._lifecycle = lifecycle
         self._metrics = metrics
         self._log = log
+        self._fixed = fixed
+
+    def _headers(self, base: Iterable[tuple[bytes, bytes]], request_id: bytes) -> list[tuple[bytes, bytes]]:
+        extended = [*base, (b"x-request-id", request_id), (b"x-model-version", self._model_version)]
+        if self._lifecycle.draining:
+            # Ask keep-alive clients (and the load balancer) to reconnect elsewhere.
+            extended.append((b"connection", b"close"))
+        return extended
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # type: ignore[comparison-overlap]  # ScopeType is a str enum
             await self._app(scope, receive, send)
             return
         method: str = scope["method"]  # type: ignore[typeddict-item]  # an http scope, checked above
+        path = scope["path"]
         started = time.perf_counter()
         request_id = _request_id(scope["headers"])
-        lifecycle = self._lifecycle
+        fixed = self._fixed.get((method, path))
         status = 500  # what the client sees if the app fails before it starts a response
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [*message.get("headers", ()), (b"x-request-id", request_id)]
-                headers.append((b"x-model-version", self._model_version))
-                if lifecycle.draining:
-                    # Ask keep-alive clients (and the load balancer) to reconnect elsewhere.
-                    headers.append((b"connection", b"close"))
-                message["headers"] = headers
+                message["headers"] = self._headers(message.get("headers", ()), request_id)
             await send(message)
 
-        lifecycle.in_flight += 1
+        self._lifecycle.in_flight += 1
         try:
-            await self._app(scope, receive, send_with_headers)
+            if fixed is None:
+                await self._app(scope, receive, send_with_headers)
+            else:
+                answer = fixed()
+                status = answer.status
+                headers = self._headers(answer.headers, request_id)
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": answer.body, "more_body": False})
         finally:
-            lifecycle.in_flight -= 1
+            self._lifecycle.in_flight -= 1
             seconds = time.perf_counter() - started
-            route = scope.get("path_template", _UNMATCHED_ROUTE)
+            route = path if fixed is not None else scope.get("path_template", _UNMATCHED_ROUTE)
             if self._metrics is not None:
                 self._metrics.observe(route, method, status, seconds)
             if self._log is not None:
@@ -90,7 +106,7 @@ class ObservabilityMiddleware:
                         "level": "info",
                         "msg": "request",
                         "method": method,
-                        "path": scope["path"],
+                        "path": path,
                         "route": route,
                         "status": status,
                         "duration_ms": round(seconds * 1000, 3),

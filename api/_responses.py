@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from litestar.types import Receive, Scope, Send
 
-__all__ = ["JsonBytes"]
+__all__ = ["FIXED_ANSWER", "JsonBytes"]
 
 _JSON = b"application/json"
+# A handler's ``opt`` key: a callable of no argument returning the JsonBytes the handler answers. Such a
+# route is answered by the outermost layer without entering Litestar's router (api/_observability.py).
+FIXED_ANSWER = "fixed_answer"
 
 
 class JsonBytes:
@@ -33,6 +36,10 @@ class JsonBytes:
     @property
     def status(self) -> int:
         return self._status
+
+    @property
+    def headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        return self._headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: ARG002 - ASGI signature
         # Fresh messages each time: outer layers (our observability wrapper) add headers to them.

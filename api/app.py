@@ -16,6 +16,7 @@ from api._logs import JsonLineWriter
 from api._metrics import Metrics
 from api._observability import ObservabilityMiddleware
 from api._options import options_handlers
+from api._responses import FIXED_ANSWER
 from api.api_keys import ApiKeys
 from api.bearer_auth import security_components
 from api.errors import exception_handlers
@@ -120,5 +121,12 @@ def create_app(
         lifecycle=lifecycle,
         metrics=metrics,
         log=JsonLineWriter() if settings.log_requests else None,
+        fixed={
+            (method, path): handler.opt[FIXED_ANSWER]
+            for handler in handlers
+            if FIXED_ANSWER in handler.opt
+            for method in handler.http_methods
+            for path in handler.paths
+        },
     )
     return app

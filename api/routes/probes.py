@@ -8,7 +8,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ASGIApp
 
-from api._responses import JsonBytes
+from api._responses import FIXED_ANSWER, JsonBytes
 from api.lifecycle import Lifecycle
 from api.model import LogisticModel
 
@@ -43,6 +43,9 @@ def probe_handlers(
         status=503,
     )
 
+    def readiness_answer() -> JsonBytes:
+        return draining if lifecycle.draining else ready
+
     @get(
         liveness_path,
         summary="Liveness",
@@ -50,6 +53,7 @@ def probe_handlers(
         tags=["probes"],
         media_type=MediaType.JSON,
         responses={200: ResponseSpec(Health, description="Alive", generate_examples=False)},
+        opt={FIXED_ANSWER: lambda: healthy},
     )
     async def health() -> ASGIApp:
         return healthy
@@ -64,8 +68,9 @@ def probe_handlers(
             200: ResponseSpec(Readiness, description="Ready for traffic", generate_examples=False),
             503: ResponseSpec(Readiness, description="Draining: take this instance out of rotation"),
         },
+        opt={FIXED_ANSWER: readiness_answer},
     )
     async def readiness() -> ASGIApp:
-        return draining if lifecycle.draining else ready
+        return readiness_answer()
 
     return [health, readiness]
