@@ -64,9 +64,16 @@ bootstrap: $(VENV)/.all $(RUN_VENV)/.api-compiled $(CDK8S_CLI_DIR)/.installed ##
 run: $(RUN_VENV)/.api-compiled ## Serve the API in the foreground on HOST:PORT (default 127.0.0.1:8000), production settings
 	PREDICTOR_HOST=$(HOST) PREDICTOR_PORT=$(PORT) exec $(RUN_VENV)/bin/python -m api
 
+# BENCH_IMAGE=<a buildah image of the service> adds the image entrypoint's cold start (`make image` builds one).
+BENCH_IMAGE ?=
+
 .PHONY: bench
-bench: $(VENV)/.all $(RUN_VENV)/.api-compiled ## Benchmark the service against floor and FastAPI baselines with wrk (writes build/bench.json)
-	$(PY) -m tools.load.bench --output $(BUILD)/bench.json
+bench: $(VENV)/.all $(RUN_VENV)/.api-compiled ## The service against bare FastAPI, five interleaved rounds with wrk (writes build/bench.json)
+	$(PY) -m tools.load.bench --output $(BUILD)/bench.json $(if $(BENCH_IMAGE),--image '$(BENCH_IMAGE)')
+
+.PHONY: bench-readme
+bench-readme: $(VENV)/.all ## Rewrite README.md's benchmark table from build/bench.json
+	$(PY) -m tools.load.bench --output $(BUILD)/bench.json --readme
 
 # ---------------------------------------------------------------- quality
 .PHONY: lint
