@@ -1,6 +1,6 @@
 """What each route of the service answers, in plain ASGI: probes, predictions, metrics.
 
-The outermost layer (api/_observability.py) calls these directly, so a request to the service's own
+The outermost layer (api/front.py) calls these directly, so a request to the service's own
 routes never enters a framework; Litestar (api/litestar_app.py) documents the same routes and answers
 everything else (the OpenAPI document, 404, 405, OPTIONS).
 """
