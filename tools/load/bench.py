@@ -153,8 +153,8 @@ def targets(samples: dict[str, dict[str, list[float]]]) -> list[dict[str, Any]]:
     """Each target on the median of the per-round ratios: a round's pair ran under the same machine load."""
     checks = []
     for server, metric, higher_is_better, target in TARGETS:
-        ours, theirs = samples.get(server, {}).get(metric), samples["fastapi"][metric]
-        if ours:
+        ours, theirs = samples.get(server, {}).get(metric), samples["fastapi"].get(metric)
+        if ours and theirs:
             ratio = statistics.median(mine / other for mine, other in zip(ours, theirs, strict=True))
             met = ratio >= target if higher_is_better else ratio <= target
             checks.append({"server": server, "metric": metric, "ratio": round(ratio, 2), "target": target,
@@ -188,7 +188,7 @@ def render(report: dict[str, Any]) -> str:
             rows.append((f"{server}: {metric}", cell(figures), cell(fastapi[metric]), verdict or ""))
     host, load_ = report["machine"], report["load"]
     where = (
-        f"Generated from `build/bench.json` of {host['date']}: {host['cpu']}, {host['cores']} cores, "
+        f"`make bench` of {host['date']} on {host['cpu']}, {host['cores']} cores, "
         f"Python {host['python']}, Linux {host['kernel']}; {load_['rounds']} interleaved rounds of "
         f"{load_['seconds']:g} s per scenario, {load_['connections']} connections, server on cores "
         f"{load_['server_cores']}. Median (min-max) of the rounds; the ratio is the median of the "
