@@ -10,9 +10,12 @@ has started, and a request that needs it before then waits for it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -83,9 +86,31 @@ class ServiceApp:
         """The Litestar app, once built (the first call from a running loop starts the build)."""
         if self._fallback is None:
             if self._building is None:
-                self._building = asyncio.get_running_loop().run_in_executor(None, self._build_fallback)
+                self._building = self._build_in_background()
             self._fallback = await asyncio.shield(self._building)
         return self._fallback
+
+    def _build_in_background(self) -> asyncio.Future[ASGIApp]:
+        # A daemon thread, not the loop's executor: a SIGTERM during the build must not wait for it.
+        loop = asyncio.get_running_loop()
+        built: asyncio.Future[ASGIApp] = loop.create_future()
+
+        def settle(deliver: Callable[[], None]) -> None:
+            if not built.done():  # not cancelled meanwhile
+                deliver()
+
+        def build() -> None:
+            try:
+                app = self._build_fallback()
+            except Exception as error:  # noqa: BLE001 - handed to the requests that wait for it
+                deliver = functools.partial(built.set_exception, error)
+            else:
+                deliver = functools.partial(built.set_result, app)
+            with contextlib.suppress(RuntimeError):  # the loop closed: the server stopped meanwhile
+                loop.call_soon_threadsafe(settle, deliver)
+
+        threading.Thread(target=build, name="litestar-build", daemon=True).start()
+        return built
 
     async def _lifespan(self, receive: LifeSpanReceive, send: LifeSpanSend) -> None:
         while True:
