@@ -23,6 +23,7 @@ def test_targets_use_the_median_of_the_per_round_ratios_in_each_direction():
     by_metric = {check["metric"]: check for check in checks}
     assert by_metric["GET /predict req/s"] == {
         "server": "service", "metric": "GET /predict req/s", "ratio": 2.5, "target": 2.0, "met": True,
+        "verdict": "2.50x (target 2.0x: met)",
     }  # fmt: skip
     assert by_metric["cold start ms"]["ratio"] == 0.5
     assert by_metric["cold start ms"]["met"] is True
@@ -64,7 +65,7 @@ def test_the_readme_section_is_rewritten_from_the_report_and_nothing_else(tmp_pa
     assert "Test CPU 9000" in text
     assert "2026-12-06T05:00:00Z" in text
     assert "| service: GET /predict req/s | 10 (9-11)" in text
-    assert "3.0x (target 2.0x: met)" in text
+    assert "3.00x (target 2.0x: met)" in text
     assert "not measured: no image given" in text
     rewrite_readme(report, readme)
     assert readme.read_text(encoding="utf-8") == text

@@ -29,14 +29,12 @@ from tools.load.service import ServiceProcess, rss_bytes, running_service, sampl
 from tools.load.wrk import run_wrk
 
 CommandForPort = Callable[[int], list[str]]
+CONNECTIONS = 64
 # (server, metric, higher is better, target ratio to FastAPI's)
 TARGETS = (("service", "GET /predict req/s", True, 2.0), ("service", "POST /predict req/s", True, 1.5),
            ("service", "GET /predict p99 ms", False, 1.0), ("service", "POST /predict p99 ms", False, 1.0),
            ("service", "cold start ms", False, 0.6), ("image", "cold start ms", False, 0.6))  # fmt: skip
-README_START, README_END = (
-    "<!-- bench table: `make bench-readme` writes it -->",
-    "<!-- end of bench table -->",
-)
+README_START, README_END = "<!-- bench table: make bench-readme -->", "<!-- end of bench table -->"
 _CORES = sorted(os.sched_getaffinity(0))
 _SERVER_CORES = [str(_CORES[0])] if len(_CORES) > 1 else []
 
@@ -78,12 +76,10 @@ def _descendants(pid: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def serving(
-    command: CommandForPort, ready_path: str, log: Path, env: dict[str, str]
-) -> Iterator[ServiceProcess]:
+def serving(command: CommandForPort, ready: str, log: Path, env: dict[str, str]) -> Iterator[ServiceProcess]:
     port = free_port()
     pinned = ["taskset", "-c", *_SERVER_CORES] if _SERVER_CORES else []
-    with running_service(log, command=[*pinned, *command(port)], port=port, ready_path=ready_path,
+    with running_service(log, command=[*pinned, *command(port)], port=port, ready_path=ready,
                          env=env, timeout=60) as server:  # fmt: skip
         yield server
         # SIGTERM reaches the server itself, as a runtime sends it to PID 1 (buildah does not forward it).
@@ -134,7 +130,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, stack: contextlib.ExitSta
                 observed = {"cold start ms": round(server.ready_seconds * 1000, 1)}
                 if name != "image":  # the image's entrypoint is started for its cold start only
                     for scenario, body in bodies.items():
-                        numbers = load(server, body, args.seconds, args.connections)
+                        numbers = load(server, body, args.seconds, CONNECTIONS)
                         observed |= {f"{scenario} {key}": value for key, value in numbers.items()}
                     observed["RSS after load MB"] = round(rss_bytes(server.pid) / 2**20, 1)
             for key, value in observed.items():
@@ -142,7 +138,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, stack: contextlib.ExitSta
     spreads = {name: {key: {"median": round(statistics.median(values), 2), "min": min(values),
                             "max": max(values), "samples": values} for key, values in metrics.items()}
                for name, metrics in samples.items()}  # fmt: skip
-    load_ = {"rounds": args.rounds, "seconds": args.seconds, "connections": args.connections,
+    load_ = {"rounds": args.rounds, "seconds": args.seconds, "connections": CONNECTIONS,
              "server_cores": ",".join(_SERVER_CORES) or "any", "wrk_threads": 1}  # fmt: skip
     image = args.image or "not measured: no image given (`make image`, then BENCH_IMAGE=<its reference>)"
     return {"machine": machine(), "command": make_run_command(8000)[-1], "load": load_, "image": image,
@@ -157,8 +153,9 @@ def targets(samples: dict[str, dict[str, list[float]]]) -> list[dict[str, Any]]:
         if ours and theirs:
             ratio = statistics.median(mine / other for mine, other in zip(ours, theirs, strict=True))
             met = ratio >= target if higher_is_better else ratio <= target
+            verdict = f"{ratio:.2f}x (target {target}x: {'met' if met else 'NOT met'})"
             checks.append({"server": server, "metric": metric, "ratio": round(ratio, 2), "target": target,
-                           "met": met})  # fmt: skip
+                           "met": met, "verdict": verdict})  # fmt: skip
     return checks
 
 
@@ -177,15 +174,11 @@ def render(report: dict[str, Any]) -> str:
         return f"{figures['median']:,g} ({figures['min']:,g}-{figures['max']:,g})"
 
     fastapi, rows = report["metrics"]["fastapi"], []
-    checks = {(check["server"], check["metric"]): check for check in report["targets"]}
+    verdicts = {(check["server"], check["metric"]): check["verdict"] for check in report["targets"]}
     for server in ("service", "image"):
         for metric, figures in report["metrics"].get(server, {}).items():
-            check = checks.get((server, metric))
-            verdict = (
-                check
-                and f"{check['ratio']}x (target {check['target']}x: {'met' if check['met'] else 'NOT met'})"
-            )
-            rows.append((f"{server}: {metric}", cell(figures), cell(fastapi[metric]), verdict or ""))
+            verdict = verdicts.get((server, metric), "")
+            rows.append((f"{server}: {metric}", cell(figures), cell(fastapi[metric]), verdict))
     host, load_ = report["machine"], report["load"]
     where = (
         f"`make bench` of {host['date']} on {host['cpu']}, {host['cores']} cores, "
@@ -216,7 +209,6 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "build" / "bench.json", help="JSON report")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per scenario and round")
-    parser.add_argument("--connections", type=int, default=64, help="concurrent wrk connections")
     parser.add_argument("--image", default="", help="a buildah image of the service to cold-start too")
     parser.add_argument("--readme", action="store_true", help="only rewrite README.md's table from --output")
     args = parser.parse_args()
