@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.common import REPO_ROOT, free_port, markdown_table, run, write_atomic, write_json
-from tools.load.service import ServiceProcess, rss_bytes, running_service, sample_row
+from tools.load.service import ServiceProcess, cpu_seconds, rss_bytes, running_service, sample_row
 from tools.load.wrk import run_wrk
 
 CommandForPort = Callable[[int], list[str]]
@@ -91,11 +91,15 @@ def serving(command: CommandForPort, ready: str, log: Path, env: dict[str, str])
 def load(server: ServiceProcess, body: bytes | None, seconds: float, connections: int) -> dict[str, float]:
     options = {"connections": connections, "method": "GET" if body is None else "POST", "body": body}
     run_wrk(server.url + "/predict", seconds=1.0, **options)  # warm-up
+    cpu_before = cpu_seconds(server.pid)
     result = run_wrk(server.url + "/predict", seconds=seconds, **options)
+    cpu_us = (cpu_seconds(server.pid) - cpu_before) * 1e6 / max(result.requests, 1)
     if result.failed:
         msg = f"{result.failed} of {result.requests} requests failed: see {server.log_path}"
         raise RuntimeError(msg)
-    return {"req/s": round(result.requests_per_second), "p99 ms": round(result.p99_us / 1000, 2)}
+    # The server's CPU per request is the figure a busy machine disturbs least.
+    return {"req/s": round(result.requests_per_second), "p99 ms": round(result.p99_us / 1000, 2),
+            "CPU us/request": round(cpu_us, 1)}  # fmt: skip
 
 
 @contextlib.contextmanager
