@@ -80,9 +80,10 @@ COPY --from=build ${VENV} ${VENV}
 COPY --from=build /app /app
 WORKDIR /app
 
-# Import the service once, which writes bytecode for the standard-library modules it uses into the base
-# (official images ship none; Debian's python3 has it, so there this writes nothing).
-RUN "${VENV}/bin/python" -c "import api.server, api.healthcheck"
+# Import the service and the Litestar app it loads after start-up once, which writes bytecode for the
+# standard-library modules they use into the base (official images ship none; Debian's python3 has it,
+# so there this writes nothing).
+RUN "${VENV}/bin/python" -c "import api.server, api.healthcheck, api.litestar_app"
 
 ENV PATH="${VENV}/bin:${PATH}" \
     PYTHONDONTWRITEBYTECODE=1 \

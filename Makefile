@@ -38,8 +38,15 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS_DIR)
 	$(TOOLS_DIR)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# Bytecode is compiled when the runtime set is installed and when a file of api/ changes, never at start:
+# with PYTHONDONTWRITEBYTECODE set (many container setups, some machines) every start would compile
+# Litestar from source and write nothing, which doubled the cold start.
 $(RUN_VENV)/.synced: $(UV) pyproject.toml uv.lock
-	UV_PROJECT_ENVIRONMENT=$(RUN_VENV) $(UV) sync --frozen --no-default-groups --quiet
+	UV_PROJECT_ENVIRONMENT=$(RUN_VENV) $(UV) sync --frozen --no-default-groups --compile-bytecode --quiet
+	@touch $@
+
+$(RUN_VENV)/.api-compiled: $(RUN_VENV)/.synced $(shell find api -name '*.py')
+	$(RUN_VENV)/bin/python -m compileall -q api
 	@touch $@
 
 $(VENV)/.all: $(UV) pyproject.toml uv.lock
@@ -50,16 +57,23 @@ $(VENV)/.all: $(UV) pyproject.toml uv.lock
 dev-env: $(VENV)/.all ## Install the pinned uv and the locked dev environment only (the CI plan job, before its credentials)
 
 .PHONY: bootstrap
-bootstrap: $(VENV)/.all $(RUN_VENV)/.synced $(CDK8S_CLI_DIR)/.installed ## Install the pinned uv, the dev environment and the runtime one
+bootstrap: $(VENV)/.all $(RUN_VENV)/.api-compiled $(CDK8S_CLI_DIR)/.installed ## Install the pinned uv, the dev environment and the runtime one
 
 # ---------------------------------------------------------------- service
 .PHONY: run
-run: $(RUN_VENV)/.synced ## Serve the API in the foreground on HOST:PORT (default 127.0.0.1:8000), production settings
+run: $(RUN_VENV)/.api-compiled ## Serve the API in the foreground on HOST:PORT (default 127.0.0.1:8000), production settings
 	PREDICTOR_HOST=$(HOST) PREDICTOR_PORT=$(PORT) exec $(RUN_VENV)/bin/python -m api
 
+# BENCH_IMAGE=<a buildah image of the service> adds the image entrypoint's cold start (`make image` builds one).
+BENCH_IMAGE ?=
+
 .PHONY: bench
-bench: $(VENV)/.all $(RUN_VENV)/.synced ## Benchmark the service against floor and FastAPI baselines with wrk (writes build/bench.json)
-	$(PY) -m tools.load.bench --output $(BUILD)/bench.json
+bench: $(VENV)/.all $(RUN_VENV)/.api-compiled ## The service against bare FastAPI, five interleaved rounds with wrk (writes build/bench.json)
+	$(PY) -m tools.load.bench --output $(BUILD)/bench.json $(if $(BENCH_IMAGE),--image '$(BENCH_IMAGE)')
+
+.PHONY: bench-readme
+bench-readme: $(VENV)/.all ## Rewrite README.md's benchmark table from build/bench.json
+	$(PY) -m tools.load.bench --output $(BUILD)/bench.json --readme
 
 # ---------------------------------------------------------------- quality
 .PHONY: lint

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Info, Summary, disable_created_metrics
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Gauge, Info, Metric, disable_created_metrics
+from prometheus_client.core import CounterMetricFamily, SummaryMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from api.lifecycle import Lifecycle
@@ -16,28 +19,44 @@ CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+class _RequestStats:
+    """The request counter and latency summary as a collector of plain numbers: observing a request is two
+    dictionary updates, where the client library's Counter and Summary took three locked increments."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, str], int] = {}
+        self.latency: dict[tuple[str, str], list[float]] = {}  # [count, sum of seconds]
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "predictor_http_requests",
+            "HTTP requests answered, by route template, method and status code.",
+            labels=["route", "method", "status"],
+        )
+        for labels, count in self.counts.items():
+            requests.add_metric(labels, count)
+        # A summary, not a histogram: the CloudWatch agent (the scraper infra/ deploys) drops histograms but
+        # publishes a summary's _sum and _count, so the average latency by route reaches CloudWatch. The
+        # percentiles are the load balancer's TargetResponseTime.
+        latency = SummaryMetricFamily(
+            "predictor_http_request_duration_seconds",
+            "Time from receiving a request to sending the last byte of its response.",
+            labels=["route", "method"],
+        )
+        for route_method, (observed, seconds) in self.latency.items():
+            latency.add_metric(route_method, count_value=int(observed), sum_value=seconds)
+        return iter((requests, latency))
+
+
 class Metrics:
-    __slots__ = ("_children", "_latency", "_requests", "registry")
+    __slots__ = ("_stats", "registry")
 
     def __init__(self, model: LogisticModel, lifecycle: Lifecycle) -> None:
         # `*_created` series double the exposition for a timestamp that process_start already implies.
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=False)
-        self._requests = Counter(
-            "predictor_http_requests",
-            "HTTP requests answered, by route template, method and status code.",
-            ["route", "method", "status"],
-            registry=self.registry,
-        )
-        # A summary, not a histogram: the CloudWatch agent (the scraper infra/ deploys) drops histograms but
-        # publishes a summary's _sum and _count, so the average latency by route reaches CloudWatch. The
-        # percentiles are the load balancer's TargetResponseTime.
-        self._latency = Summary(
-            "predictor_http_request_duration_seconds",
-            "Time from receiving a request to sending the last byte of its response.",
-            ["route", "method"],
-            registry=self.registry,
-        )
+        self._stats = _RequestStats()
+        self.registry.register(self._stats)
         Gauge(
             "predictor_http_requests_in_flight",
             "Requests being handled now.",
@@ -51,23 +70,19 @@ class Metrics:
         Info("predictor_model", "The model being served.", registry=self.registry).info(
             {"name": model.name, "version": model.version}
         )
-        # Label lookups take a lock and build tuples; caching the children keeps the hot path to two calls.
-        self._children: dict[tuple[str, str, int], tuple[Counter, Summary]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        # Methods are client-chosen: folding unknown ones keeps the label set (and this cache) bounded.
+        # Methods are client-chosen: folding unknown ones keeps the label set bounded.
         method = method if method in _KNOWN_METHODS else "OTHER"
-        key = (route, method, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self._requests.labels(route=route, method=method, status=str(status)),
-                self._latency.labels(route=route, method=method),
-            )
-            self._children[key] = children
-        counter, latency = children
-        counter.inc()
-        latency.observe(seconds)
+        counts, latency = self._stats.counts, self._stats.latency
+        key = (route, method, str(status))
+        counts[key] = counts.get(key, 0) + 1
+        total = latency.get(key[:2])
+        if total is None:
+            latency[key[:2]] = [1, seconds]
+        else:
+            total[0] += 1
+            total[1] += seconds
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

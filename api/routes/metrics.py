@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from litestar import Response, get
+from typing import Any
+
+from litestar import Request, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import ASGIApp
 
-from api._metrics import CONTENT_TYPE, Metrics
+from api._metrics import CONTENT_TYPE
+from api._responses import Answer
 
 __all__ = ["metrics_handler"]
 
 
-def metrics_handler(*, path: str, metrics: Metrics) -> HTTPRouteHandler:
+def metrics_handler(*, path: str, exposition: Answer) -> HTTPRouteHandler:
     @get(
         path,
         summary="Prometheus metrics",
@@ -24,7 +28,7 @@ def metrics_handler(*, path: str, metrics: Metrics) -> HTTPRouteHandler:
             )
         },
     )
-    async def prometheus_metrics() -> Response[bytes]:
-        return Response(metrics.render(), headers={"content-type": CONTENT_TYPE})
+    async def prometheus_metrics(request: Request[Any, Any, Any]) -> ASGIApp:
+        return await exposition(request.scope, request.receive)
 
     return prometheus_metrics

@@ -1,47 +1,47 @@
-"""GET /predict scores the model's baseline input (the original contract); POST /predict scores yours."""
+"""GET /predict scores the model's baseline input (the original contract); POST /predict scores yours.
+
+What they answer is api/answers.py's; here is how the OpenAPI document describes them.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from litestar import MediaType, Request, get, post
-from litestar.exceptions import InternalServerException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    Components,
+    Operation,
+    RequestBody,
+    Schema,
+    SecurityRequirement,
+    SecurityScheme,
+)
 from litestar.openapi.spec import OpenAPIMediaType as MediaTypeSpec
-from litestar.openapi.spec import Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.types import ASGIApp
 
-from api._responses import JsonBytes
-from api.api_keys import ApiKeys
-from api.bearer_auth import SECURITY, UNAUTHORIZED_RESPONSE, bearer_auth_middleware
-from api.errors import ErrorBody, RequestError
+from api._responses import Answer
+from api.answers import BaselinePrediction, BatchPrediction, Prediction
+from api.errors import ErrorBody
 from api.model import LogisticModel
-from api.scoring_request import RequestParser
 
-__all__ = ["BaselinePrediction", "BatchPrediction", "Prediction", "predict_handlers"]
-
-
-class BaselinePrediction(msgspec.Struct):
-    score: float
-
-
-class Prediction(msgspec.Struct):
-    score: float
-    model_version: str
-
-
-class BatchPrediction(msgspec.Struct):
-    scores: list[float]
-    model_version: str
-
+__all__ = ["predict_handlers", "security_components"]
 
 # One row gets a score, a batch gets scores; the union documents both shapes of a 200.
 _PREDICTION_UNION: Any = Prediction | BatchPrediction
+_SCHEME_NAME = "bearerAuth"
+_SECURITY: list[SecurityRequirement] = [{_SCHEME_NAME: []}]
+
+
+def security_components() -> Components:
+    """A fresh set each time: Litestar fills the document's components in place."""
+    scheme = SecurityScheme(
+        type="http", scheme="bearer", description="A client API key: `Authorization: Bearer <key>`."
+    )
+    return Components(security_schemes={_SCHEME_NAME: scheme})
 
 
 def _error(description: str) -> ResponseSpec:
@@ -57,6 +57,10 @@ _ERROR_RESPONSES = {
         "Valid JSON, wrong content: missing, unknown, non-numeric or non-finite features, bad batch size"
     ),
 }
+_UNAUTHORIZED_RESPONSE = _error(
+    "No API key, a malformed Authorization header, or an unknown key; "
+    "with a `WWW-Authenticate: Bearer` challenge"
+)
 
 
 def _request_body_operation(model: LogisticModel, max_batch_size: int) -> type[Operation]:
@@ -95,18 +99,16 @@ def _request_body_operation(model: LogisticModel, max_batch_size: int) -> type[O
     return PredictOperation
 
 
-def predict_handlers(
+def predict_handlers(  # noqa: PLR0913 - keyword-only: what the two operations document and answer
     *,
     path: str,
     model: LogisticModel,
     max_batch_size: int,
-    body_timeout_seconds: float,
-    api_keys: ApiKeys | None = None,
+    secured: bool,
+    baseline_answer: Answer,
+    predict_answer: Answer,
 ) -> list[HTTPRouteHandler]:
-    """GET and POST; with ``api_keys``, POST needs one of them as a bearer token (GET stays open)."""
-    baseline = JsonBytes(msgspec.json.encode(BaselinePrediction(score=model.score(model.baseline))))
-    parser = RequestParser(model, max_batch_size=max_batch_size)
-    version = model.version
+    """GET and POST; when ``secured``, POST is documented as needing a bearer key (GET stays open)."""
 
     @get(
         path,
@@ -118,8 +120,8 @@ def predict_handlers(
             200: ResponseSpec(BaselinePrediction, description="Baseline score", generate_examples=False)
         },
     )
-    async def predict_baseline() -> ASGIApp:
-        return baseline
+    async def predict_baseline(request: Request[Any, Any, Any]) -> ASGIApp:
+        return await baseline_answer(request.scope, request.receive)
 
     @post(
         path,
@@ -132,27 +134,11 @@ def predict_handlers(
         responses={
             200: ResponseSpec(_PREDICTION_UNION, description="Scores in [0, 1]", generate_examples=False),
             **_ERROR_RESPONSES,
-            **({401: UNAUTHORIZED_RESPONSE} if api_keys else {}),
+            **({401: _UNAUTHORIZED_RESPONSE} if secured else {}),
         },
-        middleware=[bearer_auth_middleware(api_keys)] if api_keys else None,
-        security=SECURITY if api_keys else None,
+        security=_SECURITY if secured else None,
     )
     async def predict(request: Request[Any, Any, Any]) -> ASGIApp:
-        parser.check_content_type(request.headers.get("content-type"))
-        try:
-            async with asyncio.timeout(body_timeout_seconds):
-                body = await request.body()
-        except TimeoutError:
-            msg = f"request body not received within {body_timeout_seconds:g} s"
-            raise RequestError(408, msg, field="body") from None
-        except InternalServerException:
-            # Litestar's way of saying the client disconnected mid-body: a client fault, never a 5xx.
-            msg = "client disconnected before sending the whole body"
-            raise RequestError(400, msg, field="body", error="client_disconnected") from None
-        parsed = parser.parse(body)
-        scores = [model.score(row) for row in parsed.rows]
-        if parsed.batch:
-            return JsonBytes(msgspec.json.encode(BatchPrediction(scores=scores, model_version=version)))
-        return JsonBytes(msgspec.json.encode(Prediction(score=scores[0], model_version=version)))
+        return await predict_answer(request.scope, request.receive)
 
     return [predict_baseline, predict]

@@ -2,47 +2,22 @@
 
 from __future__ import annotations
 
-import msgspec
-from litestar import MediaType, get
+from typing import Any
+
+from litestar import MediaType, Request, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ASGIApp
 
-from api._responses import JsonBytes
-from api.lifecycle import Lifecycle
-from api.model import LogisticModel
+from api._responses import Answer
+from api.answers import Health, Readiness
 
-__all__ = ["Health", "ModelInfo", "Readiness", "probe_handlers"]
-
-
-class Health(msgspec.Struct):
-    status: str
-
-
-class ModelInfo(msgspec.Struct):
-    name: str
-    version: str
-
-
-class Readiness(msgspec.Struct, omit_defaults=True):
-    status: str
-    model: ModelInfo
-    reason: str | None = None
+__all__ = ["probe_handlers"]
 
 
 def probe_handlers(
-    *, liveness_path: str, readiness_path: str, model: LogisticModel, lifecycle: Lifecycle
+    *, liveness_path: str, readiness_path: str, liveness_answer: Answer, readiness_answer: Answer
 ) -> list[HTTPRouteHandler]:
-    healthy = JsonBytes(msgspec.json.encode(Health(status="ok")))
-    info = ModelInfo(name=model.name, version=model.version)
-    ready = JsonBytes(msgspec.json.encode(Readiness(status="ready", model=info)))
-    draining = JsonBytes(
-        msgspec.json.encode(
-            Readiness(status="draining", model=info, reason="shutting down: finishing in-flight requests")
-        ),
-        status=503,
-    )
-
     @get(
         liveness_path,
         summary="Liveness",
@@ -51,8 +26,8 @@ def probe_handlers(
         media_type=MediaType.JSON,
         responses={200: ResponseSpec(Health, description="Alive", generate_examples=False)},
     )
-    async def health() -> ASGIApp:
-        return healthy
+    async def health(request: Request[Any, Any, Any]) -> ASGIApp:
+        return await liveness_answer(request.scope, request.receive)
 
     @get(
         readiness_path,
@@ -65,7 +40,7 @@ def probe_handlers(
             503: ResponseSpec(Readiness, description="Draining: take this instance out of rotation"),
         },
     )
-    async def readiness() -> ASGIApp:
-        return draining if lifecycle.draining else ready
+    async def readiness(request: Request[Any, Any, Any]) -> ASGIApp:
+        return await readiness_answer(request.scope, request.receive)
 
     return [health, readiness]

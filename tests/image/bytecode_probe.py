@@ -1,9 +1,10 @@
 """Runs inside the image (stdin to its python): which bytecode will each module the service imports use?
 
-Imports what `python -m api` and the HEALTHCHECK import, then reads the header of every loaded module's
-cached bytecode. Prints {module: {"origin": ..., "state": ...}} as JSON. A "missing" or "stale" state means
-the interpreter compiles that module at every start (it can't write the result: read-only root, and
-PYTHONDONTWRITEBYTECODE). Standard library only: this is the image's interpreter, not the test's.
+Imports what `python -m api` (at start, and Litestar just after) and the HEALTHCHECK import, then reads
+the header of every loaded module's cached bytecode. Prints {module: {"origin": ..., "state": ...}} as
+JSON. A "missing" or "stale" state means the interpreter compiles that module at every start (it can't
+write the result: read-only root, and PYTHONDONTWRITEBYTECODE). Standard library only: this is the
+image's interpreter, not the test's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 
 # Imported for what they load into sys.modules.
 import api.healthcheck
+import api.litestar_app
 import api.server  # noqa: F401
 
 _HASH_BASED = 0b01

@@ -1,29 +1,27 @@
-"""What ``make bench`` compares the service with, served by the same uvicorn (uvloop, httptools).
+"""What ``make bench`` compares the service with: a bare FastAPI app on the same uvicorn (uvloop, httptools).
 
-``floor``: a raw ASGI app answering GET /predict with fixed bytes, no framework: what the server alone
-costs. ``fastapi``: a bare FastAPI app with the same two GET endpoints, the comparison the targets name.
+GET /health and GET /predict answer the service's constant bodies; POST /predict validates one row with
+pydantic as the service does (every model feature, finite numbers, nothing else) and scores it with the
+same model, so the comparison is the frameworks' cost, not the work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-_BODY = b'{"score":0.75}'
-_HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(_BODY)).encode())]
+from api.model import load_model
+from api.settings import BUNDLED_MODEL_PATH
 
-
-async def floor(
-    scope: dict[str, Any],
-    receive: Callable[[], Awaitable[dict[str, Any]]],  # noqa: ARG001 - raw ASGI: the request is not read
-    send: Callable[[dict[str, Any]], Awaitable[None]],
-) -> None:
-    if scope["type"] == "http":
-        await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-        await send({"type": "http.response.body", "body": _BODY})
-
+_MODEL = load_model(BUNDLED_MODEL_PATH)
+_Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Row: type[BaseModel] = create_model(
+    "Row",
+    __config__=ConfigDict(extra="forbid"),
+    **dict.fromkeys(_MODEL.feature_names, (_Finite, ...)),  # type: ignore[call-overload]
+)
 
 fastapi = FastAPI()
 
@@ -36,3 +34,10 @@ async def health() -> dict[str, str]:
 @fastapi.get("/predict")
 async def predict() -> dict[str, float]:
     return {"score": 0.75}
+
+
+@fastapi.post("/predict")
+async def predict_row(row: Row) -> dict[str, Any]:  # type: ignore[valid-type]
+    features = row.model_dump()  # type: ignore[attr-defined]
+    score = _MODEL.score([features[name] for name in _MODEL.feature_names])
+    return {"score": score, "model_version": _MODEL.version}
