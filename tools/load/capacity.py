@@ -16,31 +16,29 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
-from manifests_py._model import Cpu, Memory, mebibytes, millicores
+from manifests_py._model import Cpu, Memory, describe_errors, mebibytes, millicores
 from manifests_py.config import ConfigError, EnvironmentConfig, known_environments, load_environment
 from tools.common import markdown_table
 from tools.load.capacity_measure import CgroupUnavailableError, LoadPlan, measure
 from tools.load.capacity_plan import (
+    CAPACITY_PATH,
     HEADROOM,
     HPA_TOLERANCE,
     CapacityError,
-    EndpointCapacity,
+    CapacityRecord,
+    Limit,
     NodeShape,
     PodShape,
     ReplicaPlan,
     cost_per_million,
     hpa_cpu_target_percent,
+    load_capacity_record,
     nodes_for,
     pod_rate_at_target,
     pods_per_node,
     replicas_for,
-)
-from tools.load.capacity_record import (
-    CAPACITY_PATH,
-    CapacityRecord,
-    load_capacity_record,
     write_capacity_record,
 )
 
@@ -100,7 +98,8 @@ def node_shape(args: argparse.Namespace) -> NodeShape:
 @dataclass(frozen=True, kw_only=True)
 class PlanRow:
     environment: EnvironmentConfig
-    endpoint: EndpointCapacity
+    endpoint: str
+    limit: Limit
     # The target the replicas are planned at: the configured one (the suggested one if none is).
     hpa_target_percent: int
     suggested_target_percent: int
@@ -132,17 +131,18 @@ def plan_rows(
         )
         per_node = pods_per_node(node, pod)
         zones = len(env.node_pool.zones) if env.node_pool else 1
-        for endpoint in measurement.endpoints:
-            pod_rate = pod_rate_at_target(measurement, endpoint, target)
+        for endpoint, limit in measurement.limits():
+            pod_rate = pod_rate_at_target(measurement, limit, target_percent=target)
             # The HPA keeps at least one pod on EKS even where the config asks for zero (Knative).
             plan = replicas_for(
-                rate, pod_rate=pod_rate, min_replicas=max(scale.min, 1), max_replicas=scale.max
+                rate=rate, pod_rate=pod_rate, min_replicas=max(scale.min, 1), max_replicas=scale.max
             )
-            nodes = nodes_for(plan.replicas, per_node=per_node, zones=zones)
+            nodes = nodes_for(replicas=plan.replicas, per_node=per_node, zones=zones)
             rows.append(
                 PlanRow(
                     environment=env,
                     endpoint=endpoint,
+                    limit=limit,
                     hpa_target_percent=target,
                     suggested_target_percent=suggested,
                     pod_per_second=pod_rate,
@@ -181,9 +181,9 @@ def _cells(row: PlanRow) -> list[str]:
         replicas += f" (min; rate needs {plan.needed})"
     return [
         env.name,
-        row.endpoint.endpoint,
+        row.endpoint,
         f"{env.resources.cpu_request_millicores}m",
-        f"{row.endpoint.requests_per_second:,.0f} ({row.endpoint.p99_milliseconds:.1f} ms)",
+        f"{row.limit.requests_per_second:,.0f} ({row.limit.p99_milliseconds:.1f} ms)",
         f"{row.hpa_target_percent} %" + ("" if env.scale.cpu_target_percent else " (suggested)"),
         f"{row.suggested_target_percent} %",
         f"{row.pod_per_second:,.0f}",
@@ -224,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         record = load_capacity_record(args.output)
         rows = plan_rows(record, environments, rate=args.rate, node=node, hourly_price=args.price)
     except (ConfigError, CapacityError, ValueError) as error:
-        for problem in getattr(error, "problems", None) or [str(error)]:
+        named = describe_errors(error) if isinstance(error, ValidationError) else None
+        for problem in named or getattr(error, "problems", None) or [str(error)]:
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
     except (CgroupUnavailableError, RuntimeError) as error:
@@ -233,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     print(
         f"\nmeasured {record.date} on {record.machine.get('cpu')} ({record.machine.get('cores')} cores); "
-        f"objective p99 <= {record.objective_p99_milliseconds:g} ms; headroom {HEADROOM:.0%}, "
+        f"objective p99 <= {record.objective.p99_milliseconds:g} ms; headroom {HEADROOM:.0%}, "
         f"HPA tolerance {HPA_TOLERANCE:.0%}\nplan: {args.rate:,.0f} req/s on {args.instance} "
         f"({args.allocatable_cpu}m / {args.allocatable_memory}Mi allocatable, DaemonSets "
         f"{args.daemonset_cpu}m / {args.daemonset_memory}Mi, {args.max_pods} pods) at ${args.price}/h\n"
