@@ -47,11 +47,25 @@ def test_make_passes_every_plan_input_and_the_tool_has_no_defaults_of_its_own(ca
     assert "measuring needs --objective-p99-ms, --step-seconds and --repeats" in capsys.readouterr().err
 
 
-def test_an_impossible_node_is_bad_input_naming_the_field(capsys):
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--max-pods", ["0"], "max_pods: Input should be greater than 0, got 0"),
+        ("--repeats", ["0"], "repeats: Input should be greater than 0, got 0"),
+        ("--objective-p99-ms", ["-5"], "objective_p99_milliseconds: Input should be greater than 0"),
+        ("--fractions", ["0.5", "0.3"], "fractions: must rise step by step"),
+        ("--fractions", ["0.5", "1.5"], "fractions[1]: Input should be less than or equal to 1"),
+    ],
+)
+def test_an_impossible_node_or_load_plan_is_bad_input_naming_the_field(
+    capsys, monkeypatch, option, value, message
+):
+    monkeypatch.setattr("tools.load.capacity.measure", lambda *_: pytest.fail("measured bad input"))
     arguments = make_capacity_arguments()
-    arguments[arguments.index("--max-pods") + 1] = "0"
-    assert main(["--plan-only", *arguments]) == 2
-    assert "error: max_pods: Input should be greater than 0, got 0" in capsys.readouterr().err
+    at = arguments.index(option) if option in arguments else len(arguments)
+    arguments[at : at + 2] = [option, *value]
+    assert main(arguments) == 2
+    assert f"error: {message}" in capsys.readouterr().err
 
 
 def test_without_a_cpu_controller_it_refuses_to_measure(tmp_path):

@@ -11,7 +11,6 @@ from tools.common import REPO_ROOT
 from tools.load.capacity import (
     _parser,
     main,
-    node_shape,
     plan_rows,
     render_table,
     target_lines,
@@ -83,8 +82,8 @@ def test_each_node_pool_limit_holds_the_hpa_maximum_on_the_documented_node():
     """Karpenter's cpu limit counts whole instances: the HPA's max replicas, spread over the zones on the
     Makefile's node, must fit under it, or scale-out would stop at Pending pods."""
     args = _parser().parse_args(["--plan-only", *make_capacity_arguments()])
-    node = node_shape(args)
-    instance_cpu = math.ceil(args.allocatable_cpu / 1000) * 1000
+    node = NodeShape.model_validate(vars(args))
+    instance_cpu = math.ceil(node.allocatable_cpu_millicores / 1000) * 1000
     for name in ("dev", "prod"):
         config = load_environment(name)
         pod = PodShape(

@@ -64,7 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=CAPACITY_PATH, help="the record (default: committed)")
     # No defaults here: the Makefile's capacity section is where they are written and documented.
     measuring = parser.add_argument_group("measurement (make: CAPACITY_OBJECTIVE_P99_MS, _REPEATS, ...)")
-    measuring.add_argument("--objective-p99-ms", type=float, help="latency objective")
+    # Each destination is the field of LoadPlan or NodeShape it fills: the models validate the values.
+    measuring.add_argument(
+        "--objective-p99-ms", dest="objective_p99_milliseconds", type=float, help="latency objective"
+    )
     measuring.add_argument("--step-seconds", type=int, help="seconds per load step")
     measuring.add_argument("--repeats", type=int, help="climbs per endpoint (the median is kept)")
     measuring.add_argument(
@@ -72,27 +75,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan = parser.add_argument_group("plan (make: CAPACITY_RATE, CAPACITY_INSTANCE, ...)")
     plan.add_argument("--rate", type=float, required=True, help="requests per second to plan for")
-    plan.add_argument("--instance", required=True, help="instance name, for the table")
-    plan.add_argument("--allocatable-cpu", type=cpu_quantity, required=True)
-    plan.add_argument("--allocatable-memory", type=memory_quantity, required=True)
+    plan.add_argument("--instance", dest="name", required=True, help="instance name, for the table")
+    plan.add_argument(
+        "--allocatable-cpu", dest="allocatable_cpu_millicores", type=cpu_quantity, required=True
+    )
+    plan.add_argument(
+        "--allocatable-memory", dest="allocatable_memory_mebibytes", type=memory_quantity, required=True
+    )
     plan.add_argument("--max-pods", type=int, required=True, help="the node's pod limit")
-    plan.add_argument("--daemonset-cpu", type=cpu_quantity, required=True)
-    plan.add_argument("--daemonset-memory", type=memory_quantity, required=True)
+    plan.add_argument("--daemonset-cpu", dest="daemonset_cpu_millicores", type=cpu_quantity, required=True)
+    plan.add_argument(
+        "--daemonset-memory", dest="daemonset_memory_mebibytes", type=memory_quantity, required=True
+    )
     plan.add_argument("--daemonset-pods", type=int, required=True)
     plan.add_argument("--price", type=float, required=True, help="instance price per hour, USD")
     return parser
-
-
-def node_shape(args: argparse.Namespace) -> NodeShape:
-    return NodeShape(
-        name=args.instance,
-        allocatable_cpu_millicores=args.allocatable_cpu,
-        allocatable_memory_mebibytes=args.allocatable_memory,
-        max_pods=args.max_pods,
-        daemonset_cpu_millicores=args.daemonset_cpu,
-        daemonset_memory_mebibytes=args.daemonset_memory,
-        daemonset_pods=args.daemonset_pods,
-    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,18 +201,13 @@ def render_table(rows: list[PlanRow]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if not args.plan_only and None in (args.objective_p99_ms, args.step_seconds, args.repeats):
+    if not args.plan_only and None in (args.objective_p99_milliseconds, args.step_seconds, args.repeats):
         parser.error("measuring needs --objective-p99-ms, --step-seconds and --repeats (see make capacity)")
     try:
         environments = [load_environment(name) for name in args.environments or known_environments()]
-        node = node_shape(args)
+        node = NodeShape.model_validate(vars(args))
         if not args.plan_only:
-            plan = LoadPlan(
-                fractions=tuple(args.fractions),
-                step_seconds=args.step_seconds,
-                repeats=args.repeats,
-                objective_p99_milliseconds=args.objective_p99_ms,
-            )
+            plan = LoadPlan.model_validate(vars(args))
             print("measuring; other load on this machine makes the figures noisy", flush=True)
             write_capacity_record(
                 measure([env.resources.cpu_request_millicores for env in environments], plan), args.output
@@ -235,9 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nmeasured {record.date} on {record.machine.get('cpu')} ({record.machine.get('cores')} cores); "
         f"objective p99 <= {record.objective.p99_milliseconds:g} ms; headroom {HEADROOM:.0%}, "
-        f"HPA tolerance {HPA_TOLERANCE:.0%}\nplan: {args.rate:,.0f} req/s on {args.instance} "
-        f"({args.allocatable_cpu}m / {args.allocatable_memory}Mi allocatable, DaemonSets "
-        f"{args.daemonset_cpu}m / {args.daemonset_memory}Mi, {args.max_pods} pods) at ${args.price}/h\n"
+        f"HPA tolerance {HPA_TOLERANCE:.0%}\nplan: {args.rate:,.0f} req/s on {node.name} "
+        f"({node.allocatable_cpu_millicores}m / {node.allocatable_memory_mebibytes}Mi allocatable, "
+        f"DaemonSets {node.daemonset_cpu_millicores}m / {node.daemonset_memory_mebibytes}Mi, "
+        f"{node.max_pods} pods) at ${args.price}/h\n"
     )
     print(render_table(rows))
     print("\n".join(["", *target_lines(rows)]))
