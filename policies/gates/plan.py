@@ -1,20 +1,78 @@
 """The plan gate: a fresh plan of the judged root's infra/, and a decision for every value it cannot show.
 
-`make policy` always plans (about 30 s against the emulator) instead of reusing build/infra/plan.json: a
-plan is only as current as every file and variable it was made from, and a stale plan that passes is
-worse than a slow gate. `--plan PATH` judges a given plan instead (CI's plan job has a real AWS plan);
-the summary then says which plan was judged.
+`make policy` always plans (about 30 s against the emulator, by `tools.infra.offline_plan` on the judged
+root's infra/: what `make infra-plan` runs, so a copy of the repository is planned exactly as the
+repository is) instead of reusing build/infra/plan.json: a plan is only as current as every file and
+variable it was made from, and a stale plan that passes is worse than a slow gate. `--plan PATH` judges a
+given plan instead (CI's plan job has a real AWS plan); the summary then says which plan was judged.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
 from policies import plan_facts, plan_meaning
 from policies.model import GateError, GateResult
-from policies.planning import load_plan, plan_root
-from policies.workspace import Context
-from tools.common import write_json
+from policies.workspace import Context, Root
+from tools.common import REPO_ROOT, CommandError, tail, write_json
+from tools.common import run as run_command
+from tools.infra import tfenv
 
 NAME = "plan"
+PLAN_TIMEOUT_SECONDS = 600
+
+
+def plan_root(root: Root, out: Path) -> dict[str, Any]:
+    """`tools.infra.offline_plan` of the judged root's infra/; the plan JSON is written to `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # The provider mirror is found once (tfenv searches the disk) and handed to every plan of this run.
+    try:
+        mirror = tfenv.provider_source().mirror
+    except tfenv.TerraformEnvError as error:
+        raise GateError(str(error)) from error
+    env = (
+        {tfenv.MIRROR_ENV: str(mirror)} if mirror is not None and not os.environ.get(tfenv.MIRROR_ENV) else {}
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "tools.infra.offline_plan",
+        "--infra",
+        str(root.infra),
+        "--out",
+        str(out),
+        "--bootstrap-out",
+        str(out.with_name("bootstrap-plan.json")),
+    ]
+    what = f"terraform plan of {root.relative(root.infra)}"
+    try:
+        result = run_command(command, timeout=PLAN_TIMEOUT_SECONDS, cwd=REPO_ROOT, env=env)
+    except CommandError as error:
+        msg = f"{what}: {error}"
+        raise GateError(msg) from error
+    if result.returncode != 0:
+        msg = f"{what} failed ({result.returncode}):\n{tail(result.stdout + result.stderr, 40)}"
+        raise GateError(msg)
+    return load_plan(out)
+
+
+def load_plan(path: Path) -> dict[str, Any]:
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        msg = f"plan {path} does not exist"
+        raise GateError(msg) from error
+    except (OSError, ValueError) as error:
+        msg = f"plan {path} is not readable JSON: {error}"
+        raise GateError(msg) from error
+    if not isinstance(plan, dict) or "format_version" not in plan or "planned_values" not in plan:
+        msg = f"{path} is not a plan's JSON (`terraform show -json PLANFILE`)"
+        raise GateError(msg)
+    return plan
 
 
 def run(context: Context) -> GateResult:
