@@ -12,7 +12,6 @@ from tools.load.capacity_plan import (
     Limit,
     Measurement,
     NodeShape,
-    PodShape,
     cost_per_million,
     hpa_cpu_target_percent,
     nodes_for,
@@ -40,7 +39,7 @@ NODE = NodeShape(
     daemonset_memory_mebibytes=128,
     daemonset_pods=3,
 )
-POD = PodShape(cpu_request_millicores=500, memory_request_mebibytes=256)
+POD = {"cpu_millicores": 500, "memory_mebibytes": 256}
 
 
 def test_hpa_target_is_the_limit_with_headroom_less_tolerance_rounded_down():
@@ -85,7 +84,7 @@ def test_replicas_nodes_and_cost_are_monotonic_in_load():
         replicas_for(rate=r, pod_rate=700.0, min_replicas=1, max_replicas=1000).replicas for r in rates
     ]
     assert replicas == sorted(replicas)
-    per_node = pods_per_node(NODE, POD)
+    per_node = pods_per_node(NODE, **POD)
     nodes = [nodes_for(replicas=n, per_node=per_node, zones=3) for n in replicas]
     assert nodes == sorted(nodes)
     # Per prediction, the same nodes cost less the more they serve; more nodes cost more at one rate.
@@ -96,11 +95,11 @@ def test_replicas_nodes_and_cost_are_monotonic_in_load():
 
 
 def test_pods_per_node_takes_the_tightest_resource_after_daemonsets():
-    assert pods_per_node(NODE, POD) == (1930 - 150) // 500  # CPU-bound: 3
-    memory_bound = PodShape(cpu_request_millicores=100, memory_request_mebibytes=1024)
-    assert pods_per_node(NODE, memory_bound) == (3100 - 128) // 1024
-    tiny = PodShape(cpu_request_millicores=10, memory_request_mebibytes=16)
-    assert pods_per_node(NODE, tiny) == 29 - 3, "the node's pod limit counts DaemonSet pods too"
+    assert pods_per_node(NODE, **POD) == (1930 - 150) // 500  # CPU-bound: 3
+    memory_bound = pods_per_node(NODE, cpu_millicores=100, memory_mebibytes=1024)
+    assert memory_bound == (3100 - 128) // 1024
+    tiny = pods_per_node(NODE, cpu_millicores=10, memory_mebibytes=16)
+    assert tiny == 29 - 3, "the node's pod limit counts DaemonSet pods too"
 
 
 def test_nodes_follow_the_zone_spread():
@@ -175,11 +174,11 @@ def test_cost_per_million():
             r"endpoints\n  Dictionary should have at least 1 item",
         ),
         (
-            lambda: PodShape(cpu_request_millicores=0, memory_request_mebibytes=1),
-            r"cpu_request_millicores\n  Input should be greater than 0",
+            lambda: pods_per_node(NODE, cpu_millicores=0, memory_mebibytes=1),
+            r"cpu_millicores\n  Input should be greater than 0",
         ),
         (
-            lambda: pods_per_node(NODE, PodShape(cpu_request_millicores=4000, memory_request_mebibytes=1)),
+            lambda: pods_per_node(NODE, cpu_millicores=4000, memory_mebibytes=1),
             r"c7i.large: no pod of 4000m / 1Mi fits",
         ),
         (

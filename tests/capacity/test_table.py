@@ -18,7 +18,6 @@ from tools.load.capacity import (
 from tools.load.capacity_plan import (
     CAPACITY_PATH,
     NodeShape,
-    PodShape,
     cost_per_million,
     hpa_cpu_target_percent,
     load_capacity_record,
@@ -86,13 +85,13 @@ def test_each_node_pool_limit_holds_the_hpa_maximum_on_the_documented_node():
     instance_cpu = math.ceil(node.allocatable_cpu_millicores / 1000) * 1000
     for name in ("dev", "prod"):
         config = load_environment(name)
-        pod = PodShape(
-            cpu_request_millicores=config.resources.cpu_request_millicores,
-            memory_request_mebibytes=config.resources.memory_request_mebibytes,
+        requests = config.resources
+        per_node = pods_per_node(
+            node,
+            cpu_millicores=requests.cpu_request_millicores,
+            memory_mebibytes=requests.memory_request_mebibytes,
         )
-        nodes = nodes_for(
-            replicas=config.scale.max, per_node=pods_per_node(node, pod), zones=len(config.node_pool.zones)
-        )
+        nodes = nodes_for(replicas=config.scale.max, per_node=per_node, zones=len(config.node_pool.zones))
         assert nodes * instance_cpu <= config.node_pool.cpu_limit_millicores, name
 
 

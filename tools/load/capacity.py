@@ -30,7 +30,6 @@ from tools.load.capacity_plan import (
     CapacityRecord,
     Limit,
     NodeShape,
-    PodShape,
     ReplicaPlan,
     cost_per_million,
     hpa_cpu_target_percent,
@@ -122,11 +121,11 @@ def plan_rows(
         measurement = record.measurement_for(resources.cpu_request_millicores)
         suggested = hpa_cpu_target_percent(measurement)
         target = scale.cpu_target_percent or suggested
-        pod = PodShape(
-            cpu_request_millicores=resources.cpu_request_millicores,
-            memory_request_mebibytes=resources.memory_request_mebibytes,
+        per_node = pods_per_node(
+            node,
+            cpu_millicores=resources.cpu_request_millicores,
+            memory_mebibytes=resources.memory_request_mebibytes,
         )
-        per_node = pods_per_node(node, pod)
         zones = len(env.node_pool.zones) if env.node_pool else 1
         for endpoint, limit in measurement.limits():
             pod_rate = pod_rate_at_target(measurement, limit, target_percent=target)

@@ -204,20 +204,17 @@ class NodeShape(_Model):
     daemonset_pods: NonNegativeInt
 
 
-class PodShape(_Model):
-    cpu_request_millicores: PositiveInt
-    memory_request_mebibytes: PositiveInt
-
-
-def pods_per_node(node: NodeShape, pod: PodShape) -> int:
-    """How many of the pods fit on one node next to its DaemonSets (the scheduler packs by requests)."""
+@validate_call
+def pods_per_node(node: NodeShape, *, cpu_millicores: PositiveInt, memory_mebibytes: PositiveInt) -> int:
+    """How many pods of these requests fit on one node next to its DaemonSets (the scheduler packs by
+    requests)."""
     fits = min(
-        (node.allocatable_cpu_millicores - node.daemonset_cpu_millicores) // pod.cpu_request_millicores,
-        (node.allocatable_memory_mebibytes - node.daemonset_memory_mebibytes) // pod.memory_request_mebibytes,
+        (node.allocatable_cpu_millicores - node.daemonset_cpu_millicores) // cpu_millicores,
+        (node.allocatable_memory_mebibytes - node.daemonset_memory_mebibytes) // memory_mebibytes,
         node.max_pods - node.daemonset_pods,
     )
     if fits < 1:
-        shape = f"{pod.cpu_request_millicores}m / {pod.memory_request_mebibytes}Mi"
+        shape = f"{cpu_millicores}m / {memory_mebibytes}Mi"
         msg = f"{node.name}: no pod of {shape} fits next to the DaemonSets; choose a larger instance"
         raise CapacityError(msg)
     return fits
