@@ -10,54 +10,26 @@ given plan instead (CI's plan job has a real AWS plan); the summary then says wh
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from policies import plan_facts, plan_meaning
 from policies.model import GateError, GateResult
 from policies.workspace import Context, Root
-from tools.common import REPO_ROOT, CommandError, tail, write_json
-from tools.common import run as run_command
-from tools.infra import tfenv
+from tools.common import tail, write_json
+from tools.infra import aws_emulator, offline_plan, tfenv
 
 NAME = "plan"
-PLAN_TIMEOUT_SECONDS = 600
 
 
 def plan_root(root: Root, out: Path) -> dict[str, Any]:
-    """`tools.infra.offline_plan` of the judged root's infra/; the plan JSON is written to `out`."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # The provider mirror is found once (tfenv searches the disk) and handed to every plan of this run.
+    """`tools.infra.offline_plan` of the judged root's infra/, in this process (the provider source tfenv
+    found is cached for every plan of the run); the plan JSON is also written to `out`."""
     try:
-        mirror = tfenv.provider_source().mirror
-    except tfenv.TerraformEnvError as error:
-        raise GateError(str(error)) from error
-    env = (
-        {tfenv.MIRROR_ENV: str(mirror)} if mirror is not None and not os.environ.get(tfenv.MIRROR_ENV) else {}
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "tools.infra.offline_plan",
-        "--infra",
-        str(root.infra),
-        "--out",
-        str(out),
-        "--bootstrap-out",
-        str(out.with_name("bootstrap-plan.json")),
-    ]
-    what = f"terraform plan of {root.relative(root.infra)}"
-    try:
-        result = run_command(command, timeout=PLAN_TIMEOUT_SECONDS, cwd=REPO_ROOT, env=env)
-    except CommandError as error:
-        msg = f"{what}: {error}"
+        return offline_plan.offline_plan(out, out.with_name("bootstrap-plan.json"), root.infra)
+    except (tfenv.TerraformEnvError, aws_emulator.EmulatorError) as error:
+        msg = f"terraform plan of {root.relative(root.infra)} failed:\n{tail(str(error), 40)}"
         raise GateError(msg) from error
-    if result.returncode != 0:
-        msg = f"{what} failed ({result.returncode}):\n{tail(result.stdout + result.stderr, 40)}"
-        raise GateError(msg)
-    return load_plan(out)
 
 
 def load_plan(path: Path) -> dict[str, Any]:
