@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
-import shutil
 import signal
 import ssl
 import subprocess
@@ -94,24 +93,16 @@ def _wait_ready(endpoint: str, ca_bundle: Path, process: subprocess.Popen[bytes]
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            msg = f"moto_server exited with {process.returncode} before answering:\n{log.read_text()}"
+            msg = f"moto exited with {process.returncode} before answering:\n{log.read_text()}"
+            msg += "\n(moto[server] is in the infra dependency group: run `make bootstrap`)"
             raise EmulatorError(msg)
         try:
             with urllib.request.urlopen(f"{endpoint}/moto-api/", context=context, timeout=2):  # noqa: S310
                 return
         except OSError:
             time.sleep(0.2)
-    msg = f"moto_server did not answer on {endpoint} within {READY_TIMEOUT_SECONDS:.0f}s:\n{log.read_text()}"
+    msg = f"moto did not answer on {endpoint} within {READY_TIMEOUT_SECONDS:.0f}s:\n{log.read_text()}"
     raise EmulatorError(msg)
-
-
-def _moto_server() -> str:
-    beside_python = Path(sys.executable).parent / "moto_server"
-    found = str(beside_python) if beside_python.is_file() else shutil.which("moto_server")
-    if found is None:
-        msg = "moto_server not found: run `make bootstrap` (moto[server] is in the infra dependency group)"
-        raise EmulatorError(msg)
-    return found
 
 
 @contextmanager
@@ -122,8 +113,9 @@ def running(workdir: Path, lifetime_seconds: int = 900) -> Iterator[Emulator]:
     port = free_port()
     log = workdir / "moto.log"
     # timeout(1) bounds the server's life even if this process dies without cleaning up.
-    command = ["timeout", "--kill-after=5s", f"{lifetime_seconds}s", _moto_server(), "--host", LOOPBACK]
-    command += ["--port", str(port), "--ssl-cert", str(cert), "--ssl-key", str(key)]
+    # moto's server module, run by this interpreter: the environment that has moto[server] installed.
+    command = ["timeout", "--kill-after=5s", f"{lifetime_seconds}s", sys.executable, "-m", "moto.server"]
+    command += ["--host", LOOPBACK, "--port", str(port), "--ssl-cert", str(cert), "--ssl-key", str(key)]
     with log.open("wb") as log_handle:
         process = subprocess.Popen(  # noqa: S603 -- fixed argv
             command, stdout=log_handle, stderr=subprocess.STDOUT, start_new_session=True
