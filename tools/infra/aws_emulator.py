@@ -1,14 +1,12 @@
 """A moto server on loopback, over HTTPS, with a bounded lifetime: the AWS a plan talks to offline.
 
 HTTPS matters: the state bucket's policy denies plain HTTP (aws:SecureTransport), and moto enforces
-bucket policies. A throwaway self-signed certificate for 127.0.0.1 is made per run and handed to
-Terraform through AWS_CA_BUNDLE; nothing about the emulator is baked into the configuration.
+bucket policies. A throwaway CA and a certificate for 127.0.0.1 are made per run (trustme) and the CA is
+handed to Terraform through AWS_CA_BUNDLE; nothing about the emulator is baked into the configuration.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import os
 import signal
 import ssl
@@ -56,36 +54,22 @@ class Emulator:
         }
 
 
-def _self_signed_certificate(workdir: Path) -> tuple[Path, Path]:
-    from cryptography import x509  # noqa: PLC0415 -- moto's own dependency, needed only here
-    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
-    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+def _certificates(workdir: Path) -> tuple[Path, Path, Path]:
+    """(CA bundle, server certificate, key): a throwaway CA of this run and a certificate for LOOPBACK."""
+    import trustme  # noqa: PLC0415 -- the infra dependency group; needed only when the emulator runs
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aws-emulator.local")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+    authority = trustme.CA()
+    server = authority.issue_cert(LOOPBACK)
+    bundle, cert, key = (
+        workdir / "emulator-ca.pem",
+        workdir / "emulator-cert.pem",
+        workdir / "emulator-key.pem",
     )
-    cert_path = workdir / "emulator-cert.pem"
-    key_path = workdir / "emulator-key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    pkcs8 = serialization.PrivateFormat.PKCS8
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption()))
-    key_path.chmod(0o600)
-    return cert_path, key_path
+    authority.cert_pem.write_to_path(str(bundle))
+    server.cert_chain_pems[0].write_to_path(str(cert))
+    server.private_key_pem.write_to_path(str(key))
+    key.chmod(0o600)
+    return bundle, cert, key
 
 
 def _wait_ready(endpoint: str, ca_bundle: Path, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -109,7 +93,7 @@ def _wait_ready(endpoint: str, ca_bundle: Path, process: subprocess.Popen[bytes]
 def running(workdir: Path, lifetime_seconds: int = 900) -> Iterator[Emulator]:
     """Start moto on a free loopback port; it is killed on exit and, at the latest, after its lifetime."""
     workdir.mkdir(parents=True, exist_ok=True)
-    cert, key = _self_signed_certificate(workdir)
+    ca_bundle, cert, key = _certificates(workdir)
     port = free_port()
     log = workdir / "moto.log"
     # timeout(1) bounds the server's life even if this process dies without cleaning up.
@@ -120,9 +104,9 @@ def running(workdir: Path, lifetime_seconds: int = 900) -> Iterator[Emulator]:
         process = subprocess.Popen(  # noqa: S603 -- fixed argv
             command, stdout=log_handle, stderr=subprocess.STDOUT, start_new_session=True
         )
-    emulator = Emulator(endpoint=f"https://{LOOPBACK}:{port}", ca_bundle=cert, workdir=workdir)
+    emulator = Emulator(endpoint=f"https://{LOOPBACK}:{port}", ca_bundle=ca_bundle, workdir=workdir)
     try:
-        _wait_ready(emulator.endpoint, cert, process, log)
+        _wait_ready(emulator.endpoint, ca_bundle, process, log)
         yield emulator
     finally:
         if process.poll() is None:
