@@ -19,8 +19,7 @@ from pathlib import Path
 from policies.gates import checkov, kubernetes_schema, plan, sarif_tools, terraform_compliance
 from policies.model import GateError, GateResult
 from policies.reports import details, summary, write_junit, write_sarif
-from policies.tools import Tools
-from policies.workspace import Context, Root
+from policies.workspace import Context, Root, Tools
 
 Gate = Callable[[Context], GateResult]
 # In summary order. The plan gate feeds the one after it.

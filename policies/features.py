@@ -3,10 +3,9 @@
 terraform-compliance cannot read api/service.json, and the readiness path must not be retyped into a
 feature. So load_balancer.feature is rendered from the card here and committed (the CI plan job runs the
 committed features as they are); the terraform-compliance gate fails when the committed file differs
-from a fresh rendering, the way `make synth-check` treats dist/.
+from a fresh rendering, the way `make synth-check` treats dist/ (that gate is the one check).
 
-    python -m policies.features          # rewrite the generated features
-    python -m policies.features --check  # exit 1 when one is stale
+    python -m policies.features  # rewrite the generated features (make policy-features)
 """
 
 from __future__ import annotations
@@ -42,15 +41,9 @@ def stale(card_path: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--check", action="store_true", help="exit 1 when a generated feature is stale")
-    if parser.parse_args(argv).check:
-        names = stale(SERVICE_CARD_PATH)
-        for name in names:
-            sys.stderr.write(f"policies/terraform/{name} is stale: run `make policy-features`\n")
-        return 1 if names else 0
+    ).parse_args(argv)
     for name, text in render(SERVICE_CARD_PATH).items():
         write_atomic(FEATURES_DIR / name, text)
         sys.stdout.write(f"wrote policies/terraform/{name}\n")

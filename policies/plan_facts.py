@@ -67,27 +67,19 @@ def split_address(address: str) -> tuple[list[str], list[str]]:
     return calls, parts
 
 
-def _module_config(configuration: Mapping[str, Any], calls: Sequence[str]) -> Mapping[str, Any] | None:
-    module = configuration.get("root_module", {})
-    for call in calls:
-        module = module.get("module_calls", {}).get(call, {}).get("module")
-        if module is None:
-            return None
-    return module
-
-
-def module_source(configuration: Mapping[str, Any], calls: Sequence[str]) -> str:
-    """The directory of a module instance, relative to the judged root (infra/modules/...)."""
+def module(configuration: Mapping[str, Any], calls: Sequence[str]) -> tuple[Mapping[str, Any] | None, str]:
+    """A module instance's configuration (None when the plan has none) and its directory, relative to the
+    judged root (infra/modules/...)."""
+    found: Mapping[str, Any] | None = configuration.get("root_module", {})
     directory = "infra"
-    module = configuration.get("root_module", {})
     for call in calls:
-        entry = module.get("module_calls", {}).get(call, {})
+        entry = (found or {}).get("module_calls", {}).get(call, {})
         source = str(entry.get("source", "?"))
         directory = (
             posixpath.normpath(posixpath.join(directory, source)) if source.startswith(".") else source
         )
-        module = entry.get("module", {})
-    return directory
+        found = entry.get("module")
+    return found, directory
 
 
 def _walk(node: object, path: Sequence[str | int]) -> object:
@@ -105,7 +97,7 @@ def _walk(node: object, path: Sequence[str | int]) -> object:
 def resource_config(
     configuration: Mapping[str, Any], calls: Sequence[str], type_: str, name: str
 ) -> Mapping[str, Any] | None:
-    resources = (_module_config(configuration, calls) or {}).get("resources", [])
+    resources = (module(configuration, calls)[0] or {}).get("resources", [])
     return next((r for r in resources if r.get("type") == type_ and r.get("name") == name), None)
 
 
@@ -122,14 +114,13 @@ def _sources(
         if parts[0] == "module":
             if len(parts) < 3:  # noqa: PLR2004 -- "module.x" names no output; its "module.x.out" sibling does
                 continue
-            module = _module_config(configuration, [*calls, parts[1]])
-            output = (module or {}).get("outputs", {}).get(parts[2], {})
+            output = (module(configuration, [*calls, parts[1]])[0] or {}).get("outputs", {}).get(parts[2], {})
             refs = output.get("expression", {}).get("references")
             found |= (_sources(configuration, [*calls, parts[1]], refs, depth + 1) if refs else set()) or {
                 "?"
             }
         elif parts[0] == "var" and calls:
-            parent = _module_config(configuration, calls[:-1]) or {}
+            parent = module(configuration, calls[:-1])[0] or {}
             argument = (
                 parent.get("module_calls", {}).get(calls[-1], {}).get("expressions", {}).get(parts[1], {})
             )
@@ -161,7 +152,7 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
         calls = split_address(address)[0]
         if type_ in IAM_DOCUMENTS:
             judged[DOCUMENTS_KNOWN] += 1
-            attribute, source = IAM_DOCUMENTS[type_], module_source(configuration, calls)
+            attribute, source = IAM_DOCUMENTS[type_], module(configuration, calls)[1]
             if _walk(after_unknown, (attribute,)) is True:
                 message = (
                     f"{address}.{attribute} is unknown until apply (declared in {source}): "

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from policies.model import Finding, GateResult
-from tools.common import write_atomic, write_json
+from tools.common import markdown_table, write_atomic, write_json
 
 # SARIF wants an absolute URI here; the plan gate is this package's own (policies/README.md).
 _GATE_URIS = {
@@ -28,20 +28,13 @@ def _where(finding: Finding) -> str:
 
 
 def summary(results: list[GateResult], seconds: float) -> str:
-    header = ("gate", "checked", "failures", "seconds", "result")
     rows = [
-        (r.name, f"{r.checked} {r.unit}", str(r.failures), f"{r.seconds:.1f}", _VERDICT[r.passed])
+        [r.name, f"{r.checked} {r.unit}", str(r.failures), f"{r.seconds:.1f}", _VERDICT[r.passed]]
         for r in results
     ]
     total = str(sum(r.failures for r in results))
-    last = ("total", "", total, f"{seconds:.1f}", _VERDICT[all(r.passed for r in results)])
-    widths = [max(len(row[i]) for row in [header, *rows, last]) for i in range(len(header))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(header), rule, *(line(row) for row in rows), rule, line(last)])
+    rows.append(["total", "", total, f"{seconds:.1f}", _VERDICT[all(r.passed for r in results)]])
+    return markdown_table(["gate", "checked", "failures", "seconds", "result"], rows)
 
 
 def details(results: list[GateResult], limit: int = 20) -> str:

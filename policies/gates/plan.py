@@ -1,20 +1,50 @@
 """The plan gate: a fresh plan of the judged root's infra/, and a decision for every value it cannot show.
 
-`make policy` always plans (about 30 s against the emulator) instead of reusing build/infra/plan.json: a
-plan is only as current as every file and variable it was made from, and a stale plan that passes is
-worse than a slow gate. `--plan PATH` judges a given plan instead (CI's plan job has a real AWS plan);
-the summary then says which plan was judged.
+`make policy` always plans (about 30 s against the emulator, by `tools.infra.offline_plan` on the judged
+root's infra/: what `make infra-plan` runs, so a copy of the repository is planned exactly as the
+repository is) instead of reusing build/infra/plan.json: a plan is only as current as every file and
+variable it was made from, and a stale plan that passes is worse than a slow gate. `--plan PATH` judges a
+given plan instead (CI's plan job has a real AWS plan); the summary then says which plan was judged.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 from policies import plan_facts, plan_meaning
 from policies.model import GateError, GateResult
-from policies.planning import load_plan, plan_root
-from policies.workspace import Context
-from tools.common import write_json
+from policies.workspace import Context, Root
+from tools.common import tail, write_json
+from tools.infra import aws_emulator, offline_plan, tfenv
 
 NAME = "plan"
+
+
+def plan_root(root: Root, out: Path) -> dict[str, Any]:
+    """`tools.infra.offline_plan` of the judged root's infra/, in this process (the provider source tfenv
+    found is cached for every plan of the run); the plan JSON is also written to `out`."""
+    try:
+        return offline_plan.offline_plan(out, out.with_name("bootstrap-plan.json"), root.infra)
+    except (tfenv.TerraformEnvError, aws_emulator.EmulatorError) as error:
+        msg = f"terraform plan of {root.relative(root.infra)} failed:\n{tail(str(error), 40)}"
+        raise GateError(msg) from error
+
+
+def load_plan(path: Path) -> dict[str, Any]:
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        msg = f"plan {path} does not exist"
+        raise GateError(msg) from error
+    except (OSError, ValueError) as error:
+        msg = f"plan {path} is not readable JSON: {error}"
+        raise GateError(msg) from error
+    if not isinstance(plan, dict) or "format_version" not in plan or "planned_values" not in plan:
+        msg = f"{path} is not a plan's JSON (`terraform show -json PLANFILE`)"
+        raise GateError(msg)
+    return plan
 
 
 def run(context: Context) -> GateResult:

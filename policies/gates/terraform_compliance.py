@@ -103,7 +103,7 @@ def _declaration(context: Context, message: str) -> tuple[str, int] | None:
         return None
     calls, rest = plan_facts.split_address(match.group(1))
     key = (f"data.{rest[1]}", rest[2]) if rest[0] == "data" else (rest[0], rest[1])
-    directory = context.root.path / plan_facts.module_source(context.plan.get("configuration", {}), calls)
+    directory = context.root.path / plan_facts.module(context.plan.get("configuration", {}), calls)[1]
     found = _declarations(directory.resolve()).get(key)
     return (context.root.relative(found[0]), found[1]) if found else None
 

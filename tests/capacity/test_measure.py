@@ -18,7 +18,7 @@ from tests.capacity.conftest import make_capacity_arguments
 from tools.common import REPO_ROOT
 from tools.load.capacity import main
 from tools.load.capacity_measure import CPU_CGROUP_ROOT, CgroupUnavailableError, cpu_quota
-from tools.load.capacity_record import load_capacity_record
+from tools.load.capacity_plan import load_capacity_record
 from tools.load.service import cpu_seconds
 
 
@@ -45,6 +45,27 @@ def test_make_passes_every_plan_input_and_the_tool_has_no_defaults_of_its_own(ca
     with pytest.raises(SystemExit):
         main(arguments[:at] + arguments[at + 2 :])
     assert "measuring needs --objective-p99-ms, --step-seconds and --repeats" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--max-pods", ["0"], "max_pods: Input should be greater than 0, got 0"),
+        ("--repeats", ["0"], "repeats: Input should be greater than 0, got 0"),
+        ("--objective-p99-ms", ["-5"], "objective_p99_milliseconds: Input should be greater than 0"),
+        ("--fractions", ["0.5", "0.3"], "fractions: must rise step by step"),
+        ("--fractions", ["0.5", "1.5"], "fractions[1]: Input should be less than or equal to 1"),
+    ],
+)
+def test_an_impossible_node_or_load_plan_is_bad_input_naming_the_field(
+    capsys, monkeypatch, option, value, message
+):
+    monkeypatch.setattr("tools.load.capacity.measure", lambda *_: pytest.fail("measured bad input"))
+    arguments = make_capacity_arguments()
+    at = arguments.index(option) if option in arguments else len(arguments)
+    arguments[at : at + 2] = [option, *value]
+    assert main(arguments) == 2
+    assert f"error: {message}" in capsys.readouterr().err
 
 
 def test_without_a_cpu_controller_it_refuses_to_measure(tmp_path):
@@ -121,7 +142,7 @@ def test_make_capacity_command_writes_a_well_formed_record_in_a_tiny_run(tmp_pat
     record = load_capacity_record(output)
     request = load_environment("prod").resources.cpu_request_millicores
     measurement = record.measurement_for(request)
-    assert {e.endpoint for e in measurement.endpoints} == {"GET /predict", "POST /predict"}
+    assert set(measurement.endpoints) == {"GET /predict", "POST /predict"}
     document = json.loads(output.read_text())
     (entry,) = document["measurements"]
     for endpoint in entry["endpoints"].values():

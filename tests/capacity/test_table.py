@@ -11,21 +11,20 @@ from tools.common import REPO_ROOT
 from tools.load.capacity import (
     _parser,
     main,
-    node_shape,
     plan_rows,
     render_table,
     target_lines,
 )
 from tools.load.capacity_plan import (
+    CAPACITY_PATH,
     NodeShape,
-    PodShape,
     cost_per_million,
     hpa_cpu_target_percent,
+    load_capacity_record,
     nodes_for,
     pod_rate_at_target,
     pods_per_node,
 )
-from tools.load.capacity_record import CAPACITY_PATH, load_capacity_record
 
 NODE = NodeShape(
     name="c7i.large",
@@ -43,20 +42,20 @@ def test_rows_come_from_the_derivation():
     prod = load_environment("prod")
     rows = plan_rows(record, [load_environment("prod")], rate=20_000, node=NODE, hourly_price=0.1)
     measurement = record.measurement_for(prod.resources.cpu_request_millicores)
-    assert [row.endpoint.endpoint for row in rows] == [e.endpoint for e in measurement.endpoints]
+    assert [(row.endpoint, row.limit) for row in rows] == measurement.limits()
     suggested = hpa_cpu_target_percent(measurement)
     # Replicas follow what the environment deploys; the measurement only suggests.
     target = prod.scale.cpu_target_percent or suggested
-    for row, endpoint in zip(rows, measurement.endpoints, strict=True):
+    for row in rows:
         assert row.suggested_target_percent == suggested
         assert row.environment.scale.cpu_target_percent == prod.scale.cpu_target_percent
         assert row.hpa_target_percent == target
-        assert row.pod_per_second == pod_rate_at_target(measurement, endpoint, target)
+        assert row.pod_per_second == pod_rate_at_target(measurement, row.limit, target_percent=target)
         assert row.replicas.needed == math.ceil(20_000 / row.pod_per_second)
         assert prod.scale.min <= row.replicas.replicas <= prod.scale.max
         assert row.pods_per_node == (1930 - 150) // prod.resources.cpu_request_millicores
         assert row.nodes == nodes_for(
-            row.replicas.replicas, per_node=row.pods_per_node, zones=len(prod.node_pool.zones)
+            replicas=row.replicas.replicas, per_node=row.pods_per_node, zones=len(prod.node_pool.zones)
         )
         assert row.cost_per_million == cost_per_million(nodes=row.nodes, hourly_price=0.1, rate=20_000)
 
@@ -82,17 +81,17 @@ def test_each_node_pool_limit_holds_the_hpa_maximum_on_the_documented_node():
     """Karpenter's cpu limit counts whole instances: the HPA's max replicas, spread over the zones on the
     Makefile's node, must fit under it, or scale-out would stop at Pending pods."""
     args = _parser().parse_args(["--plan-only", *make_capacity_arguments()])
-    node = node_shape(args)
-    instance_cpu = math.ceil(args.allocatable_cpu / 1000) * 1000
+    node = NodeShape.model_validate(vars(args))
+    instance_cpu = math.ceil(node.allocatable_cpu_millicores / 1000) * 1000
     for name in ("dev", "prod"):
         config = load_environment(name)
-        pod = PodShape(
-            cpu_request_millicores=config.resources.cpu_request_millicores,
-            memory_request_mebibytes=config.resources.memory_request_mebibytes,
+        requests = config.resources
+        per_node = pods_per_node(
+            node,
+            cpu_millicores=requests.cpu_request_millicores,
+            memory_mebibytes=requests.memory_request_mebibytes,
         )
-        nodes = nodes_for(
-            config.scale.max, per_node=pods_per_node(node, pod), zones=len(config.node_pool.zones)
-        )
+        nodes = nodes_for(replicas=config.scale.max, per_node=per_node, zones=len(config.node_pool.zones))
         assert nodes * instance_cpu <= config.node_pool.cpu_limit_millicores, name
 
 

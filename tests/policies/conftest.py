@@ -81,7 +81,7 @@ class PolicyRun:
 
     def summary_row(self, gate: str) -> list[str]:
         for line in self.output.splitlines():
-            cells = line.split()
+            cells = line.replace("|", " ").split()  # the summary is a Markdown table
             if cells and cells[0] == gate:
                 return cells
         pytest.fail(f"no summary row for {gate}:\n{self.output[-3000:]}", pytrace=False)

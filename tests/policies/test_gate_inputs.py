@@ -13,8 +13,7 @@ import pytest
 from api.service_card import SERVICE_CARD_PATH
 from policies import features
 from policies.gates import checkov, terraform_compliance
-from policies.tools import Tools
-from policies.workspace import Context, Root
+from policies.workspace import Context, Root, Tools
 from tests.policies.conftest import REPO_ROOT, copy_root, run_plan_compliance, run_policy
 
 SOURCE_GATES = "checkov,kubernetes-schema,hadolint,zizmor"

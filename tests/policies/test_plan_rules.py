@@ -7,13 +7,13 @@ against the AWS emulator, four configurations in one emulator. The passing and f
 from __future__ import annotations
 
 import json
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from policies.plan_facts import IAM_DOCUMENTS
-from policies.planning import plan_configs
 from tests.policies.conftest import (
     FIXTURES,
     PolicyRun,
@@ -22,10 +22,13 @@ from tests.policies.conftest import (
     scenario_names,
 )
 from tests.support import background
+from tools.infra import aws_emulator, tfenv
 
 pytestmark = pytest.mark.slow
 
 CONFIGS = ("passing", "failing", "empty", "unknowns")
+# The fixtures have no provider block: the default provider, in this region.
+REGION = "eu-west-1"
 
 # Scenario (and outline row) -> what its failure on the failing plan must name: the fixture's cases, one
 # per spelling of the violation (failing/meaning.tf holds the equivalent spellings).
@@ -105,15 +108,29 @@ PLAN_GATE_CASES: dict[str, tuple[str, ...]] = {
 DOCUMENT_TYPES = tuple(f"{type_}, {attribute}" for type_, attribute in IAM_DOCUMENTS.items())
 
 
+def plan_fixtures(workdir: Path) -> dict[str, Path]:
+    """Plan JSON of each fixture configuration, planned in a scratch copy against one emulator."""
+    plans = {}
+    with aws_emulator.running(workdir / "emulator", lifetime_seconds=600) as aws:
+        for name in CONFIGS:
+            copy = shutil.copytree(FIXTURES / "terraform" / name, workdir / "scratch" / name)
+            extra = {**aws.env(), "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
+            env = tfenv.terraform_env(data_dir=copy / ".terraform", extra=extra)
+            tfenv.terraform(["init", "-no-color", "-backend=false"], copy, env, f"init of {name}")
+            tfenv.terraform(["plan", "-no-color", "-out=policy.tfplan"], copy, env, f"plan of {name}")
+            plan = json.loads(
+                tfenv.terraform(["show", "-json", "policy.tfplan"], copy, env, f"show of {name}")
+            )
+            plans[name] = workdir / f"{name}.json"
+            plans[name].write_text(json.dumps(plan, indent=1), encoding="utf-8")
+    return plans
+
+
 @background.session_fixture
 def plan_rule_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], dict[str, PolicyRun]]:
     """Plan JSON of each fixture configuration (a file each), and the plan gates' run on each."""
     work = tmp_path_factory.mktemp("fixture-plans")
-    configs = [(FIXTURES / "terraform" / name, {}) for name in CONFIGS]
-    plans = {}
-    for name, plan in zip(CONFIGS, plan_configs(configs, work / "scratch"), strict=True):
-        plans[name] = work / f"{name}.json"
-        plans[name].write_text(json.dumps(plan, indent=1), encoding="utf-8")
+    plans = plan_fixtures(work)
     reports = work / "runs"
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {

@@ -161,9 +161,7 @@ def _curl(argv: list[str], scenario: dict, state: _State) -> int:
 
 
 def _gh(argv: list[str], scenario: dict, state: _State) -> int:
-    del state
-    if "--paginate" in argv:
-        return _out("\n".join(scenario.get("existing_comments", [])))
+    del argv, state
     if scenario.get("gh_fails"):
         return _fail("HTTP 403: Resource not accessible by integration")
     return _out("{}")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.workflows.conftest import SCRIPTS_DIR, Sandbox
+from tests.workflows.conftest import SCRIPTS_DIR, Sandbox, load_workflow
+from tools.common import REPO_ROOT
 
 PLAN_SUMMARY = "tools.deploy.plan_summary"
 PLAN_NEEDED = SCRIPTS_DIR / "plan_needed.sh"
@@ -48,8 +50,7 @@ def plan_json(tmp_path: Path) -> Path:
 def test_the_summary_counts_and_lists_every_change_destructive_first(sandbox: Sandbox, plan_json: Path):
     sandbox.scenario()
     summary = sandbox.root / "summary.md"
-    step_summary = sandbox.root / "step-summary.md"
-    sandbox.env.update({"GITHUB_STEP_SUMMARY": str(step_summary), "GITHUB_SHA": "abc123"})
+    sandbox.env.update({"GITHUB_SHA": "abc123"})
 
     result = sandbox.run(
         "--plan-json",
@@ -58,13 +59,11 @@ def test_the_summary_counts_and_lists_every_change_destructive_first(sandbox: Sa
         "success",
         "--output",
         str(summary),
-        "--step-summary",
         module=PLAN_SUMMARY,
     )
 
     assert result.returncode == 0, result.stderr
     text = summary.read_text(encoding="utf-8")
-    assert text.startswith("<!-- terraform-plan-summary -->\n")
     assert "### Terraform plan: 2 to add, 1 to change, 1 to destroy, 1 to replace" in text
     assert "2 resource(s) will be destroyed or replaced" in text
     assert "terraform-compliance (policies/terraform): **passed**" in text
@@ -79,8 +78,7 @@ def test_the_summary_counts_and_lists_every_change_destructive_first(sandbox: Sa
     ]
     assert "aws_ecr_repository" not in text, "no-ops are not changes"
     assert "`abc123`" in text
-    assert step_summary.read_text(encoding="utf-8") == text
-    assert sandbox.calls() == [], "nothing is posted without --comment-on"
+    assert sandbox.calls() == [], "the summary posts nothing itself"
 
 
 def test_a_failed_compliance_run_is_shown_with_its_output(sandbox: Sandbox, plan_json: Path):
@@ -148,43 +146,50 @@ def test_an_unreadable_plan_fails_and_writes_nothing(
     assert not (tmp_path / "s.md").exists()
 
 
-@pytest.mark.parametrize(("existing", "method"), [([], "POST"), (["4242"], "PATCH")])
-def test_the_summary_comment_is_created_once_then_edited(sandbox: Sandbox, plan_json: Path, existing, method):
-    sandbox.scenario(existing_comments=existing)
-    sandbox.env.update({"GITHUB_REPOSITORY": "example-org/predictor-service", "GH_TOKEN": "stand-in"})
-
-    result = sandbox.run(
-        "--plan-json",
-        str(plan_json),
-        "--output",
-        str(sandbox.root / "s.md"),
-        "--comment-on",
-        "17",
-        module=PLAN_SUMMARY,
+def _summary_step(sandbox: Sandbox, plan_json: Path) -> subprocess.CompletedProcess[str]:
+    """The plan job's summary step, run as Actions runs it (bash -e), with the stand-in gh."""
+    (step,) = [
+        step
+        for step in load_workflow("ci.yml")["jobs"]["plan"]["steps"]
+        if "plan_summary" in step.get("run", "")
+    ]
+    sandbox.env.update(
+        {
+            "PATH": f"{sandbox.root / 'bin'}:{Path(sys.executable).parent}:{SYSTEM_PATH}",
+            "PYTHONPATH": str(REPO_ROOT),
+            "PLAN_DIR": str(plan_json.parent),
+            "PR_NUMBER": "17",
+            "COMPLIANCE_OUTCOME": "success",
+            "GITHUB_STEP_SUMMARY": str(sandbox.root / "step-summary.md"),
+        }
     )
+    (sandbox.root / "step-summary.md").write_text("earlier step\n", encoding="utf-8")
+    return sandbox.execute("bash", "-e", "-c", step["run"])
+
+
+def test_the_workflow_appends_the_summary_and_keeps_one_comment_on_the_pull_request(
+    sandbox: Sandbox, plan_json: Path
+):
+    sandbox.scenario()
+
+    result = _summary_step(sandbox, plan_json)
 
     assert result.returncode == 0, result.stderr
-    lookup, write = sandbox.calls("gh")
-    assert "repos/example-org/predictor-service/issues/17/comments" in lookup["argv"]
-    assert write["argv"][:3] == ["api", "--method", method]
-    target = "repos/example-org/predictor-service/issues/" + ("comments/4242" if existing else "17/comments")
-    assert target in write["argv"]
-    assert json.loads(write["stdin"])["body"].startswith("<!-- terraform-plan-summary -->")
+    summary = (plan_json.parent / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("### Terraform plan: 2 to add")
+    step_summary = (sandbox.root / "step-summary.md").read_text(encoding="utf-8")
+    assert step_summary == "earlier step\n" + summary, "appended, not replaced"
+    (comment,) = sandbox.calls("gh")
+    # gh edits the last comment of the job's token on the pull request, or makes the first one.
+    assert comment["argv"][:3] == ["pr", "comment", "17"]
+    assert {"--edit-last", "--create-if-none"} <= set(comment["argv"])
+    assert comment["argv"][comment["argv"].index("--body-file") + 1] == str(plan_json.parent / "summary.md")
 
 
 def test_a_refused_comment_fails_the_step(sandbox: Sandbox, plan_json: Path):
     sandbox.scenario(gh_fails=True)
-    sandbox.env.update({"GITHUB_REPOSITORY": "example-org/predictor-service"})
 
-    result = sandbox.run(
-        "--plan-json",
-        str(plan_json),
-        "--output",
-        str(sandbox.root / "s.md"),
-        "--comment-on",
-        "17",
-        module=PLAN_SUMMARY,
-    )
+    result = _summary_step(sandbox, plan_json)
 
     assert result.returncode == 1
     assert "Resource not accessible by integration" in result.stderr

@@ -159,7 +159,7 @@ def test_the_plan_job_runs_for_infrastructure_changes_with_the_read_only_role(wo
     assert "terraform_plan.sh" in runs
     assert "make plan-compliance" in runs
     assert "-m tools.deploy.plan_summary" in runs
-    assert "--comment-on" in runs
+    assert "gh pr comment" in runs
     deploy = next(
         step
         for step in _steps(_jobs(workflows["deploy.yml"])["deploy"])

@@ -1,10 +1,10 @@
 """Summarize a terraform plan for reviewers: counts, every resource change, the compliance verdict.
 
-Reads ``terraform show -json`` output, writes Markdown, and optionally appends it to the job summary
-(``$GITHUB_STEP_SUMMARY``) and puts it on the pull request as one comment that later runs edit in place
-(found by a marker, through ``gh api``). Standard library only: it runs before any project environment.
+Reads ``terraform show -json`` output and writes Markdown; the workflow appends it to the job summary and
+puts it on the pull request with gh's own ``pr comment --edit-last --create-if-none``, so later runs edit
+one comment. Standard library only: it runs before any project environment.
 
-Exit status: 0 written (and posted); 2 unreadable plan or bad arguments; 1 posting the comment failed.
+Exit status: 0 written; 2 unreadable plan or bad arguments.
 """
 
 from __future__ import annotations
@@ -18,15 +18,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tools.common import CommandError, run, strip_ansi, write_atomic
+from tools.common import strip_ansi, write_atomic
 
-MARKER = "<!-- terraform-plan-summary -->"
 # GitHub refuses comments over 65,536 characters; the plan table and the report tail share what is left.
 _MAX_ROWS = 150
 _MAX_REPORT_CHARS = 12_000
-_GH_TIMEOUT_SECONDS = 60
 EXIT_INVALID = 2
-EXIT_POST_FAILED = 1
 
 # terraform's action lists, by what a reviewer should call them (JSON output format, "change" object).
 _ACTIONS = {
@@ -82,7 +79,7 @@ def render(
         f"{counts['replace']} to replace"
     )
     verdict = _VERDICTS.get(compliance, compliance)
-    lines = [MARKER, f"### Terraform plan: {headline}", ""]
+    lines = [f"### Terraform plan: {headline}", ""]
     if commit:
         lines.append(f"Planned at `{commit}` with the read-only plan role.")
     lines.append(f"terraform-compliance (policies/terraform): **{verdict}**")
@@ -112,26 +109,6 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def _gh(arguments: Sequence[str], *, stdin: str | None = None) -> str:
-    result = run(["gh", *arguments], stdin=stdin, timeout=_GH_TIMEOUT_SECONDS)
-    if result.returncode != 0:
-        msg = f"gh {' '.join(arguments[:3])} failed (exit {result.returncode}): {result.stderr.strip()}"
-        raise RuntimeError(msg)
-    return result.stdout
-
-
-def post_comment(repository: str, pull_request: int, body: str) -> str:
-    """Edit this summary's earlier comment on the pull request, or create it; returns what was done."""
-    comments = f"repos/{repository}/issues/{pull_request}/comments"
-    mine = f'.[] | select(.body | startswith("{MARKER}")) | .id'
-    found = _gh(["api", "--paginate", comments, "--jq", mine]).split()
-    method, target = (
-        ("PATCH", f"repos/{repository}/issues/comments/{found[0]}") if found else ("POST", comments)
-    )
-    _gh(["api", "--method", method, target, "--input", "-"], stdin=json.dumps({"body": body}))
-    return f"updated comment {found[0]} on #{pull_request}" if found else f"commented on #{pull_request}"
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python3 -m tools.deploy.plan_summary", description=__doc__.splitlines()[0]
@@ -145,19 +122,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--compliance-report", type=Path, help="terraform-compliance output to attach")
     parser.add_argument("--output", type=Path, required=True, help="where to write the Markdown")
-    parser.add_argument("--step-summary", action="store_true", help="also append to $GITHUB_STEP_SUMMARY")
-    parser.add_argument(
-        "--comment-on", metavar="PR", type=int, help="pull request number to comment on (gh api)"
-    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    repository = environ.get("GITHUB_REPOSITORY", "")
-    if args.comment_on is not None and "/" not in repository:
-        parser.error("--comment-on needs GITHUB_REPOSITORY=OWNER/REPO")
     try:
         changes = read_changes(json.loads(args.plan_json.read_text(encoding="utf-8")))
     except (OSError, ValueError) as error:
@@ -172,15 +142,6 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
     )
     write_atomic(args.output, body)
     sys.stdout.write(body)
-    if args.step_summary and environ.get("GITHUB_STEP_SUMMARY"):
-        with Path(environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as summary:
-            summary.write(body)
-    if args.comment_on is not None:
-        try:
-            sys.stdout.write(post_comment(repository, args.comment_on, body) + "\n")
-        except (RuntimeError, CommandError) as error:
-            sys.stderr.write(f"error: posting the plan summary: {error}\n")
-            return EXIT_POST_FAILED
     return 0
 
 

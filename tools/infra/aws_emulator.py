@@ -1,16 +1,13 @@
 """A moto server on loopback, over HTTPS, with a bounded lifetime: the AWS a plan talks to offline.
 
 HTTPS matters: the state bucket's policy denies plain HTTP (aws:SecureTransport), and moto enforces
-bucket policies. A throwaway self-signed certificate for 127.0.0.1 is made per run and handed to
-Terraform through AWS_CA_BUNDLE; nothing about the emulator is baked into the configuration.
+bucket policies. A throwaway CA and a certificate for 127.0.0.1 are made per run (trustme) and the CA is
+handed to Terraform through AWS_CA_BUNDLE; nothing about the emulator is baked into the configuration.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import os
-import shutil
 import signal
 import ssl
 import subprocess
@@ -57,36 +54,22 @@ class Emulator:
         }
 
 
-def _self_signed_certificate(workdir: Path) -> tuple[Path, Path]:
-    from cryptography import x509  # noqa: PLC0415 -- moto's own dependency, needed only here
-    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
-    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+def _certificates(workdir: Path) -> tuple[Path, Path, Path]:
+    """(CA bundle, server certificate, key): a throwaway CA of this run and a certificate for LOOPBACK."""
+    import trustme  # noqa: PLC0415 -- the infra dependency group; needed only when the emulator runs
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aws-emulator.local")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+    authority = trustme.CA()
+    server = authority.issue_cert(LOOPBACK)
+    bundle, cert, key = (
+        workdir / "emulator-ca.pem",
+        workdir / "emulator-cert.pem",
+        workdir / "emulator-key.pem",
     )
-    cert_path = workdir / "emulator-cert.pem"
-    key_path = workdir / "emulator-key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    pkcs8 = serialization.PrivateFormat.PKCS8
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption()))
-    key_path.chmod(0o600)
-    return cert_path, key_path
+    authority.cert_pem.write_to_path(str(bundle))
+    server.cert_chain_pems[0].write_to_path(str(cert))
+    server.private_key_pem.write_to_path(str(key))
+    key.chmod(0o600)
+    return bundle, cert, key
 
 
 def _wait_ready(endpoint: str, ca_bundle: Path, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -94,43 +77,36 @@ def _wait_ready(endpoint: str, ca_bundle: Path, process: subprocess.Popen[bytes]
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            msg = f"moto_server exited with {process.returncode} before answering:\n{log.read_text()}"
+            msg = f"moto exited with {process.returncode} before answering:\n{log.read_text()}"
+            msg += "\n(moto[server] is in the infra dependency group: run `make bootstrap`)"
             raise EmulatorError(msg)
         try:
             with urllib.request.urlopen(f"{endpoint}/moto-api/", context=context, timeout=2):  # noqa: S310
                 return
         except OSError:
             time.sleep(0.2)
-    msg = f"moto_server did not answer on {endpoint} within {READY_TIMEOUT_SECONDS:.0f}s:\n{log.read_text()}"
+    msg = f"moto did not answer on {endpoint} within {READY_TIMEOUT_SECONDS:.0f}s:\n{log.read_text()}"
     raise EmulatorError(msg)
-
-
-def _moto_server() -> str:
-    beside_python = Path(sys.executable).parent / "moto_server"
-    found = str(beside_python) if beside_python.is_file() else shutil.which("moto_server")
-    if found is None:
-        msg = "moto_server not found: run `make bootstrap` (moto[server] is in the infra dependency group)"
-        raise EmulatorError(msg)
-    return found
 
 
 @contextmanager
 def running(workdir: Path, lifetime_seconds: int = 900) -> Iterator[Emulator]:
     """Start moto on a free loopback port; it is killed on exit and, at the latest, after its lifetime."""
     workdir.mkdir(parents=True, exist_ok=True)
-    cert, key = _self_signed_certificate(workdir)
+    ca_bundle, cert, key = _certificates(workdir)
     port = free_port()
     log = workdir / "moto.log"
     # timeout(1) bounds the server's life even if this process dies without cleaning up.
-    command = ["timeout", "--kill-after=5s", f"{lifetime_seconds}s", _moto_server(), "--host", LOOPBACK]
-    command += ["--port", str(port), "--ssl-cert", str(cert), "--ssl-key", str(key)]
+    # moto's server module, run by this interpreter: the environment that has moto[server] installed.
+    command = ["timeout", "--kill-after=5s", f"{lifetime_seconds}s", sys.executable, "-m", "moto.server"]
+    command += ["--host", LOOPBACK, "--port", str(port), "--ssl-cert", str(cert), "--ssl-key", str(key)]
     with log.open("wb") as log_handle:
         process = subprocess.Popen(  # noqa: S603 -- fixed argv
             command, stdout=log_handle, stderr=subprocess.STDOUT, start_new_session=True
         )
-    emulator = Emulator(endpoint=f"https://{LOOPBACK}:{port}", ca_bundle=cert, workdir=workdir)
+    emulator = Emulator(endpoint=f"https://{LOOPBACK}:{port}", ca_bundle=ca_bundle, workdir=workdir)
     try:
-        _wait_ready(emulator.endpoint, cert, process, log)
+        _wait_ready(emulator.endpoint, ca_bundle, process, log)
         yield emulator
     finally:
         if process.poll() is None:

@@ -1,7 +1,8 @@
 """`make infra-plan`: plan infra/bootstrap, then infra/ on its real S3 backend, against moto on loopback.
 
-Writes `terraform show -json` of each plan of the root configuration (--infra) atomically (--out,
---bootstrap-out); how, and what moto cannot do, is in infra/README.md ("The plan against moto").
+Writes `terraform show -json` of each plan of the root configuration atomically (--out, --bootstrap-out);
+the plan gate of `make policy` calls offline_plan() on the root it judges. How, and what moto cannot do,
+is in infra/README.md ("The plan against moto").
 """
 # ruff: noqa: T201 -- a command-line tool: printing is its output
 
@@ -113,11 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=tfenv.BUILD_DIR / "plan.json", help="root plan JSON")
     default_bootstrap = tfenv.BUILD_DIR / "bootstrap-plan.json"
     parser.add_argument("--bootstrap-out", type=Path, default=default_bootstrap, help="bootstrap plan JSON")
-    parser.add_argument("--infra", type=Path, default=tfenv.INFRA_DIR, help="the root configuration")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
-        plan = offline_plan(args.out.resolve(), args.bootstrap_out.resolve(), args.infra.resolve())
+        plan = offline_plan(args.out.resolve(), args.bootstrap_out.resolve())
     except (TerraformEnvError, aws_emulator.EmulatorError) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1

@@ -16,31 +16,28 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
-from manifests_py._model import Cpu, Memory, mebibytes, millicores
+from manifests_py._model import Cpu, Memory, describe_errors, mebibytes, millicores
 from manifests_py.config import ConfigError, EnvironmentConfig, known_environments, load_environment
 from tools.common import markdown_table
 from tools.load.capacity_measure import CgroupUnavailableError, LoadPlan, measure
 from tools.load.capacity_plan import (
+    CAPACITY_PATH,
     HEADROOM,
     HPA_TOLERANCE,
     CapacityError,
-    EndpointCapacity,
+    CapacityRecord,
+    Limit,
     NodeShape,
-    PodShape,
     ReplicaPlan,
     cost_per_million,
     hpa_cpu_target_percent,
+    load_capacity_record,
     nodes_for,
     pod_rate_at_target,
     pods_per_node,
     replicas_for,
-)
-from tools.load.capacity_record import (
-    CAPACITY_PATH,
-    CapacityRecord,
-    load_capacity_record,
     write_capacity_record,
 )
 
@@ -66,7 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=CAPACITY_PATH, help="the record (default: committed)")
     # No defaults here: the Makefile's capacity section is where they are written and documented.
     measuring = parser.add_argument_group("measurement (make: CAPACITY_OBJECTIVE_P99_MS, _REPEATS, ...)")
-    measuring.add_argument("--objective-p99-ms", type=float, help="latency objective")
+    # Each destination is the field of LoadPlan or NodeShape it fills: the models validate the values.
+    measuring.add_argument(
+        "--objective-p99-ms", dest="objective_p99_milliseconds", type=float, help="latency objective"
+    )
     measuring.add_argument("--step-seconds", type=int, help="seconds per load step")
     measuring.add_argument("--repeats", type=int, help="climbs per endpoint (the median is kept)")
     measuring.add_argument(
@@ -74,33 +74,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan = parser.add_argument_group("plan (make: CAPACITY_RATE, CAPACITY_INSTANCE, ...)")
     plan.add_argument("--rate", type=float, required=True, help="requests per second to plan for")
-    plan.add_argument("--instance", required=True, help="instance name, for the table")
-    plan.add_argument("--allocatable-cpu", type=cpu_quantity, required=True)
-    plan.add_argument("--allocatable-memory", type=memory_quantity, required=True)
+    plan.add_argument("--instance", dest="name", required=True, help="instance name, for the table")
+    plan.add_argument(
+        "--allocatable-cpu", dest="allocatable_cpu_millicores", type=cpu_quantity, required=True
+    )
+    plan.add_argument(
+        "--allocatable-memory", dest="allocatable_memory_mebibytes", type=memory_quantity, required=True
+    )
     plan.add_argument("--max-pods", type=int, required=True, help="the node's pod limit")
-    plan.add_argument("--daemonset-cpu", type=cpu_quantity, required=True)
-    plan.add_argument("--daemonset-memory", type=memory_quantity, required=True)
+    plan.add_argument("--daemonset-cpu", dest="daemonset_cpu_millicores", type=cpu_quantity, required=True)
+    plan.add_argument(
+        "--daemonset-memory", dest="daemonset_memory_mebibytes", type=memory_quantity, required=True
+    )
     plan.add_argument("--daemonset-pods", type=int, required=True)
     plan.add_argument("--price", type=float, required=True, help="instance price per hour, USD")
     return parser
 
 
-def node_shape(args: argparse.Namespace) -> NodeShape:
-    return NodeShape(
-        name=args.instance,
-        allocatable_cpu_millicores=args.allocatable_cpu,
-        allocatable_memory_mebibytes=args.allocatable_memory,
-        max_pods=args.max_pods,
-        daemonset_cpu_millicores=args.daemonset_cpu,
-        daemonset_memory_mebibytes=args.daemonset_memory,
-        daemonset_pods=args.daemonset_pods,
-    )
-
-
 @dataclass(frozen=True, kw_only=True)
 class PlanRow:
     environment: EnvironmentConfig
-    endpoint: EndpointCapacity
+    endpoint: str
+    limit: Limit
     # The target the replicas are planned at: the configured one (the suggested one if none is).
     hpa_target_percent: int
     suggested_target_percent: int
@@ -126,23 +121,24 @@ def plan_rows(
         measurement = record.measurement_for(resources.cpu_request_millicores)
         suggested = hpa_cpu_target_percent(measurement)
         target = scale.cpu_target_percent or suggested
-        pod = PodShape(
-            cpu_request_millicores=resources.cpu_request_millicores,
-            memory_request_mebibytes=resources.memory_request_mebibytes,
+        per_node = pods_per_node(
+            node,
+            cpu_millicores=resources.cpu_request_millicores,
+            memory_mebibytes=resources.memory_request_mebibytes,
         )
-        per_node = pods_per_node(node, pod)
         zones = len(env.node_pool.zones) if env.node_pool else 1
-        for endpoint in measurement.endpoints:
-            pod_rate = pod_rate_at_target(measurement, endpoint, target)
+        for endpoint, limit in measurement.limits():
+            pod_rate = pod_rate_at_target(measurement, limit, target_percent=target)
             # The HPA keeps at least one pod on EKS even where the config asks for zero (Knative).
             plan = replicas_for(
-                rate, pod_rate=pod_rate, min_replicas=max(scale.min, 1), max_replicas=scale.max
+                rate=rate, pod_rate=pod_rate, min_replicas=max(scale.min, 1), max_replicas=scale.max
             )
-            nodes = nodes_for(plan.replicas, per_node=per_node, zones=zones)
+            nodes = nodes_for(replicas=plan.replicas, per_node=per_node, zones=zones)
             rows.append(
                 PlanRow(
                     environment=env,
                     endpoint=endpoint,
+                    limit=limit,
                     hpa_target_percent=target,
                     suggested_target_percent=suggested,
                     pod_per_second=pod_rate,
@@ -181,9 +177,9 @@ def _cells(row: PlanRow) -> list[str]:
         replicas += f" (min; rate needs {plan.needed})"
     return [
         env.name,
-        row.endpoint.endpoint,
+        row.endpoint,
         f"{env.resources.cpu_request_millicores}m",
-        f"{row.endpoint.requests_per_second:,.0f} ({row.endpoint.p99_milliseconds:.1f} ms)",
+        f"{row.limit.requests_per_second:,.0f} ({row.limit.p99_milliseconds:.1f} ms)",
         f"{row.hpa_target_percent} %" + ("" if env.scale.cpu_target_percent else " (suggested)"),
         f"{row.suggested_target_percent} %",
         f"{row.pod_per_second:,.0f}",
@@ -204,18 +200,13 @@ def render_table(rows: list[PlanRow]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if not args.plan_only and None in (args.objective_p99_ms, args.step_seconds, args.repeats):
+    if not args.plan_only and None in (args.objective_p99_milliseconds, args.step_seconds, args.repeats):
         parser.error("measuring needs --objective-p99-ms, --step-seconds and --repeats (see make capacity)")
     try:
         environments = [load_environment(name) for name in args.environments or known_environments()]
-        node = node_shape(args)
+        node = NodeShape.model_validate(vars(args))
         if not args.plan_only:
-            plan = LoadPlan(
-                fractions=tuple(args.fractions),
-                step_seconds=args.step_seconds,
-                repeats=args.repeats,
-                objective_p99_milliseconds=args.objective_p99_ms,
-            )
+            plan = LoadPlan.model_validate(vars(args))
             print("measuring; other load on this machine makes the figures noisy", flush=True)
             write_capacity_record(
                 measure([env.resources.cpu_request_millicores for env in environments], plan), args.output
@@ -224,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         record = load_capacity_record(args.output)
         rows = plan_rows(record, environments, rate=args.rate, node=node, hourly_price=args.price)
     except (ConfigError, CapacityError, ValueError) as error:
-        for problem in getattr(error, "problems", None) or [str(error)]:
+        named = describe_errors(error) if isinstance(error, ValidationError) else None
+        for problem in named or getattr(error, "problems", None) or [str(error)]:
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
     except (CgroupUnavailableError, RuntimeError) as error:
@@ -233,10 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     print(
         f"\nmeasured {record.date} on {record.machine.get('cpu')} ({record.machine.get('cores')} cores); "
-        f"objective p99 <= {record.objective_p99_milliseconds:g} ms; headroom {HEADROOM:.0%}, "
-        f"HPA tolerance {HPA_TOLERANCE:.0%}\nplan: {args.rate:,.0f} req/s on {args.instance} "
-        f"({args.allocatable_cpu}m / {args.allocatable_memory}Mi allocatable, DaemonSets "
-        f"{args.daemonset_cpu}m / {args.daemonset_memory}Mi, {args.max_pods} pods) at ${args.price}/h\n"
+        f"objective p99 <= {record.objective.p99_milliseconds:g} ms; headroom {HEADROOM:.0%}, "
+        f"HPA tolerance {HPA_TOLERANCE:.0%}\nplan: {args.rate:,.0f} req/s on {node.name} "
+        f"({node.allocatable_cpu_millicores}m / {node.allocatable_memory_mebibytes}Mi allocatable, "
+        f"DaemonSets {node.daemonset_cpu_millicores}m / {node.daemonset_memory_mebibytes}Mi, "
+        f"{node.max_pods} pods) at ${args.price}/h\n"
     )
     print(render_table(rows))
     print("\n".join(["", *target_lines(rows)]))

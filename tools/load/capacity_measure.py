@@ -20,9 +20,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, field_validator
 
 from api.service_card import load_service_card
 from tools.common import free_port
@@ -95,29 +97,27 @@ def cpu_quota(millicores: int, *, root: Path = CPU_CGROUP_ROOT) -> Iterator[CpuQ
                 time.sleep(0.1)
 
 
-@dataclass(frozen=True, kw_only=True)
-class LoadPlan:
+class LoadPlan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     # Offered rates as fractions of the saturation throughput, rising.
-    fractions: tuple[float, ...] = (0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
-    step_seconds: int = 4
-    repeats: int = 3  # climbs per endpoint; the median is kept
-    objective_p99_milliseconds: float = 50.0
+    fractions: tuple[Annotated[float, Field(gt=0, le=1)], ...] = (0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+    step_seconds: PositiveInt = 4
+    repeats: PositiveInt = 3  # climbs per endpoint; the median is kept
+    objective_p99_milliseconds: PositiveFloat = 50.0
     # Enough to keep the offered rate through a throttling stall of one CFS period at these rates.
     connections: int = 64
     saturation_connections: int = 16
     min_achieved: float = 0.95
     misses_to_stop: int = 2
 
-    def __post_init__(self) -> None:
-        if not self.fractions or list(self.fractions) != sorted(set(self.fractions)):
-            msg = f"fractions must rise step by step, got {self.fractions!r}"
+    @field_validator("fractions")
+    @classmethod
+    def _rising(cls, fractions: tuple[float, ...]) -> tuple[float, ...]:
+        if not fractions or list(fractions) != sorted(set(fractions)):
+            msg = "must rise step by step"
             raise ValueError(msg)
-        if self.fractions[0] <= 0 or self.fractions[-1] > 1:
-            msg = f"fractions must lie within (0, 1], got {self.fractions!r}"
-            raise ValueError(msg)
-        if min(self.step_seconds, self.repeats) < 1 or self.objective_p99_milliseconds <= 0:
-            msg = "step seconds and repeats must be 1 or more, the p99 objective above zero"
-            raise ValueError(msg)
+        return fractions
 
 
 def _step(  # noqa: PLR0913 - one step's inputs
@@ -245,7 +245,7 @@ def measure(cpu_requests: list[int], plan: LoadPlan) -> dict[str, Any]:
             "cpu": "cgroup v1 CFS quota = the CPU request (period 100 ms); cpu.shares raised to the maximum",
             "load": "wrk, 1 thread: a closed-loop saturation run, then paced rates (fractions of it) on "
             "a fixed arrival schedule",
-            "plan": asdict(plan),
+            "plan": plan.model_dump(),
             "limit": "highest served rate whose p99 met the objective, no failures, >= "
             f"{plan.min_achieved:.0%} of the offered rate",
             "repeats": plan.repeats,
