@@ -32,7 +32,7 @@ from api.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from manifests_py._model import Props, describe_errors, refuse, shaped
 from manifests_py.image import Digest, ImageReference, Repository, Tag
 from manifests_py.node_pool_props import NodePool
-from manifests_py.props import Autoscaling, Resources
+from manifests_py.props import Autoscaling, Resources, Traffic
 from manifests_py.service_card import REPO_ROOT
 
 __all__ = [
@@ -104,7 +104,7 @@ def _arn_shape(field: str, partition: str, region: str, account: str) -> tuple[s
                 f"(arn:{partition}:acm:{region}:{account}:certificate/UUID)"
             ),
         ),
-    }[field]
+    }[field.removeprefix("canary_")]
 
 
 # Which Terraform output each exposure kind, or a [node_pool], needs.
@@ -113,6 +113,11 @@ _NEEDED_BY = {
         "exposure",
         ExposureKind.TARGET_GROUP_BINDING,
         "exposure.kind = 'target-group-binding'",
+    ),
+    "canary_target_group_arn": (
+        "exposure",
+        ExposureKind.TARGET_GROUP_BINDING,
+        "exposure.kind = 'target-group-binding': the canary's weighted target group",
     ),
     "certificate_arn": ("exposure", ExposureKind.INGRESS, "exposure.kind = 'ingress'"),
     "cluster_name": ("node_pool", True, "[node_pool]"),
@@ -132,11 +137,18 @@ class TerraformOutputs(Props):
     alb_subnet_cidrs: tuple[IPv4Network, ...] = Field(min_length=1)
     metrics_scraper_namespace: Namespace
     target_group_arn: str | None = Field(default=None, validate_default=True)
+    canary_target_group_arn: str | None = Field(default=None, validate_default=True)
     certificate_arn: str | None = Field(default=None, validate_default=True)
     cluster_name: ClusterName | None = Field(default=None, validate_default=True)
     karpenter_node_role_name: RoleName | None = Field(default=None, validate_default=True)
 
-    @field_validator("target_group_arn", "certificate_arn", "cluster_name", "karpenter_node_role_name")
+    @field_validator(
+        "target_group_arn",
+        "canary_target_group_arn",
+        "certificate_arn",
+        "cluster_name",
+        "karpenter_node_role_name",
+    )
     @classmethod
     def _present_when_needed(cls, value: str | None, info: ValidationInfo) -> str | None:
         table, wanted, what = _NEEDED_BY[str(info.field_name)]
@@ -145,7 +157,7 @@ class TerraformOutputs(Props):
             raise ValueError(msg)
         return value
 
-    @field_validator("target_group_arn", "certificate_arn")
+    @field_validator("target_group_arn", "canary_target_group_arn", "certificate_arn")
     @classmethod
     def _in_this_account(cls, value: str | None, info: ValidationInfo) -> str | None:
         account, region = info.data.get("account_id"), info.data.get("region")
@@ -156,6 +168,13 @@ class TerraformOutputs(Props):
             msg = f"{value!r} is not {hint}"
             raise ValueError(msg)
         return value
+
+    @model_validator(mode="after")
+    def _apart(self) -> Self:
+        if self.canary_target_group_arn and self.canary_target_group_arn == self.target_group_arn:
+            reason = "is target_group_arn: the canary needs a target group of its own to be weighted"
+            raise refuse(reason=reason, field="canary_target_group_arn")
+        return self
 
 
 class ImageTable(Props):
@@ -185,6 +204,7 @@ class EnvironmentConfig(Props):
     exposure: Exposure
     scale: Autoscaling
     resources: Resources
+    traffic: Traffic
     # The service's own settings: checked by the service's settings loader (below), not re-typed here.
     server: dict[str, Any] = Field(default_factory=dict)
     # None when the environment has no [node_pool] (its cluster's capacity is managed elsewhere).

@@ -84,6 +84,7 @@ OTHER_ACCOUNT_TARGET_GROUP = (
     "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/predictor-prod/7b6a5f4e3d2c1b0a"
 )
 TG = "terraform_outputs.target_group_arn"
+CANARY_TG = "terraform_outputs.canary_target_group_arn"
 # One case per rule, each checked for its location and a meaningful fragment of its reason.
 BAD_CONFIGS = [
     # Missing field, wrong type, out of range, unknown field.
@@ -105,8 +106,31 @@ BAD_CONFIGS = [
         "needed for [node_pool]",
     ),
     Case("prod", TG, None, TG, "needed for exposure.kind = 'target-group-binding'"),
+    Case("prod", CANARY_TG, None, CANARY_TG, "needed for exposure.kind = 'target-group-binding'"),
+    # [traffic]: one case per class of mistake in a release's steps and limits.
+    Case("dev", "traffic", None, "traffic", "missing"),
+    Case("prod", "traffic.steps", [10, 10, 50], "traffic.steps[1]", "10 is not above the step before (10)"),
+    Case("prod", "traffic.steps", [50, 25], "traffic.steps[1]", "25 is not above the step before (50)"),
+    Case("prod", "traffic.steps", [0, 50], "traffic.steps[0]", "greater than or equal to 1, got 0"),
+    Case("prod", "traffic.steps", [10, 100], "traffic.steps[1]", "less than or equal to 99, got 100"),
+    Case("prod", "traffic.steps", [], "traffic.steps", "at least 1 item"),
+    Case("prod", "traffic.steps", ["10"], "traffic.steps[0]", "integer, got '10'"),
+    Case("dev", "traffic.step_seconds", 0, "traffic.step_seconds", "greater than 0, got 0"),
+    Case("prod", "traffic.max_error_rate", 1.5, "traffic.max_error_rate", "less than or equal to 1, got 1.5"),
+    Case("prod", "traffic.max_error_rate", -0.1, "traffic.max_error_rate", "greater than or equal to 0"),
+    Case("prod", "traffic.max_p99_ms", 0, "traffic.max_p99_ms", "greater than 0, got 0"),
+    Case("prod", "traffic.min_requests", -1, "traffic.min_requests", "greater than or equal to 0, got -1"),
+    Case("prod", "traffic.max_5xx", 1, "traffic.max_5xx", "unknown field"),
     # Cross-field rules.
     Case("dev", "scale.min", 5, "scale.min", "5 is greater than max (3)"),
+    Case(
+        "prod",
+        CANARY_TG,
+        "arn:aws:elasticloadbalancing:eu-west-1:444455556666:targetgroup/predictor-prod/7b6a5f4e3d2c1b0a",
+        CANARY_TG,
+        "the canary needs a target group of its own",
+    ),
+    Case("prod", CANARY_TG, OTHER_ACCOUNT_TARGET_GROUP, CANARY_TG, "account 444455556666"),
     Case(
         "dev", "scale.container_concurrency", 10, "scale.concurrency_target", "exceeds container_concurrency"
     ),
