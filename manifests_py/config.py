@@ -97,6 +97,10 @@ def _arn_shape(field: str, partition: str, region: str, account: str) -> tuple[s
                 f"(arn:{partition}:elasticloadbalancing:{region}:{account}:targetgroup/NAME/ID)"
             ),
         ),
+        "https_listener_arn": (
+            rf"arn:{p}:elasticloadbalancing:{r}:{a}:listener/app/[A-Za-z0-9-]{{1,32}}(?:/[0-9a-f]{{16}}){{2}}",
+            f"a load balancer listener ARN in {region}, account {account} (...:listener/app/NAME/ID/ID)",
+        ),
         "certificate_arn": (
             rf"arn:{p}:acm:{r}:{a}:certificate/[0-9a-f]{{8}}(?:-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}",
             (
@@ -107,18 +111,13 @@ def _arn_shape(field: str, partition: str, region: str, account: str) -> tuple[s
     }[field.removeprefix("canary_")]
 
 
-# Which Terraform output each exposure kind, or a [node_pool], needs.
+# Which Terraform output each exposure kind, or a [node_pool], needs. A binding needs the canary's group
+# and the listener that weighs the two groups too: every release is a canary release.
+_BINDING = ("exposure", ExposureKind.TARGET_GROUP_BINDING, "exposure.kind = 'target-group-binding'")
 _NEEDED_BY = {
-    "target_group_arn": (
-        "exposure",
-        ExposureKind.TARGET_GROUP_BINDING,
-        "exposure.kind = 'target-group-binding'",
-    ),
-    "canary_target_group_arn": (
-        "exposure",
-        ExposureKind.TARGET_GROUP_BINDING,
-        "exposure.kind = 'target-group-binding': the canary's weighted target group",
-    ),
+    "target_group_arn": _BINDING,
+    "canary_target_group_arn": _BINDING,
+    "https_listener_arn": _BINDING,
     "certificate_arn": ("exposure", ExposureKind.INGRESS, "exposure.kind = 'ingress'"),
     "cluster_name": ("node_pool", True, "[node_pool]"),
     "karpenter_node_role_name": ("node_pool", True, "[node_pool]"),
@@ -138,6 +137,7 @@ class TerraformOutputs(Props):
     metrics_scraper_namespace: Namespace
     target_group_arn: str | None = Field(default=None, validate_default=True)
     canary_target_group_arn: str | None = Field(default=None, validate_default=True)
+    https_listener_arn: str | None = Field(default=None, validate_default=True)
     certificate_arn: str | None = Field(default=None, validate_default=True)
     cluster_name: ClusterName | None = Field(default=None, validate_default=True)
     karpenter_node_role_name: RoleName | None = Field(default=None, validate_default=True)
@@ -145,6 +145,7 @@ class TerraformOutputs(Props):
     @field_validator(
         "target_group_arn",
         "canary_target_group_arn",
+        "https_listener_arn",
         "certificate_arn",
         "cluster_name",
         "karpenter_node_role_name",
@@ -157,7 +158,7 @@ class TerraformOutputs(Props):
             raise ValueError(msg)
         return value
 
-    @field_validator("target_group_arn", "canary_target_group_arn", "certificate_arn")
+    @field_validator("target_group_arn", "canary_target_group_arn", "https_listener_arn", "certificate_arn")
     @classmethod
     def _in_this_account(cls, value: str | None, info: ValidationInfo) -> str | None:
         account, region = info.data.get("account_id"), info.data.get("region")
@@ -168,6 +169,15 @@ class TerraformOutputs(Props):
             msg = f"{value!r} is not {hint}"
             raise ValueError(msg)
         return value
+
+    # The CloudWatch dimensions a release's analysis reads, named like the infra/ outputs that hold them.
+    @property
+    def alb_arn_suffix(self) -> str:
+        return "/".join((self.https_listener_arn or "").split("/")[1:4])
+
+    @property
+    def canary_target_group_arn_suffix(self) -> str:
+        return (self.canary_target_group_arn or "").rpartition(":")[2]
 
     @model_validator(mode="after")
     def _apart(self) -> Self:

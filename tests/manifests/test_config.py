@@ -85,6 +85,7 @@ OTHER_ACCOUNT_TARGET_GROUP = (
 )
 TG = "terraform_outputs.target_group_arn"
 CANARY_TG = "terraform_outputs.canary_target_group_arn"
+LISTENER = "terraform_outputs.https_listener_arn"
 # One case per rule, each checked for its location and a meaningful fragment of its reason.
 BAD_CONFIGS = [
     # Missing field, wrong type, out of range, unknown field.
@@ -107,6 +108,8 @@ BAD_CONFIGS = [
     ),
     Case("prod", TG, None, TG, "needed for exposure.kind = 'target-group-binding'"),
     Case("prod", CANARY_TG, None, CANARY_TG, "needed for exposure.kind = 'target-group-binding'"),
+    Case("dev", LISTENER, None, LISTENER, "needed for exposure.kind = 'target-group-binding'"),
+    Case("prod", LISTENER, OTHER_ACCOUNT_TARGET_GROUP, LISTENER, "not a load balancer listener ARN"),
     # [traffic]: one case per class of mistake in a release's steps and limits.
     Case("dev", "traffic", None, "traffic", "missing"),
     Case("prod", "traffic.steps", [10, 10, 50], "traffic.steps[1]", "10 is not above the step before (10)"),
@@ -405,3 +408,14 @@ def test_a_bad_service_card_is_refused_naming_the_field(tmp_path):
     card.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ServiceCardError, match=r"\$\.port"):
         load_service_card(card)
+
+
+def test_the_release_reads_its_cloudwatch_dimensions_from_the_environment():
+    """The dimensions are the ARNs' resource parts (AWS/ApplicationELB), named like infra/'s outputs."""
+    outputs = load_environment("prod").terraform_outputs
+    prefix = f"arn:aws:elasticloadbalancing:{outputs.region}:{outputs.account_id}:"
+    assert outputs.canary_target_group_arn == prefix + outputs.canary_target_group_arn_suffix
+    assert outputs.canary_target_group_arn_suffix.startswith("targetgroup/predictor-prod-canary/")
+    listener_id = outputs.https_listener_arn.rsplit("/", 1)[1]
+    assert outputs.https_listener_arn == f"{prefix}listener/{outputs.alb_arn_suffix}/{listener_id}"
+    assert outputs.alb_arn_suffix.startswith("app/predictor-prod/")
