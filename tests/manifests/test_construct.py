@@ -163,6 +163,17 @@ def test_knative_splits_traffic_between_the_stable_revision_and_the_latest(rende
     ]
 
 
+def test_the_traffic_split_is_validated_against_the_vendored_knative_schema(rendered):
+    objects = json.loads(json.dumps(rendered["knative"].objects))
+    assert validate_objects(objects, versions=kubernetes_versions()) == []
+    (service,) = [o for o in objects if o["kind"] == "Service"]
+    service["spec"]["traffic"][1]["percent"] = "ten"
+    service["spec"]["traffic"][0]["revision"] = service["spec"]["traffic"][0].pop("revisionName")
+    problems = [str(p) for p in validate_objects(objects, versions=kubernetes_versions())]
+    assert any("spec.traffic.1.percent" in p for p in problems), problems
+    assert any("spec.traffic.0" in p and "'revision'" in p for p in problems), problems
+
+
 def test_namespace_enforces_restricted_and_asks_for_readiness_gates(rendered, card):
     labels = by_kind(rendered["prod"])["Namespace"]["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
