@@ -129,7 +129,7 @@ BAD_CONFIGS = [
     Case(
         "prod",
         CANARY_TG,
-        "arn:aws:elasticloadbalancing:eu-west-1:444455556666:targetgroup/predictor-prod/7b6a5f4e3d2c1b0a",
+        "arn:aws:elasticloadbalancing:eu-west-1:444455556666:targetgroup/predictor-production/7b6a5f4e3d2c1b0a",
         CANARY_TG,
         "the canary needs a target group of its own",
     ),
@@ -415,7 +415,7 @@ def test_the_release_reads_its_cloudwatch_dimensions_from_the_environment():
     outputs = load_environment("prod").terraform_outputs
     prefix = f"arn:aws:elasticloadbalancing:{outputs.region}:{outputs.account_id}:"
     assert outputs.canary_target_group_arn == prefix + outputs.canary_target_group_arn_suffix
-    assert outputs.canary_target_group_arn_suffix.startswith("targetgroup/predictor-prod-canary/")
+    assert outputs.canary_target_group_arn_suffix.startswith("targetgroup/predictor-production-canary/")
     listener_id = outputs.https_listener_arn.rsplit("/", 1)[1]
     assert outputs.https_listener_arn == f"{prefix}listener/{outputs.alb_arn_suffix}/{listener_id}"
-    assert outputs.alb_arn_suffix.startswith("app/predictor-prod/")
+    assert outputs.alb_arn_suffix.startswith("app/predictor-production/")
