@@ -28,16 +28,8 @@ from manifests_py.props import (
     TargetGroupBindingExposure,
 )
 
-__all__ = [
-    "CANARY",
-    "NAMESPACE_LABELS_EKS",
-    "PSS_LABELS",
-    "STABLE",
-    "canary_name",
-    "checkov_skips",
-    "namespace_and_account",
-    "render_eks",
-]
+# The canary's names are public through knative_like, with the rest a release needs.
+__all__ = ["NAMESPACE_LABELS_EKS", "PSS_LABELS", "checkov_skips", "namespace_and_account", "render_eks"]
 
 # Pod Security Admission: enforce "restricted" at the version the manifests are written for, and
 # warn/audit at "latest" so a stricter future policy shows up before it blocks anything.
