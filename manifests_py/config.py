@@ -142,14 +142,7 @@ class TerraformOutputs(Props):
     cluster_name: ClusterName | None = Field(default=None, validate_default=True)
     karpenter_node_role_name: RoleName | None = Field(default=None, validate_default=True)
 
-    @field_validator(
-        "target_group_arn",
-        "canary_target_group_arn",
-        "https_listener_arn",
-        "certificate_arn",
-        "cluster_name",
-        "karpenter_node_role_name",
-    )
+    @field_validator(*_NEEDED_BY)
     @classmethod
     def _present_when_needed(cls, value: str | None, info: ValidationInfo) -> str | None:
         table, wanted, what = _NEEDED_BY[str(info.field_name)]
