@@ -149,7 +149,7 @@ def test_without_a_target_group_binding_no_canary_is_rendered_and_that_is_report
         assert any(w.setting.startswith("traffic.steps=") for w in fixtures[case].warnings), case
 
 
-def test_knative_splits_traffic_between_the_stable_revision_and_the_latest(rendered):
+def test_knative_splits_traffic_between_the_stable_revision_and_the_latest(rendered, fixtures):
     (service,) = [o for o in rendered["knative"].objects if o["kind"] == "Service"]
     revision = service["spec"]["template"]["metadata"]["name"]
     assert revision == "predictor-" + load_environment("dev").image.tag.replace(".", "-")
@@ -157,6 +157,9 @@ def test_knative_splits_traffic_between_the_stable_revision_and_the_latest(rende
         {"tag": "stable", "revisionName": revision, "percent": 100},
         {"tag": "canary", "latestRevision": True, "percent": 0},
     ]
+    # Pinned by digest, the revision is named after the bytes: a re-pushed tag is a new revision.
+    (edge,) = [o for o in fixtures["edge-knative"].objects if o["kind"] == "Service"]
+    assert edge["spec"]["template"]["metadata"]["name"] == "predictor-0123456789ab"
     assert traffic_split("predictor-old", 10) == [
         {"tag": "stable", "revisionName": "predictor-old", "percent": 90},
         {"tag": "canary", "latestRevision": True, "percent": 10},
