@@ -11,7 +11,8 @@ module "eks" {
   node_scaling         = var.node_scaling
 
   load_balancer_controller = {
-    target_group_arns = [local.target_group_arn_glob]
+    # The stable and the canary group: the controller registers each track's pods into its own.
+    target_group_arns = local.target_group_arn_globs
   }
 
   # The CloudWatch agent scrapes the service's metrics in the cluster (the load balancer answers 404 for them).

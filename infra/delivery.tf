@@ -11,6 +11,7 @@ module "github_oidc" {
   cluster_name         = module.eks.cluster_name
   cluster_arn          = local.cluster_arn
   deployer_group       = local.service.deployer_group
+  weighted_listener    = { load_balancer_name = local.name, tag = module.alb.weighted_listener_tag }
   state_bucket         = var.state_bucket
   state_key            = var.state_key
   state_kms_key_arn    = var.state_kms_key_arn

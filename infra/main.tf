@@ -25,7 +25,7 @@ locals {
   # at plan time and readable by the policy gates in the plan JSON.
   arn_prefix             = "arn:${local.partition}"
   target_group_name      = local.name
-  target_group_arn_glob  = "${local.arn_prefix}:elasticloadbalancing:${var.region}:${var.account_id}:targetgroup/${local.target_group_name}/*"
+  target_group_arn_globs = [for name in [local.target_group_name, "${local.target_group_name}-canary"] : "${local.arn_prefix}:elasticloadbalancing:${var.region}:${var.account_id}:targetgroup/${name}/*"]
   ecr_repository_arn     = "${local.arn_prefix}:ecr:${var.region}:${var.account_id}:repository/${module.ecr.repository_name}"
   cluster_arn            = "${local.arn_prefix}:eks:${var.region}:${var.account_id}:cluster/${module.eks.cluster_name}"
   api_keys_secret_name   = "${local.service.name}/${var.environment}/api-keys"

@@ -28,6 +28,26 @@ output "target_group_arn" {
   value       = module.alb.target_group_arn
 }
 
+output "canary_target_group_arn" {
+  description = "Target group the canary's TargetGroupBinding binds its pods to; the HTTPS listener weighs it against target_group_arn."
+  value       = module.alb.canary_target_group_arn
+}
+
+output "https_listener_arn" {
+  description = "HTTPS listener whose weights a release moves between target_group_arn (stable) and canary_target_group_arn."
+  value       = module.alb.https_listener_arn
+}
+
+output "alb_arn_suffix" {
+  description = "LoadBalancer dimension of the load balancer's CloudWatch metrics."
+  value       = module.alb.alb_arn_suffix
+}
+
+output "canary_target_group_arn_suffix" {
+  description = "TargetGroup dimension of the canary group's CloudWatch metrics, which a release's analysis reads."
+  value       = module.alb.canary_target_group_arn_suffix
+}
+
 output "certificate_arn" {
   description = "ACM certificate served by the HTTPS listener (also for an Ingress-based exposure)."
   value       = module.alb.certificate_arn

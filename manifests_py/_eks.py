@@ -28,6 +28,7 @@ from manifests_py.props import (
     TargetGroupBindingExposure,
 )
 
+# The canary's names are public through knative_like, with the rest a release needs.
 __all__ = ["NAMESPACE_LABELS_EKS", "PSS_LABELS", "checkov_skips", "namespace_and_account", "render_eks"]
 
 # Pod Security Admission: enforce "restricted" at the version the manifests are written for, and
@@ -51,6 +52,9 @@ CSI_DRIVER = "secrets-store.csi.k8s.io"
 CHECKOV_DIGEST_CHECK = "CKV_K8S_43"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOSTNAME_KEY = "kubernetes.io/hostname"
+# The two workloads of a release (the track label's values): the version serving, and the new one that
+# the deploy scales up and moves the listener's weights to, step by step.
+STABLE, CANARY = "stable", "canary"
 # A stateless pod that starts in about a second can be added at once: react to the first reading (no
 # stabilization) and allow doubling, or four more pods when there are few, every 15 s (the HPA's sync
 # period), whichever adds more.
@@ -72,10 +76,17 @@ SCALE_DOWN = kplus.ScalingRules(
 )
 
 
-def _metadata(props: ServiceProps, annotations: dict[str, str] | None = None) -> cdk8s.ApiObjectMetadata:
-    labels = _pod.common_labels(props)
+def canary_name(props: ServiceProps) -> str:
+    """The canary's Deployment, Service and TargetGroupBinding; the stable ones keep the service's name."""
+    return f"{props.name}-{CANARY}"
+
+
+def _metadata(
+    props: ServiceProps, annotations: dict[str, str] | None = None, *, name: str | None = None
+) -> cdk8s.ApiObjectMetadata:
+    labels = _pod.common_labels(props, name)
     return cdk8s.ApiObjectMetadata(
-        name=props.name, namespace=props.namespace, labels=labels, annotations=annotations
+        name=name or props.name, namespace=props.namespace, labels=labels, annotations=annotations
     )
 
 
@@ -166,8 +177,8 @@ def _container(scope: Construct, props: ServiceProps) -> kplus.ContainerProps:
     )
 
 
-def _spread_constraints(props: ServiceProps) -> list[dict[str, object]]:
-    selector = {"matchLabels": _pod.selector_labels(props)}
+def _spread_constraints(props: ServiceProps, name: str) -> list[dict[str, object]]:
+    selector = {"matchLabels": _pod.selector_labels(props, name)}
     # Zones are a hard constraint (an AZ outage must not take most pods); hosts are best effort.
     # matchLabelKeys keeps each ReplicaSet balanced on its own during a rollout.
     return [
@@ -183,14 +194,15 @@ def _spread_constraints(props: ServiceProps) -> list[dict[str, object]]:
 
 
 def _deployment(
-    scope: Construct, props: ServiceProps, service_account: kplus.ServiceAccount
+    scope: Construct, props: ServiceProps, service_account: kplus.ServiceAccount, track: str
 ) -> kplus.Deployment:
+    name = canary_name(props) if track == CANARY else props.name
     deployment = kplus.Deployment(
         scope,
         "deployment",
-        metadata=_metadata(props, checkov_skips(props)),
+        metadata=_metadata(props, checkov_skips(props), name=name),
         pod_metadata=cdk8s.ApiObjectMetadata(
-            labels=_pod.common_labels(props), annotations=_pod_annotations(props)
+            labels=_pod.pod_labels(props, track, name), annotations=_pod_annotations(props)
         ),
         containers=[_container(scope, props)],
         select=False,
@@ -210,8 +222,11 @@ def _deployment(
             max_unavailable=kplus.PercentOrAbsolute.absolute(0),
         ),
     )
-    deployment.select(kplus.LabelSelector.of(labels=_pod.selector_labels(props)))
+    deployment.select(kplus.LabelSelector.of(labels=_pod.selector_labels(props, name)))
     pod_spec = "/spec/template/spec"
+    if track == CANARY:
+        # At rest the canary runs nothing: the deploy scales it up for a release and back to 0 after.
+        cdk8s.ApiObject.of(deployment).add_json_patch(cdk8s.JsonPatch.add("/spec/replicas", 0))
     cdk8s.ApiObject.of(deployment).add_json_patch(
         # cdk8s-plus labels pods with their construct path; the path is not the app's identity, and a
         # template label that changes with it would restart every pod for nothing.
@@ -223,7 +238,7 @@ def _deployment(
         cdk8s.JsonPatch.add(f"{pod_spec}/securityContext/seccompProfile", value={"type": "RuntimeDefault"}),
         # cdk8s-plus spreads with pod anti-affinity only; topology spread constraints keep zones balanced
         # as the HPA scales, and node autoscalers provision into the zone they point at.
-        cdk8s.JsonPatch.add(f"{pod_spec}/topologySpreadConstraints", value=_spread_constraints(props)),
+        cdk8s.JsonPatch.add(f"{pod_spec}/topologySpreadConstraints", value=_spread_constraints(props, name)),
     )
     return deployment
 
@@ -282,9 +297,10 @@ def _disruption_budget(scope: Construct, props: ServiceProps) -> None:
         scope,
         "disruption-budget",
         metadata=k8s.ObjectMeta(name=props.name, namespace=props.namespace, labels=_pod.common_labels(props)),
+        # Over both tracks: a drain takes one pod at a time whichever it is; the canary at 0 adds none.
         spec=k8s.PodDisruptionBudgetSpec(
             max_unavailable=k8s.IntOrString.from_number(props.max_unavailable),
-            selector=k8s.LabelSelector(match_labels=_pod.selector_labels(props)),
+            selector=k8s.LabelSelector(match_labels=_pod.service_labels(props)),
             # A crash-looping pod must not block node drains.
             unhealthy_pod_eviction_policy="AlwaysAllow",
         ),
@@ -321,22 +337,49 @@ def _ingress_annotations(exposure: IngressExposure) -> dict[str, str]:
     }
 
 
-def _expose(scope: Construct, props: ServiceProps, service: kplus.Service) -> None:
+def _service(scope: Construct, props: ServiceProps, name: str) -> kplus.Service:
+    pods = kplus.Pods.select(scope, "pods", labels=_pod.selector_labels(props, name))
+    port = kplus.ServicePort(
+        name=_pod.PORT_NAME, port=props.port, target_port=props.port, protocol=kplus.Protocol.TCP
+    )
+    return kplus.Service(
+        scope,
+        "service",
+        metadata=_metadata(props, name=name),
+        type=kplus.ServiceType.CLUSTER_IP,
+        selector=pods,
+        ports=[port],
+    )
+
+
+def _target_group_binding(scope: Construct, props: ServiceProps, service: kplus.Service, arn: str) -> None:
+    binding = cdk8s.ApiObject(
+        scope,
+        "target-group-binding",
+        api_version=TARGET_GROUP_BINDING_API_VERSION,
+        kind="TargetGroupBinding",
+        metadata=_metadata(props, name=service.name),
+    )
+    spec = {
+        "serviceRef": {"name": service.name, "port": props.port},
+        "targetGroupARN": arn,
+        "targetType": "ip",
+    }
+    binding.add_json_patch(cdk8s.JsonPatch.add("/spec", spec))
+
+
+def _expose(
+    scope: Construct, props: ServiceProps, service: kplus.Service, service_account: kplus.ServiceAccount
+) -> None:
     exposure = props.exposure
     if isinstance(exposure, TargetGroupBindingExposure):
-        binding = cdk8s.ApiObject(
-            scope,
-            "target-group-binding",
-            api_version=TARGET_GROUP_BINDING_API_VERSION,
-            kind="TargetGroupBinding",
-            metadata=_metadata(props),
-        )
-        spec = {
-            "serviceRef": {"name": service.name, "port": props.port},
-            "targetGroupARN": exposure.target_group_arn,
-            "targetType": "ip",
-        }
-        binding.add_json_patch(cdk8s.JsonPatch.add("/spec", spec))
+        _target_group_binding(scope, props, service, exposure.target_group_arn)
+        # The canary: its own Deployment, Service and binding to the target group the listener weighs
+        # against the stable one (Terraform owns both groups and the listener; the deploy moves weights).
+        canary = Construct(scope, CANARY)
+        _deployment(canary, props, service_account, CANARY)
+        canary_service = _service(canary, props, canary_name(props))
+        _target_group_binding(canary, props, canary_service, exposure.canary_target_group_arn)
     elif isinstance(exposure, IngressExposure):
         kplus.Ingress(
             scope,
@@ -372,6 +415,12 @@ def _not_carried(props: ServiceProps) -> list[PortabilityWarning]:
             f"request_timeout_seconds={props.request_timeout_seconds}",
             "no per-request timeout on plain EKS; the ALB idle timeout bounds idle requests",
         )
+    if not isinstance(props.exposure, TargetGroupBindingExposure):
+        warn(
+            f"traffic.steps={list(props.traffic.steps)}",
+            "canary weights live on Terraform's listener: without a TargetGroupBinding exposure "
+            "no canary is rendered and a release replaces every pod at once",
+        )
     return warnings
 
 
@@ -401,24 +450,14 @@ def namespace_and_account(
 
 def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning]:
     service_account = namespace_and_account(scope, props, NAMESPACE_LABELS_EKS)
-    deployment = _deployment(scope, props, service_account)
-    pods = kplus.Pods.select(scope, "pods", labels=_pod.selector_labels(props))
-    service = kplus.Service(
-        scope,
-        "service",
-        metadata=_metadata(props),
-        type=kplus.ServiceType.CLUSTER_IP,
-        selector=pods,
-        ports=[
-            kplus.ServicePort(
-                name=_pod.PORT_NAME, port=props.port, target_port=props.port, protocol=kplus.Protocol.TCP
-            )
-        ],
-    )
-    _network_policy(scope, props, pods)
+    deployment = _deployment(scope, props, service_account, STABLE)
+    service = _service(scope, props, props.name)
+    # The policy covers every pod of the service, canary included.
+    _network_policy(scope, props, kplus.Pods.select(scope, "all-pods", labels=_pod.service_labels(props)))
     _api_keys_provider_class(scope, props)
     _disruption_budget(scope, props)
     scale = props.autoscaling
+    # The HPA scales the stable Deployment; the canary's replicas are the deploy's, step by step.
     kplus.HorizontalPodAutoscaler(
         scope,
         "autoscaler",
@@ -430,5 +469,5 @@ def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning
         scale_up=SCALE_UP,
         scale_down=SCALE_DOWN,
     )
-    _expose(scope, props, service)
+    _expose(scope, props, service, service_account)
     return _not_carried(props)

@@ -3,10 +3,18 @@
 Knative owns the Deployment, the autoscaler, routing and draining (its queue-proxy sidecar holds the
 pod until in-flight requests finish), so the EKS-only objects are not rendered; each difference that
 a setting would notice is reported as a warning.
+
+Releases are Knative's own: each image is a revision named after it (``revision_name``), and ``traffic``
+splits requests between the ``stable`` revision and the latest one, tagged ``canary``. The committed
+rendering is the state at rest, this version promoted: ``traffic_split(revision_name(props), 0)``. A
+release first applies it with ``traffic_split(<the live stable revision>, steps[0])``, patches the same
+shape at each step, and ends on ``traffic_split(<new>, 0)`` (promoted) or ``traffic_split(<old>, 0)``
+(rolled back).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import cdk8s
@@ -17,11 +25,28 @@ from manifests_py._eks import PSS_LABELS, namespace_and_account
 from manifests_py.portability import PortabilityWarning
 from manifests_py.props import IngressExposure, ServiceProps, Target, TargetGroupBindingExposure
 
-__all__ = ["render_knative"]
+__all__ = ["render_knative", "revision_name", "traffic_split"]
 
 _AUTOSCALING = "autoscaling.knative.dev"
 # Knative names the port by protocol: http1 (HTTP/1.1) or h2c.
 _KNATIVE_PORT_NAME = "http1"
+_REVISION_NAME_LENGTH = 63
+
+
+def revision_name(props: ServiceProps) -> str:
+    """The revision of this image: named after its digest when pinned (the bytes), else its tag."""
+    image = props.image
+    version = image.digest.removeprefix("sha256:")[:12] if image.digest else str(image.tag)
+    slug = re.sub(r"[^a-z0-9-]", "-", f"{props.name}-{version}".lower())
+    return slug[:_REVISION_NAME_LENGTH].rstrip("-")
+
+
+def traffic_split(stable_revision: str, canary_percent: int) -> list[dict[str, Any]]:
+    """Knative ``spec.traffic``: the stable revision gets the rest; the latest revision, ``canary``."""
+    return [
+        {"tag": "stable", "revisionName": stable_revision, "percent": 100 - canary_percent},
+        {"tag": "canary", "latestRevision": True, "percent": canary_percent},
+    ]
 
 
 def _autoscaling_annotations(props: ServiceProps) -> dict[str, str]:
@@ -129,8 +154,13 @@ def render_knative(scope: Construct, props: ServiceProps) -> list[PortabilityWar
         metadata=cdk8s.ApiObjectMetadata(name=props.name, namespace=props.namespace, labels=labels),
     )
     template = {
-        "metadata": {"labels": labels, "annotations": _autoscaling_annotations(props)},
+        "metadata": {
+            "name": revision_name(props),
+            "labels": labels,
+            "annotations": _autoscaling_annotations(props),
+        },
         "spec": revision,
     }
-    service.add_json_patch(cdk8s.JsonPatch.add("/spec", {"template": template}))
+    spec = {"template": template, "traffic": traffic_split(revision_name(props), 0)}
+    service.add_json_patch(cdk8s.JsonPatch.add("/spec", spec))
     return _not_carried(props)

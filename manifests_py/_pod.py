@@ -15,12 +15,15 @@ __all__ = [
     "PORT_NAME",
     "TMP_MOUNT_PATH",
     "TMP_VOLUME",
+    "TRACK_LABEL",
     "common_labels",
     "container_security_context",
     "environment",
     "http_probe",
+    "pod_labels",
     "resources",
     "selector_labels",
+    "service_labels",
     "tmp_volume",
     "tmp_volume_mount",
 ]
@@ -32,13 +35,28 @@ TMP_VOLUME = "tmp"
 TMP_MOUNT_PATH = "/tmp"  # noqa: S108 - a private emptyDir, not the node's /tmp
 
 
-def selector_labels(props: ServiceProps) -> dict[str, str]:
-    """The labels that select this service's pods; immutable on a Deployment, so kept minimal."""
-    return {"app.kubernetes.io/name": props.name}
+# Which workload a pod belongs to during a release: the stable version or the canary.
+TRACK_LABEL = "track"
+PART_OF = "app.kubernetes.io/part-of"
 
 
-def common_labels(props: ServiceProps) -> dict[str, str]:
-    return {**selector_labels(props), "app.kubernetes.io/managed-by": MANAGED_BY}
+def selector_labels(props: ServiceProps, name: str | None = None) -> dict[str, str]:
+    """The labels that select one workload's pods; immutable on a Deployment, so kept minimal. Each track
+    is its own workload (``name``), so the stable Deployment never counts the canary's pods."""
+    return {"app.kubernetes.io/name": name or props.name}
+
+
+def service_labels(props: ServiceProps) -> dict[str, str]:
+    """The labels of every pod of the service, whatever its track: what policies and budgets select."""
+    return {PART_OF: props.name}
+
+
+def common_labels(props: ServiceProps, name: str | None = None) -> dict[str, str]:
+    return {**selector_labels(props, name), "app.kubernetes.io/managed-by": MANAGED_BY}
+
+
+def pod_labels(props: ServiceProps, track: str, name: str | None = None) -> dict[str, str]:
+    return {**common_labels(props, name), **service_labels(props), TRACK_LABEL: track}
 
 
 def container_security_context(props: ServiceProps) -> dict[str, Any]:

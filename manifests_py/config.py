@@ -32,7 +32,7 @@ from api.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from manifests_py._model import Props, describe_errors, refuse, shaped
 from manifests_py.image import Digest, ImageReference, Repository, Tag
 from manifests_py.node_pool_props import NodePool
-from manifests_py.props import Autoscaling, Resources
+from manifests_py.props import Autoscaling, Resources, Traffic
 from manifests_py.service_card import REPO_ROOT
 
 __all__ = [
@@ -97,6 +97,10 @@ def _arn_shape(field: str, partition: str, region: str, account: str) -> tuple[s
                 f"(arn:{partition}:elasticloadbalancing:{region}:{account}:targetgroup/NAME/ID)"
             ),
         ),
+        "https_listener_arn": (
+            rf"arn:{p}:elasticloadbalancing:{r}:{a}:listener/app/[A-Za-z0-9-]{{1,32}}(?:/[0-9a-f]{{16}}){{2}}",
+            f"a load balancer listener ARN in {region}, account {account} (...:listener/app/NAME/ID/ID)",
+        ),
         "certificate_arn": (
             rf"arn:{p}:acm:{r}:{a}:certificate/[0-9a-f]{{8}}(?:-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}",
             (
@@ -104,16 +108,16 @@ def _arn_shape(field: str, partition: str, region: str, account: str) -> tuple[s
                 f"(arn:{partition}:acm:{region}:{account}:certificate/UUID)"
             ),
         ),
-    }[field]
+    }[field.removeprefix("canary_")]
 
 
-# Which Terraform output each exposure kind, or a [node_pool], needs.
+# Which Terraform output each exposure kind, or a [node_pool], needs. A binding needs the canary's group
+# and the listener that weighs the two groups too: every release is a canary release.
+_BINDING = ("exposure", ExposureKind.TARGET_GROUP_BINDING, "exposure.kind = 'target-group-binding'")
 _NEEDED_BY = {
-    "target_group_arn": (
-        "exposure",
-        ExposureKind.TARGET_GROUP_BINDING,
-        "exposure.kind = 'target-group-binding'",
-    ),
+    "target_group_arn": _BINDING,
+    "canary_target_group_arn": _BINDING,
+    "https_listener_arn": _BINDING,
     "certificate_arn": ("exposure", ExposureKind.INGRESS, "exposure.kind = 'ingress'"),
     "cluster_name": ("node_pool", True, "[node_pool]"),
     "karpenter_node_role_name": ("node_pool", True, "[node_pool]"),
@@ -132,11 +136,13 @@ class TerraformOutputs(Props):
     alb_subnet_cidrs: tuple[IPv4Network, ...] = Field(min_length=1)
     metrics_scraper_namespace: Namespace
     target_group_arn: str | None = Field(default=None, validate_default=True)
+    canary_target_group_arn: str | None = Field(default=None, validate_default=True)
+    https_listener_arn: str | None = Field(default=None, validate_default=True)
     certificate_arn: str | None = Field(default=None, validate_default=True)
     cluster_name: ClusterName | None = Field(default=None, validate_default=True)
     karpenter_node_role_name: RoleName | None = Field(default=None, validate_default=True)
 
-    @field_validator("target_group_arn", "certificate_arn", "cluster_name", "karpenter_node_role_name")
+    @field_validator(*_NEEDED_BY)
     @classmethod
     def _present_when_needed(cls, value: str | None, info: ValidationInfo) -> str | None:
         table, wanted, what = _NEEDED_BY[str(info.field_name)]
@@ -145,7 +151,7 @@ class TerraformOutputs(Props):
             raise ValueError(msg)
         return value
 
-    @field_validator("target_group_arn", "certificate_arn")
+    @field_validator("target_group_arn", "canary_target_group_arn", "https_listener_arn", "certificate_arn")
     @classmethod
     def _in_this_account(cls, value: str | None, info: ValidationInfo) -> str | None:
         account, region = info.data.get("account_id"), info.data.get("region")
@@ -156,6 +162,22 @@ class TerraformOutputs(Props):
             msg = f"{value!r} is not {hint}"
             raise ValueError(msg)
         return value
+
+    # The CloudWatch dimensions a release's analysis reads, named like the infra/ outputs that hold them.
+    @property
+    def alb_arn_suffix(self) -> str:
+        return "/".join((self.https_listener_arn or "").split("/")[1:4])
+
+    @property
+    def canary_target_group_arn_suffix(self) -> str:
+        return (self.canary_target_group_arn or "").rpartition(":")[2]
+
+    @model_validator(mode="after")
+    def _apart(self) -> Self:
+        if self.canary_target_group_arn and self.canary_target_group_arn == self.target_group_arn:
+            reason = "is target_group_arn: the canary needs a target group of its own to be weighted"
+            raise refuse(reason=reason, field="canary_target_group_arn")
+        return self
 
 
 class ImageTable(Props):
@@ -185,6 +207,7 @@ class EnvironmentConfig(Props):
     exposure: Exposure
     scale: Autoscaling
     resources: Resources
+    traffic: Traffic
     # The service's own settings: checked by the service's settings loader (below), not re-typed here.
     server: dict[str, Any] = Field(default_factory=dict)
     # None when the environment has no [node_pool] (its cluster's capacity is managed elsewhere).

@@ -1,15 +1,19 @@
-"""The Knative-like service construct: describe the service once, synthesize it for ``eks`` or ``knative``."""
+"""The Knative-like service construct: describe the service once, synthesize it for ``eks`` or ``knative``.
+
+What a release needs from it is exported here: on EKS the ``stable`` and ``canary`` tracks (the ``track``
+pod label) and the canary's object name; on Knative the revision name and the ``traffic`` split.
+"""
 
 from __future__ import annotations
 
 from constructs import Construct
 
-from manifests_py._eks import render_eks
-from manifests_py._knative import render_knative
+from manifests_py._eks import CANARY, STABLE, canary_name, render_eks
+from manifests_py._knative import render_knative, revision_name, traffic_split
 from manifests_py.portability import PortabilityWarning
 from manifests_py.props import ServiceProps, Target
 
-__all__ = ["KnativeLikeService"]
+__all__ = ["CANARY", "STABLE", "KnativeLikeService", "canary_name", "revision_name", "traffic_split"]
 
 
 class KnativeLikeService(Construct):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
@@ -32,6 +32,7 @@ __all__ = [
     "ServiceProps",
     "Target",
     "TargetGroupBindingExposure",
+    "Traffic",
 ]
 
 
@@ -108,6 +109,28 @@ class Autoscaling(Props):
         return self
 
 
+class Traffic(Props):
+    """``[traffic]``: a release's canary steps and the limits the new version must hold at each one.
+
+    ``steps`` are the percent of requests the new version gets, held ``step_seconds`` each; a step whose
+    canary saw fewer than ``min_requests`` requests fails, so a quiet hour never promotes blind.
+    """
+
+    steps: tuple[Annotated[int, Field(ge=1, le=99)], ...] = Field(min_length=1)
+    step_seconds: int = Field(gt=0)
+    max_error_rate: float = Field(ge=0, le=1)
+    max_p99_ms: int = Field(gt=0)
+    min_requests: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _increasing_shares(self) -> Self:
+        for i in range(1, len(self.steps)):
+            if self.steps[i] <= self.steps[i - 1]:
+                reason = f"{self.steps[i]} is not above the step before ({self.steps[i - 1]})"
+                raise refuse(reason=reason, field=f"steps[{i}]")
+        return self
+
+
 @dataclass(frozen=True, kw_only=True)
 class HealthPaths:
     startup: str
@@ -132,9 +155,11 @@ class Probes:
 
 @dataclass(frozen=True, kw_only=True)
 class TargetGroupBindingExposure:
-    """Bind the pods to a target group that Terraform owns (with the ALB, listeners and certificate)."""
+    """Bind the pods to target groups that Terraform owns (with the ALB, listeners and certificate): the
+    stable pods to one, the canary's to the other; a release moves the listener's weights between them."""
 
     target_group_arn: str
+    canary_target_group_arn: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,6 +207,7 @@ class ServiceProps:
     load_balancer_cidrs: tuple[str, ...]
     metrics_scraper_namespace: str
     api_keys: ApiKeysSecret
+    traffic: Traffic
     target: Target = Target.EKS
     probes: Probes = Probes()
     environment: Mapping[str, str] = field(default_factory=dict)

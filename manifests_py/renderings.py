@@ -79,8 +79,9 @@ def app_environment(card: ServiceCard, config: EnvironmentConfig) -> dict[str, s
 
 def _exposure(card: ServiceCard, config: EnvironmentConfig) -> Exposure:
     outputs = config.terraform_outputs
-    if config.exposure.kind is ExposureKind.TARGET_GROUP_BINDING and outputs.target_group_arn:
-        return TargetGroupBindingExposure(target_group_arn=outputs.target_group_arn)
+    stable, canary = outputs.target_group_arn, outputs.canary_target_group_arn
+    if config.exposure.kind is ExposureKind.TARGET_GROUP_BINDING and stable and canary:
+        return TargetGroupBindingExposure(target_group_arn=stable, canary_target_group_arn=canary)
     if config.exposure.kind is ExposureKind.INGRESS and outputs.certificate_arn:
         return IngressExposure(
             certificate_arn=outputs.certificate_arn,
@@ -113,6 +114,7 @@ def service_props(
         load_balancer_cidrs=tuple(str(cidr) for cidr in outputs.alb_subnet_cidrs),
         metrics_scraper_namespace=outputs.metrics_scraper_namespace,
         api_keys=ApiKeysSecret(secret_name=outputs.api_keys_secret_name, region=outputs.region),
+        traffic=config.traffic,
         environment=app_environment(card, config),
         exposure=_exposure(card, config),
         metrics_path=card.paths.metrics if metrics_enabled else None,

@@ -72,7 +72,8 @@ Feature: IAM least privilege
 
   # Only actions IAM authorizes on no particular resource may name every resource, and only these, by
   # name (any case): ecr:GetAuthorizationToken (the registry login), pricing:GetProducts (the public price
-  # list), iam:ListInstanceProfiles and kms:ListAliases (list calls) and the read-only Describe calls.
+  # list), iam:ListInstanceProfiles and kms:ListAliases (list calls), cloudwatch:GetMetricData (metric
+  # reads: a canary release's analysis) and the read-only Describe calls.
   # Every resource is `*` or an ARN with a glob before its resource name: in its partition, service, region
   # or account (`arn:aws:iam::*:role/x`) or its bucket or resource type (`arn:aws:s3:::*`,
   # `arn:aws:s3:::fix*/*`). Key policies are not listed: in a key policy "*" is the key itself.
@@ -84,7 +85,7 @@ Feature: IAM least privilege
     When its Effect is Allow
     When its Resource is "^(\*|arn:([^:]*:)?([^:]*:)?([^:]*:)?[^:]*[*?].*|arn:[^:]*:[^:]*:[^:]*:[^:]*:[^/:]*[*?].*)$" regex
     Then it must contain Action
-    And its value must match the "(?i)^(ecr:GetAuthorizationToken|pricing:GetProducts|iam:ListInstanceProfiles|kms:ListAliases|[a-z0-9-]+:Describe[A-Za-z0-9*?]*)$" regex
+    And its value must match the "(?i)^(ecr:GetAuthorizationToken|pricing:GetProducts|iam:ListInstanceProfiles|kms:ListAliases|cloudwatch:GetMetricData|[a-z0-9-]+:Describe[A-Za-z0-9*?]*)$" regex
 
     Examples:
       | type                             |

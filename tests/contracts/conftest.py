@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 import yaml
 
+from manifests_py.knative_like import CANARY
 from tools.common import REPO_ROOT
 
 # infra/terraform.tfvars.example plans the production environment, which dist/prod/ deploys into.
@@ -25,7 +26,9 @@ def dist() -> list[dict]:
 
 
 def one(objects: list[dict], kind: str) -> dict:
-    found = [o for o in objects if o["kind"] == kind]
+    """The object of ``kind``; of a kind a release has twice, the stable track's (tests/manifests hold the
+    canary's pods to the stable pods' spec)."""
+    found = [o for o in objects if o["kind"] == kind and not o["metadata"]["name"].endswith(f"-{CANARY}")]
     assert len(found) == 1, f"{len(found)} {kind} objects in {DIST_FOLDER}"
     return found[0]
 

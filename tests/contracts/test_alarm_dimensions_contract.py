@@ -38,8 +38,11 @@ LOAD_BALANCER_SOURCES = {
 
 
 def _workload(objects: list[dict]) -> tuple[str, str]:
+    """The stable workload: the canary's pods run only during a release and are judged by the release."""
     (workload,) = {
-        (d["metadata"]["namespace"], d["metadata"]["name"]) for d in of_kind(objects, "Deployment")
+        (d["metadata"]["namespace"], d["metadata"]["name"])
+        for d in of_kind(objects, "Deployment")
+        if d["spec"]["template"]["metadata"]["labels"].get("track") != "canary"
     }
     return workload
 

@@ -227,8 +227,9 @@ def check_scrape(plan: dict, objects: list[dict], metrics_path: str, metrics: di
         assert discovery["namespaces"]["names"] == [deployment["metadata"]["namespace"]], (
             "not dist's namespace"
         )
-        label = pods["metadata"]["labels"]["app.kubernetes.io/name"]
-        assert keep[("__meta_kubernetes_pod_label_app_kubernetes_io_name",)] == label, "not dist's pods"
+        # Every pod of the service, of either track: part-of, not the Deployment's own name.
+        label = pods["metadata"]["labels"]["app.kubernetes.io/part-of"]
+        assert keep[("__meta_kubernetes_pod_label_app_kubernetes_io_part_of",)] == label, "not dist's pods"
         assert keep[("__meta_kubernetes_pod_container_port_number",)] == str(port), "not the container's port"
     processor = configuration["agent"]["config"]["logs"]["metrics_collected"]["prometheus"]["emf_processor"]
     series = _published(metrics)

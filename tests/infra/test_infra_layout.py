@@ -184,3 +184,19 @@ def test_no_machine_specific_provider_path_is_written_in_the_repository():
         if p.is_file() and ".terraform" not in p.parts and mirror in p.read_text(errors="ignore")
     ]
     assert not leaked, f"{mirror} is written in {leaked}; take it from TF_PROVIDER_MIRROR or a CLI config"
+
+
+def ignored_on_the_https_listener(listeners_tf: str) -> list[str]:
+    """What the HTTPS listener's lifecycle tells Terraform to ignore (the plan JSON does not carry it)."""
+    start = listeners_tf.index('resource "aws_lb_listener" "https"')
+    block = listeners_tf[start : listeners_tf.index('\nresource "', start + 1)]
+    found = re.search(r"^\s*ignore_changes\s*=\s*\[(.*)\]\s*$", block, re.MULTILINE)
+    return [item.strip() for item in found.group(1).split(",")] if found else []
+
+
+def test_the_release_moves_the_weights_and_terraform_ignores_only_them():
+    listeners = (REPO_ROOT / "infra" / "modules" / "alb" / "listeners.tf").read_text()
+    assert ignored_on_the_https_listener(listeners) == ["default_action[0].forward[0].target_group"]
+    assert ignored_on_the_https_listener(listeners.replace("ignore_changes", "# ignore_changes")) == []
+    wider = listeners.replace("[default_action[0].forward[0].target_group]", "[default_action]")
+    assert ignored_on_the_https_listener(wider) != ["default_action[0].forward[0].target_group"]

@@ -111,6 +111,9 @@ def test_deploy_permissions_name_the_one_repository_and_cluster(plans, service_c
         "*",
         f"arn:aws:ecr:{region}:{account}:repository/{service_card['name']}",
         f"arn:aws:eks:{region}:{account}:cluster/{service_card['name']}-{environment}",
+        # The listeners of the one load balancer; a tag condition narrows them to the HTTPS one
+        # (tests/contracts/test_canary_traffic_contract.py).
+        f"arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{service_card['name']}-{environment}/*",
     }
     # No EKS access policy: the namespaced Role derived from the deployed kinds is all it gets.
     assert not [
@@ -144,6 +147,7 @@ WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
     "pricing:GetProducts",
     "iam:ListInstanceProfiles",
     "kms:ListAliases",
+    "cloudwatch:GetMetricData",
 }
 
 

@@ -84,6 +84,8 @@ OTHER_ACCOUNT_TARGET_GROUP = (
     "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/predictor-prod/7b6a5f4e3d2c1b0a"
 )
 TG = "terraform_outputs.target_group_arn"
+CANARY_TG = "terraform_outputs.canary_target_group_arn"
+LISTENER = "terraform_outputs.https_listener_arn"
 # One case per rule, each checked for its location and a meaningful fragment of its reason.
 BAD_CONFIGS = [
     # Missing field, wrong type, out of range, unknown field.
@@ -105,8 +107,33 @@ BAD_CONFIGS = [
         "needed for [node_pool]",
     ),
     Case("prod", TG, None, TG, "needed for exposure.kind = 'target-group-binding'"),
+    Case("prod", CANARY_TG, None, CANARY_TG, "needed for exposure.kind = 'target-group-binding'"),
+    Case("dev", LISTENER, None, LISTENER, "needed for exposure.kind = 'target-group-binding'"),
+    Case("prod", LISTENER, OTHER_ACCOUNT_TARGET_GROUP, LISTENER, "not a load balancer listener ARN"),
+    # [traffic]: one case per class of mistake in a release's steps and limits.
+    Case("dev", "traffic", None, "traffic", "missing"),
+    Case("prod", "traffic.steps", [10, 10, 50], "traffic.steps[1]", "10 is not above the step before (10)"),
+    Case("prod", "traffic.steps", [50, 25], "traffic.steps[1]", "25 is not above the step before (50)"),
+    Case("prod", "traffic.steps", [0, 50], "traffic.steps[0]", "greater than or equal to 1, got 0"),
+    Case("prod", "traffic.steps", [10, 100], "traffic.steps[1]", "less than or equal to 99, got 100"),
+    Case("prod", "traffic.steps", [], "traffic.steps", "at least 1 item"),
+    Case("prod", "traffic.steps", ["10"], "traffic.steps[0]", "integer, got '10'"),
+    Case("dev", "traffic.step_seconds", 0, "traffic.step_seconds", "greater than 0, got 0"),
+    Case("prod", "traffic.max_error_rate", 1.5, "traffic.max_error_rate", "less than or equal to 1, got 1.5"),
+    Case("prod", "traffic.max_error_rate", -0.1, "traffic.max_error_rate", "greater than or equal to 0"),
+    Case("prod", "traffic.max_p99_ms", 0, "traffic.max_p99_ms", "greater than 0, got 0"),
+    Case("prod", "traffic.min_requests", -1, "traffic.min_requests", "greater than or equal to 0, got -1"),
+    Case("prod", "traffic.max_5xx", 1, "traffic.max_5xx", "unknown field"),
     # Cross-field rules.
     Case("dev", "scale.min", 5, "scale.min", "5 is greater than max (3)"),
+    Case(
+        "prod",
+        CANARY_TG,
+        "arn:aws:elasticloadbalancing:eu-west-1:444455556666:targetgroup/predictor-production/7b6a5f4e3d2c1b0a",
+        CANARY_TG,
+        "the canary needs a target group of its own",
+    ),
+    Case("prod", CANARY_TG, OTHER_ACCOUNT_TARGET_GROUP, CANARY_TG, "account 444455556666"),
     Case(
         "dev", "scale.container_concurrency", 10, "scale.concurrency_target", "exceeds container_concurrency"
     ),
@@ -381,3 +408,14 @@ def test_a_bad_service_card_is_refused_naming_the_field(tmp_path):
     card.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ServiceCardError, match=r"\$\.port"):
         load_service_card(card)
+
+
+def test_the_release_reads_its_cloudwatch_dimensions_from_the_environment():
+    """The dimensions are the ARNs' resource parts (AWS/ApplicationELB), named like infra/'s outputs."""
+    outputs = load_environment("prod").terraform_outputs
+    prefix = f"arn:aws:elasticloadbalancing:{outputs.region}:{outputs.account_id}:"
+    assert outputs.canary_target_group_arn == prefix + outputs.canary_target_group_arn_suffix
+    assert outputs.canary_target_group_arn_suffix.startswith("targetgroup/predictor-production-canary/")
+    listener_id = outputs.https_listener_arn.rsplit("/", 1)[1]
+    assert outputs.https_listener_arn == f"{prefix}listener/{outputs.alb_arn_suffix}/{listener_id}"
+    assert outputs.alb_arn_suffix.startswith("app/predictor-production/")

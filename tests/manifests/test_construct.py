@@ -9,6 +9,7 @@ import os
 import pytest
 
 from manifests_py.config import load_environment
+from manifests_py.knative_like import traffic_split
 from manifests_py.output import write_folder
 from manifests_py.props import Autoscaling, Resources, ServiceProps, Target
 from manifests_py.renderings import Rendering, service_props
@@ -36,7 +37,8 @@ def fixtures(card):
 
 
 def by_kind(folder):
-    return {o["kind"]: o for o in folder.objects}
+    """The first object of each kind: the stable track's where there is a canary too."""
+    return {o["kind"]: o for o in reversed(folder.objects)}
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -108,6 +110,73 @@ def test_target_group_binding_binds_the_service_by_ip(rendered, card):
     assert "Ingress" not in objects
 
 
+def _named(folder, kind):
+    return {o["metadata"]["name"]: o for o in folder.objects if o["kind"] == kind}
+
+
+def _selects(selector: dict, deployment: dict) -> bool:
+    return selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_the_canary_is_a_second_workload_behind_its_own_target_group(rendered):
+    objects, outputs = rendered["prod"].objects, load_environment("prod").terraform_outputs
+    deployments, services = _named(rendered["prod"], "Deployment"), _named(rendered["prod"], "Service")
+    stable, canary = deployments["predictor"], deployments["predictor-canary"]
+    assert "replicas" not in stable["spec"], "the HPA scales the stable track"
+    assert canary["spec"]["replicas"] == 0, "at rest the canary runs nothing"
+    tracks = {name: d["spec"]["template"]["metadata"]["labels"]["track"] for name, d in deployments.items()}
+    assert tracks == {"predictor": "stable", "predictor-canary": "canary"}
+    assert not _selects(stable["spec"]["selector"]["matchLabels"], canary), "stable would count the canary"
+    assert not _selects(canary["spec"]["selector"]["matchLabels"], stable)
+    # The same pod but for its labels: the canary differs from stable only by the image a release sets.
+    assert canary["spec"]["template"]["spec"] == {
+        **stable["spec"]["template"]["spec"],
+        "topologySpreadConstraints": canary["spec"]["template"]["spec"]["topologySpreadConstraints"],
+    }
+    bindings = {o["spec"]["targetGroupARN"]: o["spec"] for o in objects if o["kind"] == "TargetGroupBinding"}
+    for arn, deployment in ((outputs.target_group_arn, stable), (outputs.canary_target_group_arn, canary)):
+        service = services[bindings[arn]["serviceRef"]["name"]]
+        assert [d for d in deployments.values() if _selects(service["spec"]["selector"], d)] == [deployment]
+    (autoscaler,) = [o for o in objects if o["kind"] == "HorizontalPodAutoscaler"]
+    assert autoscaler["spec"]["scaleTargetRef"]["name"] == "predictor"
+
+
+def test_without_a_target_group_binding_no_canary_is_rendered_and_that_is_reported(fixtures):
+    for case in ("edge-eks", "burst-eks"):
+        assert [o["metadata"]["name"] for o in fixtures[case].objects if o["kind"] == "Deployment"] == [
+            "predictor"
+        ]
+        assert any(w.setting.startswith("traffic.steps=") for w in fixtures[case].warnings), case
+
+
+def test_knative_splits_traffic_between_the_stable_revision_and_the_latest(rendered, fixtures):
+    (service,) = [o for o in rendered["knative"].objects if o["kind"] == "Service"]
+    revision = service["spec"]["template"]["metadata"]["name"]
+    assert revision == "predictor-" + load_environment("dev").image.tag.replace(".", "-")
+    assert service["spec"]["traffic"] == [
+        {"tag": "stable", "revisionName": revision, "percent": 100},
+        {"tag": "canary", "latestRevision": True, "percent": 0},
+    ]
+    # Pinned by digest, the revision is named after the bytes: a re-pushed tag is a new revision.
+    (edge,) = [o for o in fixtures["edge-knative"].objects if o["kind"] == "Service"]
+    assert edge["spec"]["template"]["metadata"]["name"] == "predictor-0123456789ab"
+    assert traffic_split("predictor-old", 10) == [
+        {"tag": "stable", "revisionName": "predictor-old", "percent": 90},
+        {"tag": "canary", "latestRevision": True, "percent": 10},
+    ]
+
+
+def test_the_traffic_split_is_validated_against_the_vendored_knative_schema(rendered):
+    objects = json.loads(json.dumps(rendered["knative"].objects))
+    assert validate_objects(objects, versions=kubernetes_versions()) == []
+    (service,) = [o for o in objects if o["kind"] == "Service"]
+    service["spec"]["traffic"][1]["percent"] = "ten"
+    service["spec"]["traffic"][0]["revision"] = service["spec"]["traffic"][0].pop("revisionName")
+    problems = [str(p) for p in validate_objects(objects, versions=kubernetes_versions())]
+    assert any("spec.traffic.1.percent" in p for p in problems), problems
+    assert any("spec.traffic.0" in p and "'revision'" in p for p in problems), problems
+
+
 def test_namespace_enforces_restricted_and_asks_for_readiness_gates(rendered, card):
     labels = by_kind(rendered["prod"])["Namespace"]["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
@@ -134,17 +203,16 @@ def test_network_policy_admits_only_the_app_port(rendered, card):
             "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
         }
     ]
-    assert (
-        policy["podSelector"]["matchLabels"]
-        == by_kind(rendered["prod"])["Deployment"]["spec"]["selector"]["matchLabels"]
-    )
+    for deployment in (o for o in rendered["prod"].objects if o["kind"] == "Deployment"):
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert policy["podSelector"]["matchLabels"].items() <= pod_labels.items(), "a track is not covered"
 
 
 def test_disruption_budget_and_spread_hold_at_any_scale(rendered):
     objects = by_kind(rendered["prod"])
     budget = objects["PodDisruptionBudget"]["spec"]
     assert budget["maxUnavailable"] == 1
-    assert budget["selector"] == objects["Deployment"]["spec"]["selector"]
+    assert budget["selector"]["matchLabels"] == objects["NetworkPolicy"]["spec"]["podSelector"]["matchLabels"]
     spread = objects["Deployment"]["spec"]["template"]["spec"]["topologySpreadConstraints"]
     zone = next(c for c in spread if c["topologyKey"] == "topology.kubernetes.io/zone")
     assert (zone["maxSkew"], zone["whenUnsatisfiable"]) == (1, "DoNotSchedule")

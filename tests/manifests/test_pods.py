@@ -185,14 +185,17 @@ def test_deployments_leave_replicas_to_the_autoscaler_and_never_drop_below_it(di
         deployments = [o for o in objects if o["kind"] == "Deployment"]
         if not deployments:
             continue
-        (deployment,) = deployments
-        assert "replicas" not in deployment["spec"], folder
-        rolling = deployment["spec"]["strategy"]["rollingUpdate"]
-        assert rolling["maxUnavailable"] == 0, folder
-        assert rolling["maxSurge"] not in (0, "0%"), folder
         (autoscaler,) = [o for o in objects if o["kind"] == "HorizontalPodAutoscaler"]
         target = autoscaler["spec"]["scaleTargetRef"]
-        assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"]), folder
+        assert target["kind"] == "Deployment", folder
+        (deployment,) = [d for d in deployments if d["metadata"]["name"] == target["name"]]
+        # The canary's replicas are the release's: 0 at rest, never the HPA's.
+        assert [d["spec"]["replicas"] for d in deployments if d is not deployment] == [0], folder
+        assert "replicas" not in deployment["spec"], folder
+        for each in deployments:
+            rolling = each["spec"]["strategy"]["rollingUpdate"]
+            assert rolling["maxUnavailable"] == 0, folder
+            assert rolling["maxSurge"] not in (0, "0%"), folder
         assert 1 <= autoscaler["spec"]["minReplicas"] <= autoscaler["spec"]["maxReplicas"], folder
 
 

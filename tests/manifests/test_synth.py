@@ -70,7 +70,7 @@ def test_synthesis_output_is_clean_and_reports_what_it_did(tmp_path):
     assert "b'" not in result.stderr
     (summary,) = result.stdout.splitlines()
     assert summary.startswith(
-        "synthesized dev (eks, 9 objects), prod (eks, 9 objects), knative (knative, 3 objects), "
+        "synthesized dev (eks, 12 objects), prod (eks, 12 objects), knative (knative, 3 objects), "
         "dev-cluster (eks cluster, 4 objects), prod-cluster (eks cluster, 4 objects)"
     )
     assert summary.endswith(" s")
@@ -139,11 +139,14 @@ def test_a_deploy_synthesis_replaces_only_its_environment_and_pins_the_digest(tm
     ]["containers"][0]["image"].rsplit(":", 1)[0]
     result, _ = synth("--out", str(out), "--environment", "prod", "--image", f"{repository}@{DIGEST}")
     assert result.returncode == 0, result.stderr
-    assert tree_differences(DIST, out) == ["changed: prod/40-deployment-predictor.yaml"]
-    (deployment,) = [o for o in load_folder(out / "prod") if o["kind"] == "Deployment"]
-    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == f"{repository}@{DIGEST}"
-    # With a digest there is nothing left for checkov to skip.
-    assert "checkov.io/skip1" not in deployment["metadata"].get("annotations", {})
+    assert tree_differences(DIST, out) == [
+        "changed: prod/40-deployment-predictor-canary.yaml",
+        "changed: prod/40-deployment-predictor.yaml",
+    ]
+    for deployment in (o for o in load_folder(out / "prod") if o["kind"] == "Deployment"):
+        assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == f"{repository}@{DIGEST}"
+        # With a digest there is nothing left for checkov to skip.
+        assert "checkov.io/skip1" not in deployment["metadata"].get("annotations", {})
 
 
 @pytest.mark.slow

@@ -1,3 +1,7 @@
+locals {
+  weighted_listener_tag = { TrafficWeightedBy = "release" }
+}
+
 resource "aws_lb_listener" "https" {
   load_balancer_arn = aws_lb.this.arn
   port              = 443
@@ -5,12 +9,33 @@ resource "aws_lb_listener" "https" {
   ssl_policy        = var.ssl_policy
   certificate_arn   = aws_acm_certificate_validation.this.certificate_arn
 
+  # Weighted between the stable and the canary group. A release moves the weights (ModifyListener on
+  # this listener only) and ends at stable 100 / canary 0 or the reverse promoted; Terraform writes them
+  # once and ignores them after, so neither undoes the other. The set is ignored whole (Terraform cannot
+  # address one member's weight): a replaced group fails to delete while this listener forwards to it,
+  # it never drifts silently.
   default_action {
-    type             = "forward"
-    target_group_arn = aws_lb_target_group.this.arn
+    type = "forward"
+
+    forward {
+      target_group {
+        arn    = aws_lb_target_group.this.arn
+        weight = 100
+      }
+
+      target_group {
+        arn    = aws_lb_target_group.canary.arn
+        weight = 0
+      }
+    }
   }
 
-  tags = var.tags
+  # Only this listener of the load balancer carries the tag the deploy role's ModifyListener requires.
+  tags = merge(var.tags, local.weighted_listener_tag)
+
+  lifecycle {
+    ignore_changes = [default_action[0].forward[0].target_group]
+  }
 }
 
 # Plain HTTP exists only to send clients to HTTPS.

@@ -8,6 +8,16 @@ output "target_group_arn_suffix" {
   value       = aws_lb_target_group.this.arn_suffix
 }
 
+output "canary_target_group_arn" {
+  description = "ARN of the target group the canary's TargetGroupBinding registers its pods into; the HTTPS listener weighs it against target_group_arn."
+  value       = aws_lb_target_group.canary.arn
+}
+
+output "canary_target_group_arn_suffix" {
+  description = "ARN suffix of the canary's target group (the TargetGroup dimension of its CloudWatch metrics, which a release's analysis reads)."
+  value       = aws_lb_target_group.canary.arn_suffix
+}
+
 output "alb_arn" {
   description = "ARN of the load balancer."
   value       = aws_lb.this.arn
@@ -44,8 +54,13 @@ output "certificate_validation_records" {
 }
 
 output "https_listener_arn" {
-  description = "ARN of the HTTPS listener."
+  description = "ARN of the HTTPS listener, whose default action weighs the stable and canary target groups (a release modifies it)."
   value       = aws_lb_listener.https.arn
+}
+
+output "weighted_listener_tag" {
+  description = "The tag only the HTTPS listener carries: a deploy role may modify the listener that has it (its ARN is unknown until apply, so IAM policies known at plan time select it by this tag)."
+  value       = local.weighted_listener_tag
 }
 
 output "http_listener_arn" {

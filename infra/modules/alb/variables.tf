@@ -56,7 +56,7 @@ variable "ssl_policy" {
 }
 
 variable "target" {
-  description = "The service behind the ALB: its port, health check and draining, from the service card."
+  description = "The service behind the ALB: its port, health check and draining, from the service card. Both target groups (stable and canary) take these; the canary's is named <name>-canary."
   type = object({
     name                          = string
     port                          = number
@@ -71,6 +71,11 @@ variable "target" {
   validation {
     condition     = var.target.health_check_timeout_seconds < var.target.health_check_interval_seconds
     error_message = "target.health_check_timeout_seconds must be shorter than the interval."
+  }
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9-]{1,25}$", var.target.name))
+    error_message = "target.name must be 1-25 letters, digits or hyphens: the canary's group is named <target.name>-canary, and AWS limits target group names to 32 characters."
   }
 }
 

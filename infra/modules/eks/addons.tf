@@ -118,7 +118,8 @@ module "cloudwatch_agent_role" {
 }
 
 # The agent also scrapes the service's pods for Prometheus metrics (kubernetes_sd in the service's
-# namespace, pods by their app.kubernetes.io/name label, the card's port and metrics path) and turns the
+# namespace, pods by their app.kubernetes.io/part-of label, so a release's canary pods too, the card's
+# port and metrics path) and turns the
 # request counter (by route and status) and the request-duration summary's _sum and _count (by route and
 # method: sum / count is the average latency) into CloudWatch metrics (EMF). agent.config replaces the
 # add-on's default agent configuration, so Container Insights' enhanced metrics are restated in it. The
@@ -133,7 +134,7 @@ locals {
       metrics_path          = local.scrape.path
       kubernetes_sd_configs = [{ role = "pod", namespaces = { names = [local.scrape.namespace] } }]
       relabel_configs = [
-        { source_labels = ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], action = "keep", regex = local.scrape.name },
+        { source_labels = ["__meta_kubernetes_pod_label_app_kubernetes_io_part_of"], action = "keep", regex = local.scrape.name },
         { source_labels = ["__meta_kubernetes_pod_container_port_number"], action = "keep", regex = tostring(local.scrape.port) },
         { source_labels = ["__meta_kubernetes_namespace"], target_label = "Namespace" },
         { source_labels = ["__meta_kubernetes_pod_name"], target_label = "pod_name" },

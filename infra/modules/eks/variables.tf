@@ -97,7 +97,7 @@ variable "load_balancer_controller" {
 }
 
 variable "prometheus_scrape" {
-  description = "The workload the CloudWatch agent scrapes for Prometheus metrics: namespace, name (job name, its pods' app.kubernetes.io/name label and the metrics' prefix), container port and metrics path."
+  description = "The workload the CloudWatch agent scrapes for Prometheus metrics: namespace, name (job name, its pods' app.kubernetes.io/part-of label, stable and canary alike, and the metrics' prefix), container port and metrics path."
   type = object({
     namespace = string
     name      = string

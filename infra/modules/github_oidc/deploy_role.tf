@@ -1,8 +1,28 @@
-# The deploy workflow pushes one image and applies manifests into one namespace: nothing else.
+# The deploy workflow pushes one image, applies manifests into one namespace and, for a canary release,
+# moves the weights of one listener and reads the metrics it judges the canary by: nothing else.
 locals {
+  # The listener's IDs are unknown until apply: its load balancer's listeners, narrowed by the tag only
+  # the HTTPS listener carries (the HTTP one must stay a redirect).
+  weighted_listeners = "arn:${format(local.account, "elasticloadbalancing")}:listener/app/${var.weighted_listener.load_balancer_name}/*"
+
   deploy_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
+      {
+        Sid       = "ShiftTheCanaryWeights"
+        Effect    = "Allow"
+        Action    = "elasticloadbalancing:ModifyListener"
+        Resource  = local.weighted_listeners
+        Condition = { StringEquals = { for key, value in var.weighted_listener.tag : "aws:ResourceTag/${key}" => value } }
+      },
+      {
+        # GetMetricData authorizes on no resource; the Describe calls show the weights and whether the
+        # canary's targets are healthy before any request is shifted to them.
+        Sid      = "JudgeTheCanary"
+        Effect   = "Allow"
+        Action   = ["cloudwatch:GetMetricData", "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetHealth"]
+        Resource = "*"
+      },
       {
         # GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
         Sid      = "LogInToEcr"

@@ -60,6 +60,19 @@ variable "deployer_group" {
   }
 }
 
+variable "weighted_listener" {
+  description = "The listener whose forward weights a canary release moves: the name of its load balancer and the tag only that listener carries (the alb module's weighted_listener_tag). The deploy role may call ModifyListener on that load balancer's listeners with that tag, and no other."
+  type = object({
+    load_balancer_name = string
+    tag                = map(string)
+  })
+
+  validation {
+    condition     = length(var.weighted_listener.tag) > 0 && can(regex("^[a-zA-Z0-9-]{1,32}$", var.weighted_listener.load_balancer_name))
+    error_message = "weighted_listener needs a load balancer name (1-32 letters, digits or hyphens) and a tag that singles out the listener."
+  }
+}
+
 variable "state_bucket" {
   description = "Bucket of the Terraform state (backend.hcl bucket); the plan role may list the state's key in it."
   type        = string

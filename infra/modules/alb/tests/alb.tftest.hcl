@@ -63,6 +63,15 @@ mock_provider "aws" {
   }
 }
 
+# The canary's group gets an ARN of its own (the mock's default would give both groups the same).
+override_resource {
+  target = aws_lb_target_group.canary
+  values = {
+    arn        = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/predictor-production-canary/fedcba9876543210"
+    arn_suffix = "targetgroup/predictor-production-canary/fedcba9876543210"
+  }
+}
+
 variables {
   name                   = "predictor-production"
   vpc_id                 = "vpc-0123456789abcdef0"
@@ -102,9 +111,62 @@ run "https_listener_forwards_with_a_tls13_policy" {
     error_message = "The HTTPS listener must serve the validated certificate."
   }
   assert {
-    condition     = aws_lb_listener.https.default_action[0].type == "forward" && aws_lb_listener.https.default_action[0].target_group_arn == aws_lb_target_group.this.arn
-    error_message = "The HTTPS listener must forward to the service's target group."
+    condition     = aws_lb_listener.https.default_action[0].type == "forward"
+    error_message = "The HTTPS listener must forward to the service's target groups."
   }
+}
+
+run "the_https_listener_weighs_stable_100_and_canary_0" {
+  command = apply
+
+  assert {
+    condition = (
+      { for g in aws_lb_listener.https.default_action[0].forward[0].target_group : g.arn => g.weight } ==
+      { (aws_lb_target_group.this.arn) = 100, (aws_lb_target_group.canary.arn) = 0 }
+    )
+    error_message = "At rest the stable group takes every request and the canary none."
+  }
+  assert {
+    condition     = output.canary_target_group_arn == aws_lb_target_group.canary.arn && output.canary_target_group_arn_suffix == "targetgroup/predictor-production-canary/fedcba9876543210"
+    error_message = "The canary's group and its CloudWatch dimension are outputs for the release."
+  }
+  assert {
+    condition     = output.canary_target_group_arn != output.target_group_arn && output.https_listener_arn == aws_lb_listener.https.arn
+    error_message = "The release needs the listener and a canary group apart from the stable one."
+  }
+}
+
+run "the_canary_group_is_the_stable_group_but_for_its_name" {
+  command = plan
+
+  assert {
+    condition     = aws_lb_target_group.canary.name == "predictor-production-canary" && aws_lb_target_group.this.name == "predictor-production"
+    error_message = "The canary's group is named after the stable one."
+  }
+  assert {
+    condition = alltrue([for field in ["target_type", "protocol", "protocol_version", "port", "vpc_id", "deregistration_delay", "health_check"] :
+    aws_lb_target_group.canary[field] == aws_lb_target_group.this[field]])
+    error_message = "The canary is judged and drained exactly as the stable pods are."
+  }
+}
+
+run "a_target_name_leaving_no_room_for_the_canary_suffix_is_rejected" {
+  command = plan
+
+  variables {
+    target = {
+      name                          = "predictor-production-eu-wst"
+      port                          = 8000
+      health_check_path             = "/ready"
+      health_check_interval_seconds = 5
+      health_check_timeout_seconds  = 2
+      healthy_threshold             = 2
+      unhealthy_threshold           = 2
+      deregistration_delay_seconds  = 15
+    }
+  }
+
+  expect_failures = [var.target]
 }
 
 run "internal_paths_get_a_json_404_before_the_forward" {

@@ -20,6 +20,7 @@ variables {
   state_bucket       = "predictor-tfstate-123456789012"
   state_key          = "predictor/production/terraform.tfstate"
   deployer_group     = "predictor-deployers"
+  weighted_listener  = { load_balancer_name = "predictor-production", tag = { TrafficWeightedBy = "release" } }
 }
 
 run "deploy_role_trusts_only_the_production_environment_of_this_repository" {
@@ -98,7 +99,7 @@ run "wildcard_repositories_are_rejected" {
   expect_failures = [var.repository]
 }
 
-run "deploy_permissions_are_exactly_push_one_image_and_describe_one_cluster" {
+run "deploy_permissions_are_exactly_push_one_image_describe_one_cluster_and_weigh_one_listener" {
   command = plan
 
   assert {
@@ -111,9 +112,21 @@ run "deploy_permissions_are_exactly_push_one_image_and_describe_one_cluster" {
   assert {
     condition = alltrue([
       for s in jsondecode(aws_iam_role_policy.deploy.policy).Statement :
-      s.Resource != "*" || s.Action == "ecr:GetAuthorizationToken"
+      s.Resource != "*" || alltrue([for a in flatten([s.Action]) : contains(["ecr:GetAuthorizationToken", "cloudwatch:GetMetricData"], a) || startswith(a, "elasticloadbalancing:Describe")])
     ])
-    error_message = "Only ecr:GetAuthorizationToken may have the * resource."
+    error_message = "Only calls that take no resource (the registry login, metric reads, Describe calls) may have the * resource."
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.deploy.policy).Statement : s if contains(flatten([s.Action]), "elasticloadbalancing:ModifyListener")
+      ]) == {
+      Sid       = "ShiftTheCanaryWeights"
+      Effect    = "Allow"
+      Action    = "elasticloadbalancing:ModifyListener"
+      Resource  = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/predictor-production/*"
+      Condition = { StringEquals = { "aws:ResourceTag/TrafficWeightedBy" = "release" } }
+    }
+    error_message = "ModifyListener must be allowed only on this load balancer's listener that carries the weighted tag."
   }
   assert {
     condition = one([
@@ -128,8 +141,8 @@ run "deploy_permissions_are_exactly_push_one_image_and_describe_one_cluster" {
     error_message = "eks:DescribeCluster must be allowed on the one cluster ARN only."
   }
   assert {
-    condition     = length(jsondecode(aws_iam_role_policy.deploy.policy).Statement) == 3
-    error_message = "The deploy policy must hold exactly the login, push/pull and describe statements."
+    condition     = length(jsondecode(aws_iam_role_policy.deploy.policy).Statement) == 5
+    error_message = "The deploy policy must hold exactly the login, push/pull, describe, weigh and judge statements."
   }
 }
 
@@ -144,6 +157,16 @@ run "deploy_role_gets_no_eks_access_policy_only_the_deployer_group" {
     condition     = aws_eks_access_entry.deploy.type == "STANDARD"
     error_message = "The deploy role's access entry is a standard (IAM principal) entry."
   }
+}
+
+run "a_listener_not_singled_out_by_a_tag_is_rejected" {
+  command = plan
+
+  variables {
+    weighted_listener = { load_balancer_name = "predictor-production", tag = {} }
+  }
+
+  expect_failures = [var.weighted_listener]
 }
 
 run "privileged_or_malformed_deployer_groups_are_rejected" {
