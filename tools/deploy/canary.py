@@ -133,7 +133,6 @@ class StepEngine:
         self.say(f"step {index}: {percent}% to the canary for {self.traffic.step_seconds:g} s")
         ends = self.clock() + self.traffic.step_seconds
         while True:
-            time.sleep(self.poll_seconds)
             step_over = self.clock() >= ends
             window = self.metrics.read()
             if (problem := breach(window, self.traffic, step_over=step_over)) is not None:
@@ -142,6 +141,7 @@ class StepEngine:
             if step_over:
                 self.say(f"step {index} passed: {window}")
                 return window
+            time.sleep(max(0.0, min(self.poll_seconds, ends - self.clock())))
 
     def _weights_back(self) -> None:
         self.router.shift(0)
