@@ -239,7 +239,7 @@ _HANDLERS = {
     ("kubectl", "apply"): _kubectl_apply,
     ("kubectl", "rollout", "status"): _rollout_status,
     ("kubectl", "wait"): _succeed,
-    ("kubectl", "scale"): _succeed,
+    ("kubectl", "patch"): _succeed,
     ("kubectl", "rollout", "undo"): lambda *_: _out("deployment.apps/predictor rolled back"),
     ("curl",): _curl,
     ("gh",): _gh,

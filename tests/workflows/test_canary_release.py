@@ -70,12 +70,20 @@ def _applied_deployments(sandbox: Sandbox) -> list[list[str]]:
     ]
 
 
+def _scaled(sandbox: Sandbox) -> list[tuple[str, int]]:
+    """(Deployment, replicas) for each change of a Deployment's replica count, in order."""
+    return [
+        (call["argv"][1], json.loads(call["argv"][call["argv"].index("--patch") + 1])["spec"]["replicas"])
+        for call in sandbox.calls("kubectl")
+        if call["argv"][0] == "patch"
+    ]
+
+
 def _assert_rolled_back(sandbox: Sandbox) -> None:
     commands = sandbox.commands()
     weights_back = max(i for i, c in enumerate(commands) if "modify-listener" in c)
-    scaled_down = index_of(
-        commands, "kubectl scale deployment/predictor-canary --namespace predictor --replicas=0"
-    )
+    scaled_down = max(i for i, c in enumerate(commands) if c.startswith("kubectl patch"))
+    assert _scaled(sandbox)[-1] == ("deployment/predictor-canary", 0)
     assert _canary_weights(sandbox)[-1] == 0
     assert weights_back < scaled_down, "the weights go back before the canary is scaled down"
     assert _applied_deployments(sandbox) == [["predictor-canary"]], "the stable Deployment was never touched"
@@ -89,14 +97,14 @@ def test_a_healthy_canary_is_promoted_step_by_step(sandbox):
     assert _canary_weights(sandbox) == [10, 50, 0]
     commands = sandbox.commands()
     # the canary (everything but the stable Deployment) first, scaled to half of 3 rounded up, and ready
-    scale_up = index_of(
-        commands, "kubectl scale deployment/predictor-canary --namespace predictor --replicas=2"
-    )
-    assert index_of(commands, "kubectl apply") < scale_up < index_of(commands, "modify-listener")
+    assert _scaled(sandbox) == [("deployment/predictor-canary", 2), ("deployment/predictor-canary", 0)]
+    scale_up = index_of(commands, "kubectl patch deployment/predictor-canary")
+    ready = index_of(commands[scale_up:], "rollout status deployment/predictor-canary") + scale_up
+    assert index_of(commands, "kubectl apply") < scale_up < ready < index_of(commands, "modify-listener")
     assert _applied_deployments(sandbox) == [["predictor-canary"], ["predictor"]]
     promoted = index_of(commands, "rollout status deployment/predictor --namespace")
     weights_back = max(i for i, c in enumerate(commands) if "modify-listener" in c)
-    scaled_down = index_of(commands, "--replicas=0")
+    scaled_down = max(i for i, c in enumerate(commands) if c.startswith("kubectl patch"))
     assert promoted < weights_back < scaled_down < index_of(commands, "curl")
     # CloudWatch was read for the canary target group of the listener's load balancer
     read = next(c for c in sandbox.calls("aws") if c["argv"][:2] == ["cloudwatch", "get-metric-data"])
@@ -184,11 +192,11 @@ def test_abort_is_idempotent_and_needs_no_image(sandbox):
     first = sandbox.run("abort")
     assert first.returncode == 0, first.stderr
     assert _canary_weights(sandbox) == [0]
-    assert any(c.endswith("--replicas=0") for c in sandbox.commands())
+    assert _scaled(sandbox) == [("deployment/predictor-canary", 0)]
 
     sandbox.scenario(replicas={"predictor-canary": "0 0"})
     again = sandbox.run("abort")
     assert again.returncode == 0, again.stderr
     assert _canary_weights(sandbox) == [0, 0]
-    assert len([c for c in sandbox.commands() if "kubectl scale" in c]) == 1, "nothing left to scale down"
+    assert len(_scaled(sandbox)) == 1, "nothing left to scale down"
     assert COMMIT not in "".join(sandbox.commands())
