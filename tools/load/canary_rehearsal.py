@@ -43,17 +43,19 @@ FAULTY = [sys.executable, "-m", "tools.load.faulty_app"]
 # The new versions, in the order they are released.
 VERSIONS: dict[str, list[str]] = {
     "erring": [*FAULTY, "--error-every", "5"],
-    "slow": [*FAULTY, "--delay-ms", "450"],
+    "slow": [*FAULTY, "--delay-ms", "1000"],
     "healthy": [sys.executable, "-m", "api"],
 }
-# How far over the first step's share the requests that saw a bad version may go: the proxy's weighted
-# round robin is exact over a cycle, but requests already in flight when the weights go back finish there.
+# How far over the first step's share the requests that saw a bad version may go: the proxy picks by
+# weighted random, so a window of a few dozen requests spreads around its share by a few requests.
 EXPOSURE_TOLERANCE = 0.25
+EXPOSURE_ALLOWANCE = 10
 _WARM_UP_SECONDS = 0.3  # load on the stable version alone before each release
-# About 600 requests/s: the first step's share still gives the analysis its requests within a fraction of
-# the step, and the replicas starting meanwhile keep some of the two cores.
-LOAD_CONNECTIONS = 16
-LOAD_PAUSE_MS = 20
+# A fixed arrival rate, not closed-loop connections: a slow version then still gets its share of the
+# requests (closed-loop clients would wait on it and send it fewer). 400/s leaves the replicas starting
+# meanwhile some of the two cores; 64 connections hold what the slow version keeps waiting.
+LOAD_RATE = 200
+LOAD_CONNECTIONS = 64
 
 
 @dataclass(frozen=True)
@@ -61,21 +63,23 @@ class RehearsalTraffic:
     """The traffic settings released with (same fields as the environments' ``[traffic]``), real timings."""
 
     steps: tuple[int, ...] = (10, 50)
-    step_seconds: float = 50
+    step_seconds: float = 80
     max_error_rate: float = 0.02
-    max_p99_ms: float = 300
+    max_p99_ms: float = 500
     min_requests: int = 400
 
 
 @dataclass
 class ProxyRouter:
     proxy: HAProxy
-    # (monotonic time, canary percent, requests the proxy had received): when each shift happened.
-    shifts: list[tuple[float, int, int]] = field(default_factory=list)
+    # (monotonic time, canary percent, requests the proxy had received before and after): each shift.
+    shifts: list[tuple[float, int, int, int]] = field(default_factory=list)
 
     def shift(self, canary_percent: int) -> None:
+        before = self.proxy.frontend_counters()["req_tot"]
         self.proxy.set_weights({STABLE: 100 - canary_percent, CANARY: canary_percent})
-        self.shifts.append((time.monotonic(), canary_percent, self.proxy.frontend_counters()["req_tot"]))
+        after = self.proxy.frontend_counters()["req_tot"]
+        self.shifts.append((time.monotonic(), canary_percent, before, after))
 
 
 @dataclass
@@ -142,8 +146,10 @@ def _release(
         windows = engine.run()
     except AnalysisFailed as error:
         failure, windows = error, [error.window]
+    while proxy.sessions(CANARY):  # requests it still holds are logged when they are answered
+        time.sleep(0.02)
     _, logged = proxy.group_requests(log_start)
-    (shifted, share, before), (back, _, after) = router.shifts[0], router.shifts[-1]
+    (shifted, share, before, _), (back, _, _, after) = router.shifts[0], router.shifts[-1]
     saw_new = sum(group == CANARY for group, _, _ in logged)
     return {
         "version": version,
@@ -205,7 +211,7 @@ def rehearse(*, workdir: Path, time_scale: float = DEFAULT_TIME_SCALE) -> dict[s
                     body=json.dumps(sample_row()),
                     seconds=600,
                     timeout_seconds=10,
-                    pause_ms=LOAD_PAUSE_MS,
+                    rate=LOAD_RATE,
                     headers=(f"Authorization: Bearer {groups[STABLE].api_key}",),
                 )
                 with load:
@@ -225,6 +231,7 @@ def rehearse(*, workdir: Path, time_scale: float = DEFAULT_TIME_SCALE) -> dict[s
         "traffic": dataclasses.asdict(traffic),
         "replicas_per_group": spec.replicas,
         "exposure_tolerance": EXPOSURE_TOLERANCE,
+        "exposure_allowance": EXPOSURE_ALLOWANCE,
         "releases": releases,
     }
 

@@ -178,7 +178,9 @@ backend {name}
             f"    server {group} {self._address(group)} weight {0 if index else 100}\n"
             for index, group in enumerate(self.groups)
         )
-        return f"\nbackend {_LISTENER}\n    balance roundrobin\n{servers}"
+        # Weighted random per request: round robin hands a server whose weight rises from 0 a run of
+        # requests in a row first, which the ALB's weighted forward does not.
+        return f"\nbackend {_LISTENER}\n    balance random(1)\n{servers}"
 
     def __enter__(self) -> Self:
         binary = find_haproxy()
@@ -301,6 +303,10 @@ backend {name}
             check_code=row["check_code"],
             current_sessions=int(row["scur"] or 0),
         )
+
+    def sessions(self, backend: str) -> int:
+        """Requests in flight in ``backend`` now."""
+        return int(self._stat_row(backend, "BACKEND")["scur"] or 0)
 
     def frontend_counters(self) -> dict[str, int]:
         """Requests the frontend received and the responses it sent, by status class."""
