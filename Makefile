@@ -240,7 +240,7 @@ workflows-check: $(VENV)/.all workflows-bootstrap ## zizmor (offline), schemas o
 DEPLOY_PHASE ?= validate
 
 .PHONY: deploy
-deploy: $(VENV)/.all ## Deploy by hand: DEPLOY_PHASE=validate|publish|scan|release|all (inputs: python -m tools.deploy --help)
+deploy: $(VENV)/.all ## Deploy by hand: DEPLOY_PHASE=validate|publish|scan|release|all|abort (inputs: python -m tools.deploy --help)
 	$(PY) -m tools.deploy $(DEPLOY_PHASE)
 
 # What dist/ needs in the cluster and no EKS add-on provides: the AWS Load Balancer Controller and Karpenter

@@ -149,7 +149,7 @@ class StepEngine:
     def roll_back(self) -> None:
         """Weights back to the stable version first, then the canary to zero; each is tried whatever the
         other did, and a signal arriving meanwhile does not cut it short."""
-        with _signals_ignored():
+        with _on_signals(signal.SIG_IGN):
             failures = []
             for what, action in (("weights", self._weights_back), ("canary", self.workloads.stop_canary)):
                 try:
@@ -162,26 +162,20 @@ class StepEngine:
             self.say("rolled back: all traffic on the stable version, canary scaled to 0")
 
 
+def _cancel(signum: int, _frame: object) -> None:
+    raise Cancelled(signal.Signals(signum).name)
+
+
 @contextlib.contextmanager
-def _signals_ignored() -> Iterator[None]:
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGTERM, signal.SIGINT)}
+def _on_signals(handler: Callable[[int, object], None] | signal.Handlers) -> Iterator[None]:
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for signum, handler_before in previous.items():
+            signal.signal(signum, handler_before)
 
 
-@contextlib.contextmanager
-def cancellable() -> Iterator[None]:
+def cancellable() -> contextlib.AbstractContextManager[None]:
     """SIGTERM or SIGINT (a cancelled job) raises Cancelled where the run is, so its rollback runs."""
-
-    def cancel(signum: int, _frame: object) -> None:
-        raise Cancelled(signal.Signals(signum).name)
-
-    previous = {signum: signal.signal(signum, cancel) for signum in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    return _on_signals(_cancel)

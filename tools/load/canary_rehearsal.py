@@ -146,7 +146,8 @@ def _release(
         windows = engine.run()
     except AnalysisFailed as error:
         failure, windows = error, [error.window]
-    while proxy.sessions(CANARY):  # requests it still holds are logged when they are answered
+    answered_by = time.monotonic() + 30  # the requests it still holds are logged once answered
+    while proxy.sessions(CANARY) and time.monotonic() < answered_by:
         time.sleep(0.02)
     _, logged = proxy.group_requests(log_start)
     (shifted, share, before, _), (back, _, _, after) = router.shifts[0], router.shifts[-1]
@@ -243,9 +244,10 @@ def summary(report: dict[str, Any]) -> str:
     for run in report["releases"]:
         lines.append(
             f"  {run['version']:8} {run['outcome']:11} step={run['failed_step']} requests={run['requests']} "
-            f"failed={run['failed']} to_new_version={run['requests_to_new_version']} of "
-            f"{run['requests_while_it_had_weight']} while weighted {run['first_step_percent']}%+ "
-            f"weights_back_after={run['first_shift_to_weights_back_seconds']:.2f}s"
+            f"failed={run['failed']} saw_new_version={run['requests_to_new_version']} of "
+            f"{run['requests_while_it_had_weight']} sent while it had weight (first step "
+            f"{run['first_step_percent']}%), weights back after "
+            f"{run['first_shift_to_weights_back_seconds']:.2f}s"
         )
         if run["reason"]:
             lines.append(f"           {run['reason']}")
