@@ -200,3 +200,22 @@ def test_abort_is_idempotent_and_needs_no_image(sandbox):
     assert _canary_weights(sandbox) == [0, 0]
     assert len(_scaled(sandbox)) == 1, "nothing left to scale down"
     assert COMMIT not in "".join(sandbox.commands())
+
+
+def test_abort_refuses_arns_of_another_region_or_a_missing_one_and_runs_nothing(sandbox):
+    sandbox.scenario()
+    elsewhere = TARGETS["ALB_LISTENER_ARN"].replace(f":{REGION}:", ":us-east-1:")
+    inputs = {**_inputs(**TARGETS), "ALB_LISTENER_ARN": elsewhere}
+    del inputs["CANARY_TARGET_GROUP_ARN"]
+    sandbox.env.update(inputs)
+
+    result = sandbox.run("abort")
+
+    assert result.returncode == 2
+    assert f"listener arn (--listener-arn / ALB_LISTENER_ARN): '{elsewhere}' is not an ELB listener ARN" in (
+        result.stderr
+    )
+    assert "canary target group arn (--canary-target-group-arn / CANARY_TARGET_GROUP_ARN): missing" in (
+        result.stderr
+    )
+    assert sandbox.calls() == []
