@@ -120,11 +120,11 @@ class StepEngine:
                 windows.append(self._step(index, percent))
             self.say("analysis passed at every step: promoting")
             self.workloads.promote()
+            self.router.shift(0)
+            self.workloads.stop_canary()
         except BaseException:
             self.roll_back()
             raise
-        self.router.shift(0)
-        self.workloads.stop_canary()
         return windows
 
     def _step(self, index: int, percent: int) -> Window:
