@@ -11,7 +11,8 @@ rehearsal.py. Three new versions are released, one after the other, under consta
   requests.
 
 Every wait (the steps, health checks, preStop, drain) is multiplied by one time scale, the order kept; the
-limits and request counts are not scaled. One replica per group keeps three releases within seconds.
+limits are not, and a step's ``min_requests`` scales with its length at the same load. One replica per
+group keeps three releases within seconds.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from api.service_card import load_service_card
 from tools.common import write_json
 from tools.deploy.canary import AnalysisFailed, StepEngine, Window
 from tools.load.haproxy import HAProxy
-from tools.load.rehearsal import DEFAULT_MANIFESTS, Timings, _Rollout
+from tools.load.rehearsal import DEFAULT_MANIFESTS, Rollout, Timings
 from tools.load.rollout_spec import load_rollout_spec
 from tools.load.service import sample_row
 from tools.load.wrk import Wrk
@@ -52,7 +53,7 @@ EXPOSURE_TOLERANCE = 0.25
 EXPOSURE_ALLOWANCE = 10
 _WARM_UP_SECONDS = 0.3  # load on the stable version alone before each release
 # A fixed arrival rate, not closed-loop connections: a slow version then still gets its share of the
-# requests (closed-loop clients would wait on it and send it fewer). 400/s leaves the replicas starting
+# requests (closed-loop clients would wait on it and send it fewer). 200/s leaves the replicas starting
 # meanwhile some of the two cores; 64 connections hold what the slow version keeps waiting.
 LOAD_RATE = 200
 LOAD_CONNECTIONS = 64
@@ -109,8 +110,8 @@ class ProxyMetrics:
 class ProcessWorkloads:
     """The stable and canary Deployments as replica processes in their HAProxy backends."""
 
-    stable: _Rollout
-    canary: _Rollout
+    stable: Rollout
+    canary: Rollout
     live_stable: list[Any]
     live_canary: list[Any] = field(default_factory=list)
     stopping: list[Future[None]] = field(default_factory=list)
@@ -194,7 +195,7 @@ def rehearse(*, workdir: Path, time_scale: float = DEFAULT_TIME_SCALE) -> dict[s
         groups=(STABLE, CANARY),
     ) as proxy:
         groups = {
-            group: _Rollout(
+            group: Rollout(
                 proxy=proxy, spec=spec, timings=timings, workdir=workdir, with_pre_stop=True, backend=group
             )
             for group in (STABLE, CANARY)

@@ -157,7 +157,7 @@ class ReplicaTimeline:
 
 
 @dataclass
-class _Rollout:
+class Rollout:
     """Carries out one rollout; every process it starts is stopped by ``close`` whatever happened."""
 
     proxy: HAProxy
@@ -294,7 +294,7 @@ def run_rollout(
         workdir, health_check=timings.health_check, idle_timeout_seconds=timings.idle_timeout_seconds
     )
     with proxy:
-        rollout = _Rollout(
+        rollout = Rollout(
             proxy=proxy, spec=spec, timings=timings, workdir=workdir, with_pre_stop=with_pre_stop
         )
         try:
