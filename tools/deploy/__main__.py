@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
     target = inputs.target
     say(
         f"{inputs.command}: environment {target.environment}, "
-        f"image {target.repository_url}:{inputs.image_tag} ({target.region})"
+        f"image {target.repository_url}:{inputs.image_tag or '(none needed)'} ({target.region})"
         + (f", cluster {inputs.cluster_name}, smoke test {inputs.smoke_url}" if inputs.cluster_name else "")
     )
     if inputs.command == "validate":
