@@ -254,7 +254,7 @@ workflows-check: $(VENV)/.all workflows-bootstrap ## zizmor (offline), schemas o
 DEPLOY_PHASE ?= validate
 
 .PHONY: deploy
-deploy: $(VENV)/.all ## Deploy by hand: DEPLOY_PHASE=validate|publish|scan|release|all (inputs: python -m tools.deploy --help)
+deploy: $(VENV)/.all ## Deploy by hand: DEPLOY_PHASE=validate|publish|scan|release|all|abort (inputs: python -m tools.deploy --help)
 	$(PY) -m tools.deploy $(DEPLOY_PHASE)
 
 # What dist/ needs in the cluster and no EKS add-on provides: the AWS Load Balancer Controller and Karpenter
@@ -281,8 +281,9 @@ plan-compliance: $(VENV)/.all ## The plan gates (terraform-compliance, unknown v
 
 # ---------------------------------------------------------------- proofs
 # Zero downtime, drain, fuzzing and soak, proven on loopback behind HAProxy with wrk (.ci/run installs
-# both). `make test` runs them too, the rehearsal with its waits scaled by 0.5; `make rehearse` uses the
-# Deployment's real timings (TIME_SCALE=1, about two minutes). Reports: build/proofs/*.json.
+# both). `make test` runs them too, the rehearsal with its waits scaled by 0.5 and the canary rehearsal by
+# 0.05; `make rehearse` and `make rehearse-canary` use the real timings (TIME_SCALE=1, a few minutes).
+# Reports: build/proofs/*.json.
 TIME_SCALE ?= 1
 SOAK_SECONDS ?= 60
 PROOFS := $(BUILD)/proofs
@@ -290,6 +291,10 @@ PROOFS := $(BUILD)/proofs
 .PHONY: rehearse
 rehearse: $(VENV)/.all ## Rolling replacement of every replica behind HAProxy under load, with and without preStop (TIME_SCALE=1)
 	$(PY) -m tools.load.rehearsal --time-scale $(TIME_SCALE) --output $(PROOFS)/rehearsal.json
+
+.PHONY: rehearse-canary
+rehearse-canary: $(VENV)/.all ## Canary releases (healthy promoted, erring and slow rolled back) behind HAProxy under load (TIME_SCALE=1)
+	$(PY) -m tools.load.canary_rehearsal --time-scale $(TIME_SCALE) --output $(PROOFS)/canary-rehearsal.json
 
 .PHONY: fuzz
 fuzz: $(VENV)/.all ## schemathesis against the live OpenAPI, the hostile-input catalogue and the fuzzing regressions

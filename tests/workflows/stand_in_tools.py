@@ -126,9 +126,33 @@ def _docker_push(argv: list[str], scenario: dict, state: _State) -> int:
 
 
 def _kubectl_get(argv: list[str], scenario: dict, state: _State) -> int:
-    del argv, state
+    del state
+    if "readyReplicas" in (_option(argv, "--output") or ""):
+        # "desired ready" for each Deployment; a canary not in the scenario has none
+        sys.stdout.write(scenario.get("replicas", {}).get(argv[1].split("/")[-1], ""))
+        return 0
     sys.stdout.write(scenario.get("revision", "3") or "")
     return 0
+
+
+def _modify_listener(argv: list[str], scenario: dict, state: _State) -> int:
+    del argv, state
+    if scenario.get("weights_fail"):
+        return _fail("An error occurred (AccessDenied) when calling the ModifyListener operation")
+    return _out("{}")
+
+
+def _metric_data(argv: list[str], scenario: dict, state: _State) -> int:
+    """The canary's numbers, one entry of the scenario's list per call (the last one repeats)."""
+    del argv
+    answers = scenario.get("canary_metrics", [{"requests": 1000, "errors": 0, "p99_seconds": 0.05}])
+    answer = answers[min(state.bump("get_metric_data"), len(answers)) - 1]
+    results = [
+        {"Id": "requests", "Values": [answer["requests"]]},
+        {"Id": "errors", "Values": [answer["errors"]]},
+        {"Id": "p99", "Values": [answer["p99_seconds"]] if answer["requests"] else []},
+    ]
+    return _out(json.dumps({"MetricDataResults": results, "Messages": []}))
 
 
 def _kubectl_apply(argv: list[str], scenario: dict, state: _State) -> int:
@@ -206,11 +230,14 @@ _HANDLERS = {
     ("aws", "ecr", "wait"): _scan_wait,
     ("aws", "ecr", "describe-image-scan-findings"): _scan_findings,
     ("aws", "eks", "update-kubeconfig"): _update_kubeconfig,
+    ("aws", "elbv2", "modify-listener"): _modify_listener,
+    ("aws", "cloudwatch", "get-metric-data"): _metric_data,
     ("docker", "push"): _docker_push,
     ("kubectl", "get"): _kubectl_get,
     ("kubectl", "apply"): _kubectl_apply,
     ("kubectl", "rollout", "status"): _rollout_status,
     ("kubectl", "wait"): _succeed,
+    ("kubectl", "patch"): _succeed,
     ("kubectl", "rollout", "undo"): lambda *_: _out("deployment.apps/predictor rolled back"),
     ("curl",): _curl,
     ("gh",): _gh,

@@ -126,6 +126,21 @@ def test_the_scan_gate_comes_before_the_release_and_the_release_is_the_script(wo
     )
 
 
+def test_a_failed_or_cancelled_release_ends_with_the_canary_abort(workflows):
+    job = _jobs(workflows["deploy.yml"])["deploy"]
+    release = _step_index(job, lambda step: _runs(step, "-m tools.deploy release"))
+    abort = _step_index(job, lambda step: _runs(step, "-m tools.deploy abort"))
+    assert release < abort == len(_steps(job)) - 1
+    condition = _steps(job)[abort]["if"]
+    # Without cancelled() a cancelled job would skip it; failure() alone misses cancellation and vice versa.
+    assert "cancelled()" in condition
+    assert "failure()" in condition
+    assert "always()" not in condition
+    assert f"steps.{_steps(job)[release]['id']}.outcome != 'skipped'" in condition, "only once release began"
+    for variable in ("ALB_LISTENER_ARN", "STABLE_TARGET_GROUP_ARN", "CANARY_TARGET_GROUP_ARN"):
+        assert job["env"][variable] == f"${{{{ vars.{variable} }}}}"
+
+
 def test_deploys_happen_one_at_a_time_behind_the_production_environment(workflows):
     deploy = workflows["deploy.yml"]
     assert deploy["concurrency"]["cancel-in-progress"] is False

@@ -6,8 +6,13 @@
   scan      wait for ECR's scan of that image; fail on CRITICAL or HIGH findings
   release   re-check the scan gate, apply the manifests synthesized with the pushed digest, wait for the
             rollout, smoke-test the HTTPS endpoint; if any of these fails, roll back to the revision that
-            was serving, wait for it, and fail
+            was serving, wait for it, and fail. With traffic steps in the environment and a version
+            already serving, the new one goes out as a canary first: each step shifts the listener's
+            weights and judges the canary target group's CloudWatch numbers; a broken limit, a failure or
+            SIGTERM/SIGINT puts the weights back and the canary to zero, and the job fails naming why
   all       publish, scan and release
+  abort     put the listener's weights back on the stable target group and scale the canary to zero
+            (safe to run any time, any number of times)
 
 Each input is a flag or an environment variable (the flag wins); AWS_REGION, when set, must agree with the
 environment's region. Run from the repository root after `make bootstrap`; credentials are the caller's.
@@ -18,14 +23,18 @@ failed, and the message says what was rolled back.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from api.service_card import load_service_card
 from tools.deploy import DeployError, say, sh
-from tools.deploy.cluster import Cluster, read_manifests
+from tools.deploy.alb import ListenerWeights, TargetGroupMetrics
+from tools.deploy.canary import AnalysisFailed, Cancelled, StepEngine, Traffic, cancellable
+from tools.deploy.cluster import Cluster, Manifests, Workload, hold_back, read_manifests
 from tools.deploy.ecr import Registry
 from tools.deploy.inputs import (
     DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
@@ -62,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"seconds a rollout may take (ROLLOUT_TIMEOUT_SECONDS, {DEFAULT_ROLLOUT_TIMEOUT_SECONDS})",
     )
     add("--role-arn", help="validate only: the role the workflow will assume")
+    add("--listener-arn", help="canary release, abort: the ALB's HTTPS listener (ALB_LISTENER_ARN)")
+    add("--stable-target-group-arn", help="canary release, abort: (STABLE_TARGET_GROUP_ARN)")
+    add("--canary-target-group-arn", help="canary release, abort: (CANARY_TARGET_GROUP_ARN)")
     return parser
 
 
@@ -112,13 +124,15 @@ def release(inputs: Inputs) -> None:
                 f"{manifests.namespace} only, a cluster admin applies these): "
                 + ", ".join([*manifests.skipped, *others])
             )
-        kubeconfig = work / "kubeconfig"
-        update = ["aws", "eks", "update-kubeconfig", "--region", target.region, "--name", inputs.cluster_name]
-        sh([*update, "--kubeconfig", str(kubeconfig)], what="aws eks update-kubeconfig")
-        cluster = Cluster(kubeconfig, inputs.rollout_timeout)
+        cluster = _cluster(inputs, work)
         serving = {workload: cluster.revision(workload) for workload in manifests.workloads}
         try:
-            cluster.roll_out(manifests)
+            if target.traffic is not None and _canary_release(
+                inputs, target.traffic, manifests, cluster, work
+            ):
+                say(f"promoted {image} through the canary steps {target.traffic.steps}")
+            else:
+                cluster.roll_out(manifests)
             smoke_test(inputs.smoke_url)
         except DeployError as error:
             outcomes = [cluster.roll_back(workload, revision) for workload, revision in serving.items()]
@@ -126,7 +140,90 @@ def release(inputs: Inputs) -> None:
     say(f"released {image} to {', '.join(str(w) for w in manifests.workloads)}")
 
 
-PHASES: dict[str, Callable[[Inputs], object]] = {"publish": publish, "scan": scan, "release": release}
+def _cluster(inputs: Inputs, work: Path) -> Cluster:
+    kubeconfig = work / "kubeconfig"
+    region = inputs.target.region
+    update = ["aws", "eks", "update-kubeconfig", "--region", region, "--name", inputs.cluster_name]
+    sh([*update, "--kubeconfig", str(kubeconfig)], what="aws eks update-kubeconfig")
+    return Cluster(kubeconfig, inputs.rollout_timeout)
+
+
+def canary_of(stable: Workload) -> Workload:
+    return Workload(f"{stable.name}-canary", stable.namespace)
+
+
+class _Deployments:
+    """The stable and canary Deployments, as the step engine moves them."""
+
+    def __init__(self, cluster: Cluster, stable: Workload, replicas: int, stable_file: Path) -> None:
+        self.cluster, self.stable, self.canary = cluster, stable, canary_of(stable)
+        self.replicas, self.stable_file = replicas, stable_file
+
+    def start_canary(self) -> None:
+        self.cluster.scale(self.canary, self.replicas)
+        if not self.cluster.wait(self.canary):
+            msg = f"the canary {self.canary} was not ready within {self.cluster.rollout_timeout} s"
+            raise DeployError(msg)
+
+    def promote(self) -> None:
+        self.cluster.apply((self.stable_file,), self.stable.namespace)
+        if not self.cluster.wait(self.stable):
+            msg = f"the rolling update of {self.stable} to the new version did not finish"
+            raise DeployError(msg)
+
+    def stop_canary(self) -> None:
+        self.cluster.scale(self.canary, 0)
+
+
+def _canary_release(
+    inputs: Inputs, traffic: Traffic, manifests: Manifests, cluster: Cluster, work: Path
+) -> bool:
+    """Release through the traffic steps; False when no version is serving yet (a first release goes
+    out whole). AnalysisFailed or DeployError after the weights and the canary were put back."""
+    stable = next((w for w in manifests.workloads if canary_of(w) in manifests.workloads), None)
+    if stable is None or inputs.weighted_targets is None:
+        msg = "the environment has traffic steps but the manifests have no <name>-canary Deployment"
+        raise DeployError(msg)
+    desired, ready = cluster.replicas(stable)
+    if not ready:
+        say(f"{stable} has no ready replica: a first release goes out whole, without canary steps")
+        return False
+    rest, stable_file = hold_back(manifests, stable, work)
+    cluster.roll_out(rest)  # everything but the stable Deployment; the canary rests at zero
+    replicas = max(1, math.ceil(desired * max(traffic.steps) / 100))
+    region = inputs.target.region
+    StepEngine(
+        traffic=traffic,
+        router=ListenerWeights(inputs.weighted_targets, region),
+        metrics=TargetGroupMetrics(inputs.weighted_targets, region),
+        workloads=_Deployments(cluster, stable, replicas, stable_file),
+        say=say,
+        poll_seconds=min(15.0, traffic.step_seconds / 4),
+    ).run()
+    return True
+
+
+def abort(inputs: Inputs) -> None:
+    """Weights back to the stable group, canary to zero: what a rollback does, from any state."""
+    assert inputs.weighted_targets is not None  # noqa: S101 -- resolve_inputs requires them for abort
+    ListenerWeights(inputs.weighted_targets, inputs.target.region).shift(0)
+    card = load_service_card()
+    with tempfile.TemporaryDirectory(prefix="deploy-") as scratch:
+        cluster = _cluster(inputs, Path(scratch))
+        canary = canary_of(Workload(card.name, card.namespace))
+        if cluster.replicas(canary)[0] == 0:
+            say(f"{canary} has no replicas (or does not exist): nothing to scale down")
+        else:
+            cluster.scale(canary, 0)
+    say("aborted: all traffic on the stable target group, canary at zero")
+
+
+PHASES: dict[str, Callable[[Inputs], object]] = {
+    "publish": publish,
+    "scan": scan,
+    "release": release,
+    "abort": abort,
+}
 
 
 def _report_error(message: str, environ: Mapping[str, str]) -> None:
@@ -146,7 +243,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
     target = inputs.target
     say(
         f"{inputs.command}: environment {target.environment}, "
-        f"image {target.repository_url}:{inputs.image_tag} ({target.region})"
+        f"image {target.repository_url}:{inputs.image_tag or '(none needed)'} ({target.region})"
         + (f", cluster {inputs.cluster_name}, smoke test {inputs.smoke_url}" if inputs.cluster_name else "")
     )
     if inputs.command == "validate":
@@ -155,9 +252,16 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
     for phase in PHASES_BY_COMMAND[inputs.command]:
         say(f"==> {phase}")
         try:
-            PHASES[phase](inputs)
-        except DeployError as error:
+            with cancellable():
+                PHASES[phase](inputs)
+        except (DeployError, AnalysisFailed) as error:
             _report_error(f"{phase}: {error}", environ)
+            return EXIT_FAILED
+        except Cancelled as signal_name:
+            _report_error(
+                f"{phase}: cancelled by {signal_name} (a canary under way was rolled back)",
+                environ,
+            )
             return EXIT_FAILED
     return 0
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
+from tools.common import write_atomic
 from tools.deploy import DeployError, sh
 
 
@@ -64,6 +68,33 @@ def read_manifests(folder: Path) -> Manifests:
     )
 
 
+def hold_back(manifests: Manifests, workload: Workload, work: Path) -> tuple[Manifests, Path]:
+    """The manifests without ``workload``'s Deployment, and that Deployment alone in a file of its own."""
+    files: list[Path] = []
+    held: list[dict[str, Any]] = []
+    for path in manifests.files:
+        documents = [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+        kept = [doc for doc in documents if _workload(doc) != workload]
+        held += [doc for doc in documents if _workload(doc) == workload]
+        if kept:
+            files.append(
+                write_atomic(work / f"without-{workload.name}" / path.name, yaml.safe_dump_all(kept))
+            )
+    if len(held) != 1:
+        msg = f"the manifests hold {len(held)} copies of {workload}, not one"
+        raise DeployError(msg)
+    rest = dataclasses.replace(
+        manifests, files=tuple(files), workloads=tuple(w for w in manifests.workloads if w != workload)
+    )
+    return rest, write_atomic(work / f"{workload.name}.yaml", yaml.safe_dump(held[0]))
+
+
+def _workload(document: dict[str, Any]) -> Workload | None:
+    if document.get("kind") != "Deployment":
+        return None
+    return Workload(document["metadata"]["name"], document["metadata"]["namespace"])
+
+
 class Cluster:
     def __init__(self, kubeconfig: Path, rollout_timeout: int) -> None:
         self.env = {"KUBECONFIG": str(kubeconfig)}
@@ -81,11 +112,34 @@ class Cluster:
         read = self.kubectl("get", workload, "--ignore-not-found", "--output", jsonpath, what=what)
         return read.stdout.strip() or None
 
+    def replicas(self, workload: Workload) -> tuple[int, int]:
+        """(desired, ready) replicas of ``workload``; (0, 0) when it does not exist yet."""
+        jsonpath = "jsonpath={.spec.replicas} {.status.readyReplicas}"
+        what = f"reading the replicas of {workload}"
+        read = self.kubectl("get", workload, "--ignore-not-found", "--output", jsonpath, what=what)
+        counts = [int(count) for count in read.stdout.split() if count.isdigit()]
+        desired, ready, *_ = [*counts, 0, 0]
+        return desired, ready
+
+    def scale(self, workload: Workload, replicas: int) -> None:
+        # A patch of spec.replicas, not `kubectl scale`: the deploy role may patch Deployments (it applies
+        # them), and the scale subresource would be one more grant for the same change.
+        patch = json.dumps({"spec": {"replicas": replicas}})
+        what = f"scaling {workload} to {replicas}"
+        self.kubectl("patch", workload, "--type", "merge", "--patch", patch, what=what)
+
+    def apply(self, files: tuple[Path, ...], namespace: str) -> None:
+        arguments = [argument for path in files for argument in ("--filename", str(path))]
+        sh(
+            ["kubectl", "apply", "--namespace", namespace, *arguments],
+            what="kubectl apply",
+            env=self.env,
+            show=True,
+        )
+
     def roll_out(self, manifests: Manifests) -> None:
         """Apply the manifests and wait for each rollout; DeployError when either fails."""
-        files = [argument for path in manifests.files for argument in ("--filename", str(path))]
-        command = ["kubectl", "apply", "--namespace", manifests.namespace, *files]
-        sh(command, what="kubectl apply", env=self.env, show=True)
+        self.apply(manifests.files, manifests.namespace)
         for workload in manifests.workloads:
             if not self.wait(workload):
                 msg = f"the rollout of {workload} failed or did not finish within {self.rollout_timeout} s"

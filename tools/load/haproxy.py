@@ -8,6 +8,13 @@ The mapping to the target group:
 - deregistering a target puts its server in ``drain``: no new requests, in-flight ones finish;
 - ``retries 0`` and no ``option redispatch``: a request that fails is reported to the client, where the
   load generator counts it, instead of being replayed on another server and hidden.
+
+With ``groups`` (canary releases), each group is a backend of its own standing in for one target group,
+and the frontend forwards to them by weight as the ALB listener's weighted forward action does: a
+``listener`` backend with one server per group, each server an internal frontend of that group's backend.
+``set_weights`` is the release moving the listener's weights; every request a group answers is logged
+(status and HAProxy's ``Tr``, the server's response time) so its numbers are its own, as CloudWatch's
+are per target group.
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ BACKEND = "replicas"
 _FRONTEND = "alb"
 _LOG_MARKER = "request-failed"
 _LOG_FIELDS = re.compile(r"status=(?P<status>-?\d+) termination=(?P<termination>\S+) server=(?P<server>\S+)")
+_LISTENER = "listener"
+_GROUP_MARKER = "target-group"
+_GROUP_FIELDS = re.compile(rf"^{_GROUP_MARKER} (?P<group>\S+) status=(?P<status>-?\d+) tr=(?P<tr>-?\d+)$")
 # Debian installs it in /usr/sbin, which is not on an unprivileged user's PATH.
 _SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
 
@@ -79,8 +89,16 @@ class HAProxy:
 
     _process: subprocess.Popen[bytes]  # set on entering the `with` block
 
-    def __init__(self, workdir: Path, *, health_check: HealthCheck, idle_timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        health_check: HealthCheck,
+        idle_timeout_seconds: float,
+        groups: tuple[str, ...] = (),
+    ) -> None:
         self.health_check = health_check
+        self.groups = groups
         self.idle_timeout_seconds = idle_timeout_seconds
         self.port = free_port()
         self.socket_path = workdir / "admin.sock"
@@ -94,7 +112,8 @@ class HAProxy:
     def render_config(self) -> str:
         check = self.health_check
         idle = _ms(self.idle_timeout_seconds)
-        return f"""\
+        return (
+            f"""\
 # Generated for one rehearsal run; the ALB's settings come from api/service.json.
 global
     nbthread 1
@@ -122,13 +141,46 @@ defaults
 
 frontend {_FRONTEND}
     bind {LOOPBACK}:{self.port}
-    default_backend {BACKEND}
+    default_backend {_LISTENER if self.groups else BACKEND}
+"""
+            + "".join(self._backend(group) for group in self.groups or (BACKEND,))
+            + self._listener()
+        )
 
-backend {BACKEND}
+    def _backend(self, name: str) -> str:
+        check = self.health_check
+        internal = (
+            ""
+            if not self.groups
+            else f"""
+frontend {name}
+    bind {self._address(name)}
+    no option dontlog-normal
+    log-format "{_GROUP_MARKER} %b status=%ST tr=%Tr"
+    default_backend {name}
+"""
+        )
+        return f"""{internal}
+backend {name}
     balance roundrobin
     option httpchk GET {check.path}
     http-check expect status 200
 """
+
+    def _address(self, group: str) -> str:
+        return f"abns@haproxy-{self.port}-{group}"
+
+    def _listener(self) -> str:
+        """Every request to the first group until ``set_weights`` moves some: stable 100, canary 0."""
+        if not self.groups:
+            return ""
+        servers = "".join(
+            f"    server {group} {self._address(group)} weight {0 if index else 100}\n"
+            for index, group in enumerate(self.groups)
+        )
+        # Weighted random per request: round robin hands a server whose weight rises from 0 a run of
+        # requests in a row first, which the ALB's weighted forward does not.
+        return f"\nbackend {_LISTENER}\n    balance random(1)\n{servers}"
 
     def __enter__(self) -> Self:
         binary = find_haproxy()
@@ -191,12 +243,12 @@ backend {BACKEND}
 
     # ------------------------------------------------------------------ targets
 
-    def register(self, name: str, port: int) -> None:
+    def register(self, name: str, port: int, *, backend: str = BACKEND) -> None:
         """Add a server, health-checked at once, that takes no traffic until admitted: a dynamic server would
         start UP, an ALB target starts ``initial``. So it starts drained and forced DOWN; ``rise`` passing
         checks make it healthy, and ``admit`` lets requests in."""
         check = self.health_check
-        server = f"{BACKEND}/{name}"
+        server = f"{backend}/{name}"
         self._expect(
             f"add server {server} {LOOPBACK}:{port} check inter {_ms(check.interval_seconds)} "
             f"rise {check.healthy_threshold} fall {check.unhealthy_threshold}",
@@ -206,16 +258,16 @@ backend {BACKEND}
         self._expect(f"set server {server} state drain")
         self._expect(f"set server {server} health down")
 
-    def admit(self, name: str) -> None:
-        self._expect(f"set server {BACKEND}/{name} state ready")
+    def admit(self, name: str, *, backend: str = BACKEND) -> None:
+        self._expect(f"set server {backend}/{name} state ready")
 
-    def deregister(self, name: str) -> None:
+    def deregister(self, name: str, *, backend: str = BACKEND) -> None:
         """Stop sending new requests to the server; requests already sent there finish."""
-        self._expect(f"set server {BACKEND}/{name} state drain")
+        self._expect(f"set server {backend}/{name} state drain")
 
-    def remove(self, name: str, *, timeout: float = 10.0) -> None:
+    def remove(self, name: str, *, backend: str = BACKEND, timeout: float = 10.0) -> None:
         """Take the server out entirely (the target is gone from the target group)."""
-        server = f"{BACKEND}/{name}"
+        server = f"{backend}/{name}"
         self._expect(f"set server {server} state maint")
         self._expect(f"shutdown sessions server {server}")
         deadline = time.monotonic() + timeout
@@ -228,6 +280,11 @@ backend {BACKEND}
                 raise HAProxyError(msg)
             time.sleep(0.05)
 
+    def set_weights(self, weights: dict[str, int]) -> None:
+        """The listener's weight for each group (0..256; 0 sends it nothing)."""
+        for group, weight in weights.items():
+            self._expect(f"set weight {_LISTENER}/{group} {weight}")
+
     # ------------------------------------------------------------------ observations
 
     def _stat_row(self, proxy: str, name: str) -> dict[str, str]:
@@ -238,8 +295,8 @@ backend {BACKEND}
         msg = f"haproxy has no {proxy}/{name}"
         raise HAProxyError(msg)
 
-    def server(self, name: str) -> ServerState:
-        row = self._stat_row(BACKEND, name)
+    def server(self, name: str, *, backend: str = BACKEND) -> ServerState:
+        row = self._stat_row(backend, name)
         return ServerState(
             status=row["status"],
             check_status=row["check_status"].removeprefix("* "),
@@ -247,21 +304,25 @@ backend {BACKEND}
             current_sessions=int(row["scur"] or 0),
         )
 
+    def sessions(self, backend: str) -> int:
+        """Requests in flight in ``backend`` now."""
+        return int(self._stat_row(backend, "BACKEND")["scur"] or 0)
+
     def frontend_counters(self) -> dict[str, int]:
         """Requests the frontend received and the responses it sent, by status class."""
         row = self._stat_row(_FRONTEND, "FRONTEND")
         names = ("req_tot", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other")
         return {name: int(row[name] or 0) for name in names}
 
-    def wait_until(self, name: str, what: str, *, timeout: float) -> ServerState:
+    def wait_until(self, name: str, what: str, *, timeout: float, backend: str = BACKEND) -> ServerState:
         """Poll until the server's state is ``what`` ("healthy" or "down")."""
         deadline = time.monotonic() + timeout
         while True:
-            state = self.server(name)
+            state = self.server(name, backend=backend)
             if getattr(state, what):
                 return state
             if time.monotonic() > deadline:
-                msg = f"{BACKEND}/{name} not {what} within {timeout:g} s: {state}"
+                msg = f"{backend}/{name} not {what} within {timeout:g} s: {state}"
                 raise TimeoutError(msg)
             time.sleep(0.02)
 
@@ -279,3 +340,17 @@ backend {BACKEND}
             if _LOG_MARKER in line and (match := _LOG_FIELDS.search(line)):
                 found[f"{match['status']} {match['termination']} {match['server']}"] += 1
         return dict(found.most_common())
+
+    def group_requests(self, since: int) -> tuple[int, list[tuple[str, int, int]]]:
+        """Requests the groups answered, logged after byte ``since`` of the log: (group, status, Tr in ms;
+        -1 when no response came), and the offset to read from next (only whole lines are read)."""
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            text = log.read()
+        text = text[: text.rfind(b"\n") + 1]
+        found = [
+            (match["group"], int(match["status"]), int(match["tr"]))
+            for line in text.decode("utf-8", errors="replace").splitlines()
+            if (match := _GROUP_FIELDS.match(line))
+        ]
+        return since + len(text), found

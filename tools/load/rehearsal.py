@@ -38,7 +38,7 @@ from typing import Any
 from api.service_card import ServiceCard, load_service_card
 from api.settings import ENV_PREFIX, Settings
 from tools.common import REPO_ROOT, free_port, write_json
-from tools.load.haproxy import HAProxy, HealthCheck
+from tools.load.haproxy import BACKEND, HAProxy, HealthCheck
 from tools.load.rollout_spec import RolloutSpec, load_rollout_spec
 from tools.load.service import ServiceProcess, sample_row, start_service
 from tools.load.wrk import Wrk
@@ -157,7 +157,7 @@ class ReplicaTimeline:
 
 
 @dataclass
-class _Rollout:
+class Rollout:
     """Carries out one rollout; every process it starts is stopped by ``close`` whatever happened."""
 
     proxy: HAProxy
@@ -165,6 +165,8 @@ class _Rollout:
     timings: Timings
     workdir: Path
     with_pre_stop: bool
+    backend: str = BACKEND  # the target group the replicas are registered in
+    command: list[str] | None = None  # what a replica runs; None: the service, ``python -m api``
     # The client's key, when the replicas require one (their key file is a stand-in holding it).
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     replicas: list[ReplicaTimeline] = field(default_factory=list)
@@ -175,17 +177,18 @@ class _Rollout:
         return (threshold + 1) * (check.interval_seconds + check.timeout_seconds)
 
     def start_replica(self) -> ReplicaTimeline:
-        name, port = f"r{len(self.replicas) + 1}", free_port()
+        name, port = f"{self.backend}-{len(self.replicas) + 1}", free_port()
         service = start_service(
             self.workdir / f"{name}.log",
             env=self.timings.replica_env(self.spec, self.workdir, self.api_key),
             port=port,
             wait=False,
+            command=self.command,
         )
         replica = ReplicaTimeline(name=name, port=port, service=service, started=time.monotonic())
         self.replicas.append(replica)
         # The pod gets an IP and the load balancer controller registers it; its checks gate traffic.
-        self.proxy.register(name, port)
+        self.proxy.register(name, port, backend=self.backend)
         return replica
 
     def is_available(self, replica: ReplicaTimeline) -> bool:
@@ -194,7 +197,7 @@ class _Rollout:
             msg = f"replica {replica.name} exited with {code} before it was ready"
             raise RehearsalError(msg)
         if replica.admitted is None:
-            if not self.proxy.server(replica.name).healthy:
+            if not self.proxy.server(replica.name, backend=self.backend).healthy:
                 # The kubelet would restart a container that misses its startup budget; allow that much.
                 budget = (self.spec.startup_budget_seconds or 30.0) + self._checks_seconds(
                     self.timings.health_check.healthy_threshold
@@ -204,7 +207,7 @@ class _Rollout:
                     raise RehearsalError(msg)
                 return False
             replica.healthy = time.monotonic()
-            self.proxy.admit(replica.name)
+            self.proxy.admit(replica.name, backend=self.backend)
             replica.admitted = time.monotonic()
         return time.monotonic() - replica.admitted >= self.timings.min_ready_seconds
 
@@ -213,7 +216,7 @@ class _Rollout:
         if self.with_pre_stop:
             # The endpoint goes away and the load balancer controller deregisters the target, while the
             # preStop hook holds SIGTERM back.
-            self.proxy.deregister(replica.name)
+            self.proxy.deregister(replica.name, backend=self.backend)
             replica.deregistered = time.monotonic()
             time.sleep(self.timings.pre_stop_seconds)
             grace -= self.timings.pre_stop_seconds
@@ -228,9 +231,9 @@ class _Rollout:
         replica.exited = time.monotonic()
         if not self.with_pre_stop:
             budget = self._checks_seconds(self.timings.health_check.unhealthy_threshold) + 5
-            self.proxy.wait_until(replica.name, "down", timeout=budget)
+            self.proxy.wait_until(replica.name, "down", timeout=budget, backend=self.backend)
             replica.marked_down_by_checks = time.monotonic()
-        self.proxy.remove(replica.name)
+        self.proxy.remove(replica.name, backend=self.backend)
         replica.removed = time.monotonic()
 
     def begin_termination(self, replica: ReplicaTimeline) -> Future[None]:
@@ -291,7 +294,7 @@ def run_rollout(
         workdir, health_check=timings.health_check, idle_timeout_seconds=timings.idle_timeout_seconds
     )
     with proxy:
-        rollout = _Rollout(
+        rollout = Rollout(
             proxy=proxy, spec=spec, timings=timings, workdir=workdir, with_pre_stop=with_pre_stop
         )
         try:

@@ -1,0 +1,221 @@
+"""The deploy's canary release against stand-in aws and kubectl: the step engine with its ALB adapters
+(listener weights, CloudWatch per target group) and the cluster's stable and canary Deployments."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from tests.workflows.conftest import COMMIT, Sandbox, index_of
+from tests.workflows.test_deploy_script import PROD, REGION, _inputs
+
+pytestmark = pytest.mark.slow
+
+ACCOUNT = PROD["terraform_outputs"]["account_id"]
+ELB = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}"
+TARGETS = {
+    "ALB_LISTENER_ARN": f"{ELB}:listener/app/predictor-prod/0123456789abcdef/fedcba9876543210",
+    "STABLE_TARGET_GROUP_ARN": f"{ELB}:targetgroup/predictor-prod/7b6a5f4e3d2c1b0a",
+    "CANARY_TARGET_GROUP_ARN": f"{ELB}:targetgroup/predictor-prod-canary/1b0a7b6a5f4e3d2c",
+}
+TRAFFIC = {
+    "steps": [10, 50],
+    "step_seconds": 1,
+    "max_error_rate": 0.01,
+    "max_p99_ms": 200,
+    "min_requests": 100,
+}
+SERVING = {"predictor": "3 3"}  # desired, ready
+
+
+def _release(
+    sandbox: Sandbox, traffic: dict = TRAFFIC, **scenario: object
+) -> subprocess.CompletedProcess[str]:
+    sandbox.scenario(image_exists=True, **scenario)
+    sandbox.env.update(_inputs(**TARGETS))
+    return sandbox.run(json.dumps(traffic), "release", module="tests.workflows.canary_driver")
+
+
+def _canary_weights(sandbox: Sandbox) -> list[int]:
+    """The canary's weight at each listener change, checking each change sends the rest to stable."""
+    weights = []
+    for call in sandbox.calls("aws"):
+        if call["argv"][:2] == ["elbv2", "modify-listener"]:
+            actions = json.loads(call["argv"][call["argv"].index("--default-actions") + 1])
+            groups = {g["TargetGroupArn"]: g["Weight"] for g in actions[0]["ForwardConfig"]["TargetGroups"]}
+            assert (
+                groups[TARGETS["STABLE_TARGET_GROUP_ARN"]] + groups[TARGETS["CANARY_TARGET_GROUP_ARN"]] == 100
+            )
+            weights.append(groups[TARGETS["CANARY_TARGET_GROUP_ARN"]])
+    return weights
+
+
+def _applied_deployments(sandbox: Sandbox) -> list[list[str]]:
+    """For each kubectl apply, the Deployments it applied."""
+    return [
+        sorted(
+            doc["metadata"]["name"]
+            for text in call["applied"].values()
+            for doc in yaml.safe_load_all(text)
+            if doc and doc["kind"] == "Deployment"
+        )
+        for call in sandbox.calls("kubectl")
+        if call["argv"][0] == "apply"
+    ]
+
+
+def _scaled(sandbox: Sandbox) -> list[tuple[str, int]]:
+    """(Deployment, replicas) for each change of a Deployment's replica count, in order."""
+    return [
+        (call["argv"][1], json.loads(call["argv"][call["argv"].index("--patch") + 1])["spec"]["replicas"])
+        for call in sandbox.calls("kubectl")
+        if call["argv"][0] == "patch"
+    ]
+
+
+def _assert_rolled_back(sandbox: Sandbox) -> None:
+    commands = sandbox.commands()
+    weights_back = max(i for i, c in enumerate(commands) if "modify-listener" in c)
+    scaled_down = max(i for i, c in enumerate(commands) if c.startswith("kubectl patch"))
+    assert _scaled(sandbox)[-1] == ("deployment/predictor-canary", 0)
+    assert _canary_weights(sandbox)[-1] == 0
+    assert weights_back < scaled_down, "the weights go back before the canary is scaled down"
+    assert _applied_deployments(sandbox) == [["predictor-canary"]], "the stable Deployment was never touched"
+    assert not sandbox.calls("curl")
+
+
+def test_a_healthy_canary_is_promoted_step_by_step(sandbox):
+    result = _release(sandbox, replicas=SERVING)
+
+    assert result.returncode == 0, result.stderr
+    assert _canary_weights(sandbox) == [10, 50, 0]
+    commands = sandbox.commands()
+    # the canary (everything but the stable Deployment) first, scaled to half of 3 rounded up, and ready
+    assert _scaled(sandbox) == [("deployment/predictor-canary", 2), ("deployment/predictor-canary", 0)]
+    scale_up = index_of(commands, "kubectl patch deployment/predictor-canary")
+    ready = index_of(commands[scale_up:], "rollout status deployment/predictor-canary") + scale_up
+    assert index_of(commands, "kubectl apply") < scale_up < ready < index_of(commands, "modify-listener")
+    assert _applied_deployments(sandbox) == [["predictor-canary"], ["predictor"]]
+    promoted = index_of(commands, "rollout status deployment/predictor --namespace")
+    weights_back = max(i for i, c in enumerate(commands) if "modify-listener" in c)
+    scaled_down = max(i for i, c in enumerate(commands) if c.startswith("kubectl patch"))
+    assert promoted < weights_back < scaled_down < index_of(commands, "curl")
+    # CloudWatch was read for the canary target group of the listener's load balancer
+    read = next(c for c in sandbox.calls("aws") if c["argv"][:2] == ["cloudwatch", "get-metric-data"])
+    queries = json.loads(read["argv"][read["argv"].index("--metric-data-queries") + 1])
+    dimensions = {d["Name"]: d["Value"] for d in queries[0]["MetricStat"]["Metric"]["Dimensions"]}
+    assert dimensions == {
+        "TargetGroup": "targetgroup/predictor-prod-canary/1b0a7b6a5f4e3d2c",
+        "LoadBalancer": "app/predictor-prod/0123456789abcdef",
+    }
+    assert {q["MetricStat"]["Metric"]["MetricName"] for q in queries} == {
+        "RequestCount",
+        "HTTPCode_Target_5XX_Count",
+        "TargetResponseTime",
+    }
+
+
+@pytest.mark.parametrize(
+    ("metrics", "message"),
+    [
+        ({"requests": 200, "errors": 10, "p99_seconds": 0.05}, "error rate 5.0% (10 of 200 canary requests"),
+        ({"requests": 200, "errors": 0, "p99_seconds": 0.8}, "p99 latency 800 ms is over max_p99_ms 200 ms"),
+    ],
+)
+def test_a_broken_limit_rolls_back_at_once_and_fails_naming_it(sandbox, metrics, message):
+    started = time.monotonic()
+    result = _release(
+        sandbox, traffic={**TRAFFIC, "step_seconds": 60}, replicas=SERVING, canary_metrics=[metrics]
+    )
+
+    assert result.returncode == 1
+    assert "canary analysis failed at step 1 (10%)" in result.stderr
+    assert message in result.stderr
+    _assert_rolled_back(sandbox)
+    assert _canary_weights(sandbox) == [10, 0]
+    # fail fast: judged on the first reading, long before the 60 s step would have ended
+    assert len([c for c in sandbox.commands() if "get-metric-data" in c]) == 1
+    assert time.monotonic() - started < 60
+
+
+def test_too_few_canary_requests_fail_the_step_instead_of_promoting_blind(sandbox):
+    result = _release(
+        sandbox, replicas=SERVING, canary_metrics=[{"requests": 7, "errors": 0, "p99_seconds": 0.01}]
+    )
+
+    assert result.returncode == 1
+    assert "7 canary requests in the step, fewer than min_requests 100" in result.stderr
+    _assert_rolled_back(sandbox)
+
+
+def test_a_first_release_goes_out_whole(sandbox):
+    result = _release(sandbox, replicas={})
+
+    assert result.returncode == 0, result.stderr
+    assert "first release goes out whole" in result.stdout
+    assert _canary_weights(sandbox) == []
+    assert _applied_deployments(sandbox) == [["predictor", "predictor-canary"]]
+
+
+def test_a_cancelled_release_puts_the_weights_back_and_the_canary_to_zero(sandbox):
+    sandbox.scenario(image_exists=True, replicas=SERVING)
+    sandbox.env.update(_inputs(**TARGETS))
+    traffic = json.dumps({**TRAFFIC, "step_seconds": 120})
+    argv = [sys.executable, "-m", "tests.workflows.canary_driver", traffic, "release"]
+    process = subprocess.Popen(
+        argv, env=sandbox.env, cwd=sandbox.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not any("get-metric-data" in c for c in sandbox.commands()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)  # what the runner sends a cancelled job's step
+    _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 1
+    assert "cancelled by SIGTERM" in stderr
+    _assert_rolled_back(sandbox)
+    assert _canary_weights(sandbox) == [10, 0]
+
+
+def test_abort_is_idempotent_and_needs_no_image(sandbox):
+    sandbox.scenario(replicas={"predictor-canary": "2 1"})
+    sandbox.env.update({k: v for k, v in _inputs(**TARGETS).items() if k != "IMAGE_TAG"})
+
+    first = sandbox.run("abort")
+    assert first.returncode == 0, first.stderr
+    assert _canary_weights(sandbox) == [0]
+    assert _scaled(sandbox) == [("deployment/predictor-canary", 0)]
+
+    sandbox.scenario(replicas={"predictor-canary": "0 0"})
+    again = sandbox.run("abort")
+    assert again.returncode == 0, again.stderr
+    assert _canary_weights(sandbox) == [0, 0]
+    assert len(_scaled(sandbox)) == 1, "nothing left to scale down"
+    assert COMMIT not in "".join(sandbox.commands())
+
+
+def test_abort_refuses_arns_of_another_region_or_a_missing_one_and_runs_nothing(sandbox):
+    sandbox.scenario()
+    elsewhere = TARGETS["ALB_LISTENER_ARN"].replace(f":{REGION}:", ":us-east-1:")
+    inputs = {**_inputs(**TARGETS), "ALB_LISTENER_ARN": elsewhere}
+    del inputs["CANARY_TARGET_GROUP_ARN"]
+    sandbox.env.update(inputs)
+
+    result = sandbox.run("abort")
+
+    assert result.returncode == 2
+    assert f"listener arn (--listener-arn / ALB_LISTENER_ARN): '{elsewhere}' is not an ELB listener ARN" in (
+        result.stderr
+    )
+    assert "canary target group arn (--canary-target-group-arn / CANARY_TARGET_GROUP_ARN): missing" in (
+        result.stderr
+    )
+    assert sandbox.calls() == []

@@ -1,0 +1,181 @@
+"""The canary step engine, shared by the deploy (ALB weights, CloudWatch) and the rehearsal (HAProxy).
+
+Start the canary with the new version; at each step give it its share of the requests and judge its own
+numbers while the step lasts, rolling back the moment a limit is broken (not at the end of the step);
+after the last step promote: the stable workload gets the new version, then all traffic returns to it and
+the canary goes back to zero. A rollback puts the weights back first (seconds), then stops the canary.
+Whatever ends the run (a broken limit, a failed command, a signal), the weights and the canary are put back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+# How often the analysis reads the canary's numbers during a step (the deploy polls CloudWatch less often).
+DEFAULT_POLL_SECONDS = 0.1
+
+
+class Traffic(Protocol):
+    """The environment's traffic settings (field names of the manifests models' ``Traffic``)."""
+
+    @property
+    def steps(self) -> tuple[int, ...]: ...  # percent to the new version at each step, increasing, 1..99
+    @property
+    def step_seconds(self) -> float: ...
+    @property
+    def max_error_rate(self) -> float: ...  # share of the canary's requests answered 5xx
+    @property
+    def max_p99_ms(self) -> float: ...
+    @property
+    def min_requests(self) -> int: ...  # fewer canary requests in a step: the analysis fails
+
+
+@dataclass(frozen=True)
+class Window:
+    """The canary's own numbers since its step began (one target group, one HAProxy backend)."""
+
+    requests: int
+    errors: int  # answered 5xx
+    p99_ms: float | None  # None: no latency known yet
+
+
+class Router(Protocol):
+    def shift(self, canary_percent: int) -> None:
+        """Send ``canary_percent`` of the requests to the canary, the rest to the stable version."""
+
+
+class Metrics(Protocol):
+    def open_window(self) -> None:
+        """Count from now on."""
+
+    def read(self) -> Window:
+        """The canary's numbers since ``open_window``."""
+
+
+class Workloads(Protocol):
+    def start_canary(self) -> None:
+        """Scale the canary up with the new version and wait until it is ready."""
+
+    def promote(self) -> None:
+        """Give the stable workload the new version (a rolling update) and wait for it."""
+
+    def stop_canary(self) -> None:
+        """Scale the canary to zero."""
+
+
+class AnalysisFailed(Exception):  # noqa: N818 -- the analysis failing is the event, not an error of ours
+    """A limit broke during a step; the message names the step, the limit and the measured value."""
+
+    def __init__(self, message: str, *, step: int, window: Window) -> None:
+        super().__init__(message)
+        self.step = step
+        self.window = window
+
+
+class Cancelled(BaseException):
+    """The job was cancelled (SIGTERM or SIGINT); a BaseException so nothing on the way swallows it."""
+
+
+def breach(window: Window, traffic: Traffic, *, step_over: bool) -> str | None:
+    """The limit ``window`` breaks, or None. A rate is judged as soon as it cannot come back under its limit
+    (errors are counted against at least ``min_requests``), p99 once ``min_requests`` have been answered."""
+    if window.errors > traffic.max_error_rate * max(window.requests, traffic.min_requests):
+        rate = window.errors / max(window.requests, 1)
+        return (
+            f"error rate {rate:.1%} ({window.errors} of {window.requests} canary requests answered 5xx) "
+            f"is over max_error_rate {traffic.max_error_rate:.1%}"
+        )
+    enough = window.requests >= traffic.min_requests
+    if enough and window.p99_ms is not None and window.p99_ms > traffic.max_p99_ms:
+        return f"p99 latency {window.p99_ms:.0f} ms is over max_p99_ms {traffic.max_p99_ms:g} ms"
+    if step_over and not enough:
+        return (
+            f"{window.requests} canary requests in the step, fewer than min_requests {traffic.min_requests}: "
+            "too few to judge"
+        )
+    return None
+
+
+@dataclass
+class StepEngine:
+    traffic: Traffic
+    router: Router
+    metrics: Metrics
+    workloads: Workloads
+    say: Callable[[str], None]
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+    clock: Callable[[], float] = time.monotonic
+
+    def run(self) -> list[Window]:
+        """Every step and the promotion; the last window of each step. Rolls back and re-raises on failure."""
+        windows: list[Window] = []
+        try:
+            self.workloads.start_canary()
+            for index, percent in enumerate(self.traffic.steps, start=1):
+                windows.append(self._step(index, percent))
+            self.say("analysis passed at every step: promoting")
+            self.workloads.promote()
+            self.router.shift(0)
+            self.workloads.stop_canary()
+        except BaseException:
+            self.roll_back()
+            raise
+        return windows
+
+    def _step(self, index: int, percent: int) -> Window:
+        self.router.shift(percent)
+        self.metrics.open_window()
+        self.say(f"step {index}: {percent}% to the canary for {self.traffic.step_seconds:g} s")
+        ends = self.clock() + self.traffic.step_seconds
+        while True:
+            step_over = self.clock() >= ends
+            window = self.metrics.read()
+            if (problem := breach(window, self.traffic, step_over=step_over)) is not None:
+                msg = f"canary analysis failed at step {index} ({percent}%): {problem}"
+                raise AnalysisFailed(msg, step=index, window=window)
+            if step_over:
+                self.say(f"step {index} passed: {window}")
+                return window
+            time.sleep(max(0.0, min(self.poll_seconds, ends - self.clock())))
+
+    def _weights_back(self) -> None:
+        self.router.shift(0)
+
+    def roll_back(self) -> None:
+        """Weights back to the stable version first, then the canary to zero; each is tried whatever the
+        other did, and a signal arriving meanwhile does not cut it short."""
+        with _on_signals(signal.SIG_IGN):
+            failures = []
+            for what, action in (("weights", self._weights_back), ("canary", self.workloads.stop_canary)):
+                try:
+                    action()
+                except Exception as error:  # noqa: BLE001 -- the other half must still run
+                    failures.append(f"{what}: {error}")
+        if failures:
+            self.say("ROLLBACK INCOMPLETE (run the abort command): " + "; ".join(failures))
+        else:
+            self.say("rolled back: all traffic on the stable version, canary scaled to 0")
+
+
+def _cancel(signum: int, _frame: object) -> None:
+    raise Cancelled(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def _on_signals(handler: Callable[[int, object], None] | signal.Handlers) -> Iterator[None]:
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler_before in previous.items():
+            signal.signal(signum, handler_before)
+
+
+def cancellable() -> contextlib.AbstractContextManager[None]:
+    """SIGTERM or SIGINT (a cancelled job) raises Cancelled where the run is, so its rollback runs."""
+    return _on_signals(_cancel)
