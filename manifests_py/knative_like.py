@@ -10,10 +10,19 @@ from constructs import Construct
 
 from manifests_py._eks import CANARY, STABLE, canary_name, render_eks
 from manifests_py._knative import render_knative, revision_name, traffic_split
+from manifests_py._pod import TRACK_LABEL
 from manifests_py.portability import PortabilityWarning
 from manifests_py.props import ServiceProps, Target
 
-__all__ = ["CANARY", "STABLE", "KnativeLikeService", "canary_name", "revision_name", "traffic_split"]
+__all__ = [
+    "CANARY",
+    "STABLE",
+    "TRACK_LABEL",
+    "KnativeLikeService",
+    "canary_name",
+    "revision_name",
+    "traffic_split",
+]
 
 
 class KnativeLikeService(Construct):

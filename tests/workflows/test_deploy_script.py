@@ -79,11 +79,12 @@ def test_a_successful_deploy_builds_scans_applies_the_digest_waits_and_smoke_tes
     assert not any("rollout undo" in command for command in commands)
     # what was applied: the synthesized prod objects, pinned to the pushed digest, namespaced only
     objects = _applied_objects(sandbox)
-    [deployment] = [obj for obj in objects if obj["kind"] == "Deployment"]
-    assert deployment["metadata"]["name"] == CARD["name"]
-    assert deployment["metadata"]["namespace"] == CARD["namespace"]
-    images = {c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]}
-    assert images == {f"{REPOSITORY_URL}@{DIGEST}"}
+    deployments = [obj for obj in objects if obj["kind"] == "Deployment"]
+    assert CARD["name"] in {deployment["metadata"]["name"] for deployment in deployments}
+    for deployment in deployments:  # the stable one, and the canary at rest (a first release goes out whole)
+        assert deployment["metadata"]["namespace"] == CARD["namespace"]
+        images = {c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]}
+        assert images == {f"{REPOSITORY_URL}@{DIGEST}"}
     assert "Namespace" not in {obj["kind"] for obj in objects}
     assert "Namespace/predictor" in result.stdout  # said out loud, not silently dropped
     assert "prod-cluster/" in result.stdout  # the node capacity objects are the platform's too

@@ -6,10 +6,11 @@
   scan      wait for ECR's scan of that image; fail on CRITICAL or HIGH findings
   release   re-check the scan gate, apply the manifests synthesized with the pushed digest, wait for the
             rollout, smoke-test the HTTPS endpoint; if any of these fails, roll back to the revision that
-            was serving, wait for it, and fail. With traffic steps in the environment and a version
-            already serving, the new one goes out as a canary first: each step shifts the listener's
-            weights and judges the canary target group's CloudWatch numbers; a broken limit, a failure or
-            SIGTERM/SIGINT puts the weights back and the canary to zero, and the job fails naming why
+            was serving, wait for it, and fail. With a canary Deployment and a version already serving,
+            the new one goes out as a canary first, through the environment's [traffic] steps: each
+            shifts the listener's weights and judges the canary target group's CloudWatch numbers; a
+            broken limit, a failure or SIGTERM/SIGINT puts the weights back and the canary to zero, and
+            the job fails naming why
   all       publish, scan and release
   abort     put the listener's weights back on the stable target group and scale the canary to zero
             (safe to run any time, any number of times)
@@ -30,10 +31,11 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from api.service_card import load_service_card
+from manifests_py.knative_like import CANARY, STABLE
+from tools.common import REPO_ROOT
 from tools.deploy import DeployError, say, sh
-from tools.deploy.alb import ListenerWeights, TargetGroupMetrics
-from tools.deploy.canary import AnalysisFailed, Cancelled, StepEngine, Traffic, cancellable
+from tools.deploy.alb import WeightedListener
+from tools.deploy.canary import AnalysisFailed, Cancelled, StepEngine, cancellable
 from tools.deploy.cluster import Cluster, Manifests, Workload, hold_back, read_manifests
 from tools.deploy.ecr import Registry
 from tools.deploy.inputs import (
@@ -71,9 +73,6 @@ def _parser() -> argparse.ArgumentParser:
         help=f"seconds a rollout may take (ROLLOUT_TIMEOUT_SECONDS, {DEFAULT_ROLLOUT_TIMEOUT_SECONDS})",
     )
     add("--role-arn", help="validate only: the role the workflow will assume")
-    add("--listener-arn", help="canary release, abort: the ALB's HTTPS listener (ALB_LISTENER_ARN)")
-    add("--stable-target-group-arn", help="canary release, abort: (STABLE_TARGET_GROUP_ARN)")
-    add("--canary-target-group-arn", help="canary release, abort: (CANARY_TARGET_GROUP_ARN)")
     return parser
 
 
@@ -127,11 +126,7 @@ def release(inputs: Inputs) -> None:
         cluster = _cluster(inputs, work)
         serving = {workload: cluster.revision(workload) for workload in manifests.workloads}
         try:
-            if target.traffic is not None and _canary_release(
-                inputs, target.traffic, manifests, cluster, work
-            ):
-                say(f"promoted {image} through the canary steps {target.traffic.steps}")
-            else:
+            if not _canary_release(inputs, manifests, cluster, work):
                 cluster.roll_out(manifests)
             smoke_test(inputs.smoke_url)
         except DeployError as error:
@@ -148,16 +143,18 @@ def _cluster(inputs: Inputs, work: Path) -> Cluster:
     return Cluster(kubeconfig, inputs.rollout_timeout)
 
 
-def canary_of(stable: Workload) -> Workload:
-    return Workload(f"{stable.name}-canary", stable.namespace)
-
-
 class _Deployments:
     """The stable and canary Deployments, as the step engine moves them."""
 
-    def __init__(self, cluster: Cluster, stable: Workload, replicas: int, stable_file: Path) -> None:
-        self.cluster, self.stable, self.canary = cluster, stable, canary_of(stable)
-        self.replicas, self.stable_file = replicas, stable_file
+    def __init__(
+        self, cluster: Cluster, tracks: tuple[Workload, Workload], replicas: int, stable: Path
+    ) -> None:
+        self.cluster, (self.stable, self.canary), self.replicas, self.stable_file = (
+            cluster,
+            tracks,
+            replicas,
+            stable,
+        )
 
     def start_canary(self) -> None:
         self.cluster.scale(self.canary, self.replicas)
@@ -175,15 +172,13 @@ class _Deployments:
         self.cluster.scale(self.canary, 0)
 
 
-def _canary_release(
-    inputs: Inputs, traffic: Traffic, manifests: Manifests, cluster: Cluster, work: Path
-) -> bool:
-    """Release through the traffic steps; False when no version is serving yet (a first release goes
-    out whole). AnalysisFailed or DeployError after the weights and the canary were put back."""
-    stable = next((w for w in manifests.workloads if canary_of(w) in manifests.workloads), None)
-    if stable is None or inputs.weighted_targets is None:
-        msg = "the environment has traffic steps but the manifests have no <name>-canary Deployment"
-        raise DeployError(msg)
+def _canary_release(inputs: Inputs, manifests: Manifests, cluster: Cluster, work: Path) -> bool:
+    """Release through the traffic steps; False when there is no canary or no version serving yet (the
+    release goes out whole). AnalysisFailed or DeployError after the weights and the canary were put back."""
+    stable, canary, traffic = manifests.track(STABLE), manifests.track(CANARY), inputs.target.traffic
+    if stable is None or canary is None or traffic is None or inputs.target.outputs is None:
+        say("no canary Deployment (the exposure is not a target group binding): the release goes out whole")
+        return False
     desired, ready = cluster.replicas(stable)
     if not ready:
         say(f"{stable} has no ready replica: a first release goes out whole, without canary steps")
@@ -191,27 +186,28 @@ def _canary_release(
     rest, stable_file = hold_back(manifests, stable, work)
     cluster.roll_out(rest)  # everything but the stable Deployment; the canary rests at zero
     replicas = max(1, math.ceil(desired * max(traffic.steps) / 100))
-    region = inputs.target.region
+    listener = WeightedListener(inputs.target.outputs)
     StepEngine(
         traffic=traffic,
-        router=ListenerWeights(inputs.weighted_targets, region),
-        metrics=TargetGroupMetrics(inputs.weighted_targets, region),
-        workloads=_Deployments(cluster, stable, replicas, stable_file),
+        router=listener,
+        metrics=listener,
+        workloads=_Deployments(cluster, (stable, canary), replicas, stable_file),
         say=say,
         poll_seconds=min(15.0, traffic.step_seconds / 4),
     ).run()
+    say(f"promoted through the canary steps {traffic.steps}")
     return True
 
 
 def abort(inputs: Inputs) -> None:
     """Weights back to the stable group, canary to zero: what a rollback does, from any state."""
-    assert inputs.weighted_targets is not None  # noqa: S101 -- resolve_inputs requires them for abort
-    ListenerWeights(inputs.weighted_targets, inputs.target.region).shift(0)
-    card = load_service_card()
+    assert inputs.target.outputs is not None  # noqa: S101 -- resolve_inputs requires the listener for abort
+    WeightedListener(inputs.target.outputs).shift(0)
+    # The canary is the committed manifests' (the names do not change with the image).
+    canary = read_manifests(REPO_ROOT / "dist" / inputs.target.environment).track(CANARY)
     with tempfile.TemporaryDirectory(prefix="deploy-") as scratch:
         cluster = _cluster(inputs, Path(scratch))
-        canary = canary_of(Workload(card.name, card.namespace))
-        if cluster.replicas(canary)[0] == 0:
+        if canary is None or cluster.replicas(canary)[0] == 0:
             say(f"{canary} has no replicas (or does not exist): nothing to scale down")
         else:
             cluster.scale(canary, 0)

@@ -10,29 +10,17 @@ Whatever ends the run (a broken limit, a failed command, a signal), the weights 
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from manifests_py.props import Traffic
+
 # How often the analysis reads the canary's numbers during a step (the deploy polls CloudWatch less often).
 DEFAULT_POLL_SECONDS = 0.1
-
-
-class Traffic(Protocol):
-    """The environment's traffic settings (field names of the manifests models' ``Traffic``)."""
-
-    @property
-    def steps(self) -> tuple[int, ...]: ...  # percent to the new version at each step, increasing, 1..99
-    @property
-    def step_seconds(self) -> float: ...
-    @property
-    def max_error_rate(self) -> float: ...  # share of the canary's requests answered 5xx
-    @property
-    def max_p99_ms(self) -> float: ...
-    @property
-    def min_requests(self) -> int: ...  # fewer canary requests in a step: the analysis fails
 
 
 @dataclass(frozen=True)
@@ -143,15 +131,15 @@ class StepEngine:
                 return window
             time.sleep(max(0.0, min(self.poll_seconds, ends - self.clock())))
 
-    def _weights_back(self) -> None:
-        self.router.shift(0)
-
     def roll_back(self) -> None:
         """Weights back to the stable version first, then the canary to zero; each is tried whatever the
         other did, and a signal arriving meanwhile does not cut it short."""
         with _on_signals(signal.SIG_IGN):
             failures = []
-            for what, action in (("weights", self._weights_back), ("canary", self.workloads.stop_canary)):
+            for what, action in (
+                ("weights", functools.partial(self.router.shift, 0)),
+                ("canary", self.workloads.stop_canary),
+            ):
                 try:
                     action()
                 except Exception as error:  # noqa: BLE001 -- the other half must still run

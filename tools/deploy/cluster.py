@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
+from manifests_py.knative_like import TRACK_LABEL
 from tools.common import write_atomic
 from tools.deploy import DeployError, sh
 
@@ -20,6 +21,7 @@ from tools.deploy import DeployError, sh
 class Workload:
     name: str
     namespace: str
+    track: str | None = None  # the pods' track label: stable, or the canary a release scales up
 
     def __str__(self) -> str:
         return f"deployment/{self.name} in namespace {self.namespace}"
@@ -31,6 +33,9 @@ class Manifests:
     files: tuple[Path, ...]
     skipped: tuple[str, ...]
     workloads: tuple[Workload, ...]
+
+    def track(self, track: str) -> Workload | None:
+        return next((workload for workload in self.workloads if workload.track == track), None)
 
 
 def read_manifests(folder: Path) -> Manifests:
@@ -50,11 +55,7 @@ def read_manifests(folder: Path) -> Manifests:
         else:
             msg = f"{path.name} mixes namespaced and cluster-scoped objects; cannot apply it"
             raise DeployError(msg)
-        workloads.extend(
-            Workload(doc["metadata"]["name"], doc["metadata"]["namespace"])
-            for doc in documents
-            if doc.get("kind") == "Deployment"
-        )
+        workloads.extend(workload for doc in documents if (workload := _workload(doc)))
     if len(namespaces) != 1:
         msg = (
             f"the manifests in {folder} must target exactly one namespace, not {sorted(namespaces) or 'none'}"
@@ -92,7 +93,8 @@ def hold_back(manifests: Manifests, workload: Workload, work: Path) -> tuple[Man
 def _workload(document: dict[str, Any]) -> Workload | None:
     if document.get("kind") != "Deployment":
         return None
-    return Workload(document["metadata"]["name"], document["metadata"]["namespace"])
+    metadata, pods = document["metadata"], document["spec"]["template"]["metadata"]
+    return Workload(metadata["name"], metadata["namespace"], pods.get("labels", {}).get(TRACK_LABEL))
 
 
 class Cluster:

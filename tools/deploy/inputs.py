@@ -13,9 +13,14 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator
 
 from manifests_py._model import shaped
-from manifests_py.config import ClusterName, ConfigError, known_environments, load_environment
-from tools.deploy.alb import WeightedTargets
-from tools.deploy.canary import Traffic
+from manifests_py.config import (
+    ClusterName,
+    ConfigError,
+    TerraformOutputs,
+    known_environments,
+    load_environment,
+)
+from manifests_py.props import Traffic
 
 DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 600
 _ROLLOUT_TIMEOUT_RANGE = (30, 3600)
@@ -48,15 +53,6 @@ _cluster_name = _shape(get_args(ClusterName)[1])
 _ECR_REPOSITORY_URL = re.compile(
     r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
 )
-_ELB_ARN = r"arn:aws(?:-cn|-us-gov)?:elasticloadbalancing:{region}:{account}:{resource}"
-_LISTENER = r"listener/app/[\w-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}"
-_TARGET_GROUP = r"targetgroup/[\w-]{1,32}/[0-9a-f]{16}"
-# flag name -> (environment variable, ARN resource pattern): the canary release's Terraform outputs.
-_CANARY_ARNS = {
-    "listener_arn": ("ALB_LISTENER_ARN", _LISTENER),
-    "stable_target_group_arn": ("STABLE_TARGET_GROUP_ARN", _TARGET_GROUP),
-    "canary_target_group_arn": ("CANARY_TARGET_GROUP_ARN", _TARGET_GROUP),
-}
 _ROLE_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::(?P<account>[0-9]{12}):role/[\w+=,.@/-]{1,512}")
 
 
@@ -74,7 +70,9 @@ class Target:
     account_id: str
     # The cluster the manifests were synthesized for; None when the environment has no [node_pool].
     cluster_name: str | None = None
-    traffic: Traffic | None = None  # the canary steps and limits; None: a release goes out whole
+    traffic: Traffic | None = None  # the canary's steps and limits
+    # infra/'s outputs, with the listener and target groups a canary release weighs (checked by the model).
+    outputs: TerraformOutputs | None = None
 
     @property
     def registry(self) -> str:
@@ -93,7 +91,6 @@ class Inputs:
     cluster_name: str = ""  # release only
     smoke_url: str = ""  # release only
     rollout_timeout: int
-    weighted_targets: WeightedTargets | None = None  # release with traffic steps, and abort
 
 
 def _read_environment(environment: str) -> Target:
@@ -105,7 +102,8 @@ def _read_environment(environment: str) -> Target:
         region=config.terraform_outputs.region,
         account_id=config.terraform_outputs.account_id,
         cluster_name=config.node_pool.cluster_name if config.node_pool else None,
-        traffic=getattr(config, "traffic", None),
+        traffic=config.traffic,
+        outputs=config.terraform_outputs,
     )
 
 
@@ -178,12 +176,15 @@ def resolve_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> Inpu
     _check_region(environ.get("AWS_REGION", "").strip(), target, problems)
     aborting = phases == ("abort",)
     image_tag = get("image_tag", "IMAGE_TAG", _commit_sha, None if aborting else "; the full commit SHA")
-    cluster_name = smoke_url = weighted_targets = None
+    cluster_name = smoke_url = None
     if "release" in phases or aborting:
         cluster_name = get("cluster_name", "EKS_CLUSTER_NAME", _cluster_name)
         _check_cluster(cluster_name, target, problems)
-        if aborting or (target is not None and target.traffic is not None):
-            weighted_targets = _weighted_targets(get, target)
+    if aborting and target is not None and (target.outputs is None or not target.outputs.https_listener_arn):
+        problems.append(
+            f"environment {target.environment} has no weighted listener "
+            "([terraform_outputs].https_listener_arn): there is no canary to abort"
+        )
     if "release" in phases:
         smoke_url = get("smoke_url", "SMOKE_BASE_URL", _smoke_url, ", e.g. https://predictor.example.com")
     rollout_timeout = get("rollout_timeout", "ROLLOUT_TIMEOUT_SECONDS", _rollout_timeout, None)
@@ -196,7 +197,6 @@ def resolve_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> Inpu
         command=args.command,
         target=target,
         image_tag=image_tag or "",
-        weighted_targets=weighted_targets,
         cluster_name=cluster_name or "",
         smoke_url=(smoke_url or "").rstrip("/"),
         rollout_timeout=int(rollout_timeout or DEFAULT_ROLLOUT_TIMEOUT_SECONDS),
@@ -219,29 +219,6 @@ def _check_cluster(cluster_name: str | None, target: Target | None, problems: li
             f"{target.environment}'s manifests were synthesized for {synthesized_for} "
             "([terraform_outputs].cluster_name): one of them is stale"
         )
-
-
-def _weighted_targets(get: Callable[..., str | None], target: Target | None) -> WeightedTargets | None:
-    """The listener and target group ARNs, each in the environment's region and account."""
-    region, account = (
-        (re.escape(target.region), target.account_id) if target else (r"[a-z0-9-]+", r"[0-9]{12}")
-    )
-
-    def arn(resource: str) -> Callable[[str], None]:
-        pattern = re.compile(_ELB_ARN.format(region=region, account=account, resource=resource))
-
-        def check(value: str) -> None:
-            if not pattern.fullmatch(value):
-                where = f" in {target.region}, account {target.account_id}" if target else ""
-                msg = f"{value!r} is not an ELB {resource.split('/', maxsplit=1)[0]} ARN{where}"
-                raise ValueError(msg)
-
-        return check
-
-    values = {name: get(name, variable, arn(resource)) for name, (variable, resource) in _CANARY_ARNS.items()}
-    if None in values.values():
-        return None
-    return WeightedTargets(**cast("dict[str, str]", values))
 
 
 def _check_role(role_arn: str, target: Target | None, problems: list[str]) -> None:
