@@ -294,7 +294,7 @@ rehearse: $(VENV)/.all ## Rolling replacement of every replica behind HAProxy un
 
 .PHONY: rehearse-canary
 rehearse-canary: $(VENV)/.all ## Canary releases (healthy promoted, erring and slow rolled back) behind HAProxy under load (TIME_SCALE=1)
-	$(PY) -m tools.load.canary_rehearsal --time-scale $(TIME_SCALE) --output $(PROOFS)/canary-rehearsal.json
+	REHEARSAL_TIME_SCALE=$(TIME_SCALE) $(PY) -m pytest tests/proofs/test_canary_rehearsal.py -q
 
 .PHONY: fuzz
 fuzz: $(VENV)/.all ## schemathesis against the live OpenAPI, the hostile-input catalogue and the fuzzing regressions

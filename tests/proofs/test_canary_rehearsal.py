@@ -1,7 +1,10 @@
-"""Canary releases rehearsed behind HAProxy under load, with the deploy's own step engine
-(``make rehearse-canary`` runs the real timings). The three releases run once (module fixture)."""
+"""Canary releases rehearsed behind HAProxy under load, with the deploy's own step engine; the three
+releases run once (module fixture). ``make rehearse-canary`` runs them at the real timings
+(REHEARSAL_TIME_SCALE=1); the report is build/proofs/canary-rehearsal.json either way."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -18,7 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.system, pytest.mark.alone]
 
 @pytest.fixture(scope="module")
 def report(haproxy, wrk, publish, tmp_path_factory):  # noqa: ARG001 - the tools must be installed
-    result = rehearse(workdir=tmp_path_factory.mktemp("canary"), time_scale=DEFAULT_TIME_SCALE)
+    time_scale = float(os.environ.get("REHEARSAL_TIME_SCALE", DEFAULT_TIME_SCALE))
+    result = rehearse(workdir=tmp_path_factory.mktemp("canary"), time_scale=time_scale)
     publish("canary-rehearsal", result, summary(result))
     return result
 

@@ -1,4 +1,4 @@
-"""``make rehearse-canary``: canary releases behind HAProxy under load, run by the deploy's own step engine.
+"""Canary releases behind HAProxy under load, run by the deploy's own step engine.
 
 HAProxy stands in for the ALB: a ``stable`` and a ``canary`` backend for the two target groups, weighted
 as the listener's forward action is (haproxy.py); the step engine (tools/deploy/canary.py) moves the
@@ -17,12 +17,10 @@ group keeps three releases within seconds.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
 import sys
-import tempfile
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -30,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from api.service_card import load_service_card
-from tools.common import write_json
+from manifests_py.knative_like import CANARY, STABLE
+from manifests_py.props import Traffic
 from tools.deploy.canary import AnalysisFailed, StepEngine, Window
 from tools.load.haproxy import HAProxy
 from tools.load.rehearsal import DEFAULT_MANIFESTS, Rollout, Timings
@@ -39,7 +38,6 @@ from tools.load.service import sample_row
 from tools.load.wrk import Wrk
 
 DEFAULT_TIME_SCALE = 0.05
-STABLE, CANARY = "stable", "canary"
 FAULTY = [sys.executable, "-m", "tools.load.faulty_app"]
 # The new versions, in the order they are released.
 VERSIONS: dict[str, list[str]] = {
@@ -59,15 +57,8 @@ LOAD_RATE = 200
 LOAD_CONNECTIONS = 64
 
 
-@dataclass(frozen=True)
-class RehearsalTraffic:
-    """The traffic settings released with (same fields as the environments' ``[traffic]``), real timings."""
-
-    steps: tuple[int, ...] = (10, 50)
-    step_seconds: float = 80
-    max_error_rate: float = 0.02
-    max_p99_ms: float = 500
-    min_requests: int = 400
+# The traffic settings released with, at real timings.
+TRAFFIC = Traffic(steps=(10, 50), step_seconds=80, max_error_rate=0.02, max_p99_ms=500, min_requests=400)
 
 
 @dataclass
@@ -133,7 +124,7 @@ class ProcessWorkloads:
 
 
 def _release(
-    version: str, *, workloads: ProcessWorkloads, proxy: HAProxy, traffic: RehearsalTraffic
+    version: str, *, workloads: ProcessWorkloads, proxy: HAProxy, traffic: Traffic
 ) -> dict[str, Any]:
     workloads.canary.command = VERSIONS[version]
     router, metrics = ProxyRouter(proxy), ProxyMetrics(proxy)
@@ -179,12 +170,10 @@ def rehearse(*, workdir: Path, time_scale: float = DEFAULT_TIME_SCALE) -> dict[s
     real_timeout = card.load_balancer.health_check.timeout_seconds
     check = dataclasses.replace(timings.health_check, timeout_seconds=real_timeout)
     timings = dataclasses.replace(timings, health_check=check)
-    traffic = RehearsalTraffic()
     # A step's request count scales with its length at the same load.
-    traffic = dataclasses.replace(
-        traffic,
-        step_seconds=traffic.step_seconds * time_scale,
-        min_requests=math.ceil(traffic.min_requests * time_scale),
+    scaled = {"step_seconds": TRAFFIC.step_seconds * time_scale}
+    traffic = TRAFFIC.model_copy(
+        update=scaled | {"min_requests": math.ceil(TRAFFIC.min_requests * time_scale)}
     )
     workdir.mkdir(parents=True, exist_ok=True)
     releases = []
@@ -230,7 +219,7 @@ def rehearse(*, workdir: Path, time_scale: float = DEFAULT_TIME_SCALE) -> dict[s
                 rollout.close()
     return {
         "time_scale": time_scale,
-        "traffic": dataclasses.asdict(traffic),
+        "traffic": traffic.model_dump(),
         "replicas_per_group": spec.replicas,
         "exposure_tolerance": EXPOSURE_TOLERANCE,
         "exposure_allowance": EXPOSURE_ALLOWANCE,
@@ -253,24 +242,3 @@ def summary(report: dict[str, Any]) -> str:
         if run["reason"]:
             lines.append(f"           {run['reason']}")
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE, help="1 = real timings")
-    parser.add_argument("--output", type=Path, required=True, help="JSON report to write")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="canary-rehearsal-") as scratch:
-        report = rehearse(time_scale=args.time_scale, workdir=Path(scratch))
-    write_json(args.output, report)
-    print(summary(report))  # noqa: T201 - the command's output
-    outcomes = [(run["version"], run["outcome"], run["failed_step"]) for run in report["releases"]]
-    expected = [("erring", "rolled back", 1), ("slow", "rolled back", 1), ("healthy", "promoted", None)]
-    ok = outcomes == expected and report["releases"][-1]["failed"] == 0
-    if not ok:
-        print(f"FAILED: outcomes {outcomes}, expected {expected} with no failed request", file=sys.stderr)  # noqa: T201
-    return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
