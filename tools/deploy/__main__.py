@@ -29,6 +29,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from manifests_py.knative_like import CANARY, STABLE
@@ -126,7 +127,7 @@ def release(inputs: Inputs) -> None:
         cluster = _cluster(inputs, work)
         serving = {workload: cluster.revision(workload) for workload in manifests.workloads}
         try:
-            if not _canary_release(inputs, manifests, cluster, work):
+            if not _canary_release(inputs, manifests, cluster):
                 cluster.roll_out(manifests)
             smoke_test(inputs.smoke_url)
         except DeployError as error:
@@ -143,18 +144,14 @@ def _cluster(inputs: Inputs, work: Path) -> Cluster:
     return Cluster(kubeconfig, inputs.rollout_timeout)
 
 
+@dataclass
 class _Deployments:
     """The stable and canary Deployments, as the step engine moves them."""
 
-    def __init__(
-        self, cluster: Cluster, tracks: tuple[Workload, Workload], replicas: int, stable: Path
-    ) -> None:
-        self.cluster, (self.stable, self.canary), self.replicas, self.stable_file = (
-            cluster,
-            tracks,
-            replicas,
-            stable,
-        )
+    cluster: Cluster
+    stable: Workload
+    canary: Workload
+    replicas: int  # the canary's while it runs
 
     def start_canary(self) -> None:
         self.cluster.scale(self.canary, self.replicas)
@@ -163,7 +160,7 @@ class _Deployments:
             raise DeployError(msg)
 
     def promote(self) -> None:
-        self.cluster.apply((self.stable_file,), self.stable.namespace)
+        self.cluster.apply((self.stable.file,), self.stable.namespace)
         if not self.cluster.wait(self.stable):
             msg = f"the rolling update of {self.stable} to the new version did not finish"
             raise DeployError(msg)
@@ -172,7 +169,7 @@ class _Deployments:
         self.cluster.scale(self.canary, 0)
 
 
-def _canary_release(inputs: Inputs, manifests: Manifests, cluster: Cluster, work: Path) -> bool:
+def _canary_release(inputs: Inputs, manifests: Manifests, cluster: Cluster) -> bool:
     """Release through the traffic steps; False when there is no canary or no version serving yet (the
     release goes out whole). AnalysisFailed or DeployError after the weights and the canary were put back."""
     stable, canary, traffic = manifests.track(STABLE), manifests.track(CANARY), inputs.target.traffic
@@ -183,15 +180,12 @@ def _canary_release(inputs: Inputs, manifests: Manifests, cluster: Cluster, work
     if not ready:
         say(f"{stable} has no ready replica: a first release goes out whole, without canary steps")
         return False
-    rest, stable_file = hold_back(manifests, stable, work)
-    cluster.roll_out(rest)  # everything but the stable Deployment; the canary rests at zero
+    cluster.roll_out(hold_back(manifests, stable))  # all but the stable Deployment; the canary rests at zero
     replicas = max(1, math.ceil(desired * max(traffic.steps) / 100))
-    listener = WeightedListener(inputs.target.outputs)
     StepEngine(
         traffic=traffic,
-        router=listener,
-        metrics=listener,
-        workloads=_Deployments(cluster, (stable, canary), replicas, stable_file),
+        split=WeightedListener(inputs.target.outputs),
+        workloads=_Deployments(cluster, stable, canary, replicas),
         say=say,
         poll_seconds=min(15.0, traffic.step_seconds / 4),
     ).run()

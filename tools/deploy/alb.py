@@ -1,6 +1,6 @@
-"""The ALB side of a canary release: the listener's weights (the router) and the canary target group's
-numbers in CloudWatch (the analysis's metrics). Terraform owns the listener and both groups and ignores the
-weights; their ARNs and CloudWatch dimensions are the environment's ``[terraform_outputs]``."""
+"""The ALB side of a canary release: the listener's weights and the canary target group's numbers in
+CloudWatch. Terraform owns the listener and both groups and ignores the weights; their ARNs and CloudWatch
+dimensions are the environment's ``[terraform_outputs]``."""
 
 from __future__ import annotations
 

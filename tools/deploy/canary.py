@@ -32,14 +32,14 @@ class Window:
     p99_ms: float | None  # None: no latency known yet
 
 
-class Router(Protocol):
+class Split(Protocol):
+    """Where requests go between the two versions (ALB listener, HAProxy), and the canary's numbers."""
+
     def shift(self, canary_percent: int) -> None:
         """Send ``canary_percent`` of the requests to the canary, the rest to the stable version."""
 
-
-class Metrics(Protocol):
     def open_window(self) -> None:
-        """Count from now on."""
+        """Count the canary's requests from now on."""
 
     def read(self) -> Window:
         """The canary's numbers since ``open_window``."""
@@ -92,8 +92,7 @@ def breach(window: Window, traffic: Traffic, *, step_over: bool) -> str | None:
 @dataclass
 class StepEngine:
     traffic: Traffic
-    router: Router
-    metrics: Metrics
+    split: Split
     workloads: Workloads
     say: Callable[[str], None]
     poll_seconds: float = DEFAULT_POLL_SECONDS
@@ -108,7 +107,7 @@ class StepEngine:
                 windows.append(self._step(index, percent))
             self.say("analysis passed at every step: promoting")
             self.workloads.promote()
-            self.router.shift(0)
+            self.split.shift(0)
             self.workloads.stop_canary()
         except BaseException:
             self.roll_back()
@@ -116,13 +115,13 @@ class StepEngine:
         return windows
 
     def _step(self, index: int, percent: int) -> Window:
-        self.router.shift(percent)
-        self.metrics.open_window()
+        self.split.shift(percent)
+        self.split.open_window()
         self.say(f"step {index}: {percent}% to the canary for {self.traffic.step_seconds:g} s")
         ends = self.clock() + self.traffic.step_seconds
         while True:
             step_over = self.clock() >= ends
-            window = self.metrics.read()
+            window = self.split.read()
             if (problem := breach(window, self.traffic, step_over=step_over)) is not None:
                 msg = f"canary analysis failed at step {index} ({percent}%): {problem}"
                 raise AnalysisFailed(msg, step=index, window=window)
@@ -134,10 +133,10 @@ class StepEngine:
     def roll_back(self) -> None:
         """Weights back to the stable version first, then the canary to zero; each is tried whatever the
         other did, and a signal arriving meanwhile does not cut it short."""
-        with _on_signals(signal.SIG_IGN):
+        with cancellable(signal.SIG_IGN):
             failures = []
             for what, action in (
-                ("weights", functools.partial(self.router.shift, 0)),
+                ("weights", functools.partial(self.split.shift, 0)),
                 ("canary", self.workloads.stop_canary),
             ):
                 try:
@@ -155,15 +154,12 @@ def _cancel(signum: int, _frame: object) -> None:
 
 
 @contextlib.contextmanager
-def _on_signals(handler: Callable[[int, object], None] | signal.Handlers) -> Iterator[None]:
+def cancellable(handler: Callable[[int, object], None] | signal.Handlers = _cancel) -> Iterator[None]:
+    """SIGTERM or SIGINT (a cancelled job) raises Cancelled where the run is, so its rollback runs; with
+    ``signal.SIG_IGN``, what runs inside is not cut short."""
     previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
         for signum, handler_before in previous.items():
             signal.signal(signum, handler_before)
-
-
-def cancellable() -> contextlib.AbstractContextManager[None]:
-    """SIGTERM or SIGINT (a cancelled job) raises Cancelled where the run is, so its rollback runs."""
-    return _on_signals(_cancel)

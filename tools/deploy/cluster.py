@@ -6,14 +6,13 @@ import dataclasses
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
 from manifests_py.knative_like import TRACK_LABEL
-from tools.common import write_atomic
 from tools.deploy import DeployError, sh
 
 
@@ -21,7 +20,8 @@ from tools.deploy import DeployError, sh
 class Workload:
     name: str
     namespace: str
-    track: str | None = None  # the pods' track label: stable, or the canary a release scales up
+    track: str | None  # the pods' track label: stable, or the canary a release scales up
+    file: Path = field(compare=False)  # the synthesizer writes one object per file
 
     def __str__(self) -> str:
         return f"deployment/{self.name} in namespace {self.namespace}"
@@ -55,7 +55,7 @@ def read_manifests(folder: Path) -> Manifests:
         else:
             msg = f"{path.name} mixes namespaced and cluster-scoped objects; cannot apply it"
             raise DeployError(msg)
-        workloads.extend(workload for doc in documents if (workload := _workload(doc)))
+        workloads.extend(workload for doc in documents if (workload := _workload(doc, path)))
     if len(namespaces) != 1:
         msg = (
             f"the manifests in {folder} must target exactly one namespace, not {sorted(namespaces) or 'none'}"
@@ -69,32 +69,19 @@ def read_manifests(folder: Path) -> Manifests:
     )
 
 
-def hold_back(manifests: Manifests, workload: Workload, work: Path) -> tuple[Manifests, Path]:
-    """The manifests without ``workload``'s Deployment, and that Deployment alone in a file of its own."""
-    files: list[Path] = []
-    held: list[dict[str, Any]] = []
-    for path in manifests.files:
-        documents = [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
-        kept = [doc for doc in documents if _workload(doc) != workload]
-        held += [doc for doc in documents if _workload(doc) == workload]
-        if kept:
-            files.append(
-                write_atomic(work / f"without-{workload.name}" / path.name, yaml.safe_dump_all(kept))
-            )
-    if len(held) != 1:
-        msg = f"the manifests hold {len(held)} copies of {workload}, not one"
-        raise DeployError(msg)
-    rest = dataclasses.replace(
-        manifests, files=tuple(files), workloads=tuple(w for w in manifests.workloads if w != workload)
+def hold_back(manifests: Manifests, workload: Workload) -> Manifests:
+    """The manifests without ``workload``'s Deployment (its file, which holds it alone)."""
+    workloads = tuple(w for w in manifests.workloads if w != workload)
+    return dataclasses.replace(
+        manifests, files=tuple(f for f in manifests.files if f != workload.file), workloads=workloads
     )
-    return rest, write_atomic(work / f"{workload.name}.yaml", yaml.safe_dump(held[0]))
 
 
-def _workload(document: dict[str, Any]) -> Workload | None:
+def _workload(document: dict[str, Any], file: Path) -> Workload | None:
     if document.get("kind") != "Deployment":
         return None
     metadata, pods = document["metadata"], document["spec"]["template"]["metadata"]
-    return Workload(metadata["name"], metadata["namespace"], pods.get("labels", {}).get(TRACK_LABEL))
+    return Workload(metadata["name"], metadata["namespace"], pods.get("labels", {}).get(TRACK_LABEL), file)
 
 
 class Cluster:

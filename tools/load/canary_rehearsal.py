@@ -62,26 +62,21 @@ TRAFFIC = Traffic(steps=(10, 50), step_seconds=80, max_error_rate=0.02, max_p99_
 
 
 @dataclass
-class ProxyRouter:
+class ProxySplit:
+    """The listener's weights, and the canary backend's requests since the window opened from HAProxy's
+    log: what CloudWatch gives per target group (request count, 5xx count, p99 of the response time)."""
+
     proxy: HAProxy
     # (monotonic time, canary percent, requests the proxy had received before and after): each shift.
     shifts: list[tuple[float, int, int, int]] = field(default_factory=list)
+    offset: int = 0
+    answers: list[tuple[int, int]] = field(default_factory=list)  # (status, Tr ms)
 
     def shift(self, canary_percent: int) -> None:
         before = self.proxy.frontend_counters()["req_tot"]
         self.proxy.set_weights({STABLE: 100 - canary_percent, CANARY: canary_percent})
         after = self.proxy.frontend_counters()["req_tot"]
         self.shifts.append((time.monotonic(), canary_percent, before, after))
-
-
-@dataclass
-class ProxyMetrics:
-    """The canary backend's requests since the window opened, from HAProxy's log: what CloudWatch gives
-    per target group (request count, 5xx count, p99 of the response time)."""
-
-    proxy: HAProxy
-    offset: int = 0
-    answers: list[tuple[int, int]] = field(default_factory=list)  # (status, Tr ms)
 
     def open_window(self) -> None:
         self.offset, self.answers = self.proxy.log_path.stat().st_size, []
@@ -127,11 +122,8 @@ def _release(
     version: str, *, workloads: ProcessWorkloads, proxy: HAProxy, traffic: Traffic
 ) -> dict[str, Any]:
     workloads.canary.command = VERSIONS[version]
-    router, metrics = ProxyRouter(proxy), ProxyMetrics(proxy)
-    log_start = proxy.log_path.stat().st_size
-    engine = StepEngine(
-        traffic=traffic, router=router, metrics=metrics, workloads=workloads, say=lambda _: None
-    )
+    split, log_start = ProxySplit(proxy), proxy.log_path.stat().st_size
+    engine = StepEngine(traffic=traffic, split=split, workloads=workloads, say=lambda _: None)
     started = time.monotonic()
     failure: AnalysisFailed | None = None
     try:
@@ -142,7 +134,7 @@ def _release(
     while proxy.sessions(CANARY) and time.monotonic() < answered_by:
         time.sleep(0.02)
     _, logged = proxy.group_requests(log_start)
-    (shifted, share, before, _), (back, _, _, after) = router.shifts[0], router.shifts[-1]
+    (shifted, share, before, _), (back, _, _, after) = split.shifts[0], split.shifts[-1]
     saw_new = sum(group == CANARY for group, _, _ in logged)
     return {
         "version": version,
