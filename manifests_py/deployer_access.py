@@ -15,15 +15,11 @@ from manifests_py.service_card import ServiceCard
 
 __all__ = ["add_deployer_access", "deployer_rules"]
 
-# What the kubectl commands of tools/deploy/ need: client-side `apply` (no prune) reads, creates and
-# patches each object; `rollout status` watches the Deployment; `rollout undo` lists its ReplicaSets and
-# patches it back; a canary release `kubectl scale`s the canary Deployment (its scale subresource).
+# What the kubectl commands of tools/deploy/cluster.py need: client-side `apply` (no prune) reads,
+# creates and patches each object; `rollout status` watches the Deployment; `rollout undo` lists its
+# ReplicaSets and patches it back. A canary release scales the canary by patching spec.replicas.
 APPLY_VERBS = ("create", "get", "patch")
-ROLLOUT_VERBS = {
-    ("apps", "deployments"): ("list", "watch"),
-    ("apps", "deployments/scale"): ("get", "patch"),
-    ("apps", "replicasets"): ("get", "list"),
-}
+ROLLOUT_VERBS = {("apps", "deployments"): ("list", "watch"), ("apps", "replicasets"): ("get", "list")}
 
 
 def _resource(api_version: str, kind: str) -> tuple[str, str]:

@@ -29,12 +29,11 @@ BUILT_IN_PLURALS = {
 }
 # tools/deploy/cluster.py: `kubectl apply` (client-side, no prune) gets, creates and patches each object;
 # `kubectl rollout status` gets, lists and watches the Deployment; `kubectl rollout undo` lists the
-# Deployment's ReplicaSets and patches the Deployment; `kubectl scale` of the canary reads and patches the
-# Deployment's scale subresource.
+# Deployment's ReplicaSets and patches the Deployment; a canary release patches the canary's spec.replicas
+# (no scale subresource).
 APPLY = {"create", "get", "patch"}
 ROLLOUT = {
     ("apps", "deployments"): {"get", "list", "watch", "patch"},
-    ("apps", "deployments/scale"): {"get", "patch"},
     ("apps", "replicasets"): {"get", "list"},
 }
 NEVER = {"secrets", "pods/exec", "pods/attach", "pods/portforward", "serviceaccounts/token", "*"}
