@@ -7,6 +7,7 @@ import copy
 import pytest
 import yaml
 
+from manifests_py.knative_like import CANARY, TRACK_LABEL
 from tools.load.rehearsal import DEFAULT_MANIFESTS
 from tools.load.rollout_spec import RolloutSpecError, load_rollout_spec, resolve_int_or_percent
 
@@ -80,6 +81,14 @@ def test_int_or_percent_rounds_like_the_deployment_controller(value, total, roun
 def test_malformed_int_or_percent_is_a_named_error(value):
     with pytest.raises(RolloutSpecError, match="maxSurge"):
         resolve_int_or_percent(value, 3, round_up=True, field="maxSurge")
+
+
+def test_the_canary_beside_the_stable_deployment_is_not_what_is_rehearsed(tmp_path):
+    canary = _deployment(
+        metadata__name="svc-canary", spec__replicas=0, spec__template__metadata__labels={TRACK_LABEL: CANARY}
+    )
+    spec = load_rollout_spec(_write(tmp_path / "m", canary, _deployment(), AUTOSCALER))
+    assert (spec.replicas, spec.replicas_from) == (3, "HorizontalPodAutoscaler spec.minReplicas")
 
 
 def test_committed_prod_manifests_describe_a_rehearsable_rollout():

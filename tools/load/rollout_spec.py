@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
+from manifests_py.knative_like import CANARY, TRACK_LABEL
+
 _PERCENT = re.compile(r"^(?P<number>\d+)%$")
 # The kubelet gives up on a container after this many failed startup probes; default per the API.
 _DEFAULT_STARTUP_FAILURES = 3
@@ -120,10 +122,19 @@ def _literal_env(container: dict[str, Any], where: str) -> dict[str, str]:
     return env
 
 
+def _pod_labels(deployment: dict[str, Any]) -> dict[str, str]:
+    return dict(deployment.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {}))
+
+
 def load_rollout_spec(folder: Path) -> RolloutSpec:
     """Read the one Deployment (and its autoscaler) in ``folder`` and resolve its rollout parameters."""
     documents = _documents(folder)
-    deployments = [(path, doc) for path, doc in documents if doc.get("kind") == "Deployment"]
+    # The canary's Deployment has the stable pods' spec and rests at zero: the rollout is the stable one's.
+    deployments = [
+        (path, doc)
+        for path, doc in documents
+        if doc.get("kind") == "Deployment" and _pod_labels(doc).get(TRACK_LABEL) != CANARY
+    ]
     if len(deployments) != 1:
         names = ", ".join(str(path.name) for path, _ in deployments) or "none"
         msg = f"{folder}: expected exactly one Deployment, found {len(deployments)} ({names})"
