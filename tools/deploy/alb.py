@@ -29,17 +29,22 @@ class WeightedListener:
     outputs: TerraformOutputs  # a binding exposure's: the model requires the listener and both groups
     start: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    def _aws(self, *arguments: str, what: str) -> str:
+        region = ["--region", self.outputs.region, "--output", "json"]
+        return sh(["aws", *arguments, *region], what=what, timeout=60).stdout
+
     def shift(self, canary_percent: int) -> None:
         groups = [
             {"TargetGroupArn": self.outputs.target_group_arn, "Weight": 100 - canary_percent},
             {"TargetGroupArn": self.outputs.canary_target_group_arn, "Weight": canary_percent},
         ]
-        actions = [{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}]
-        what = f"setting the listener's weights to stable {100 - canary_percent} / canary {canary_percent}"
-        command = ["aws", "elbv2", "modify-listener", "--region", self.outputs.region, "--output", "json"]
-        command += ["--listener-arn", f"{self.outputs.https_listener_arn}"]
-        sh([*command, "--default-actions", json.dumps(actions)], what=what, timeout=60)
-        say(f"listener weights: stable {100 - canary_percent}, canary {canary_percent}")
+        actions = json.dumps([{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}])
+        weights = f"stable {100 - canary_percent} / canary {canary_percent}"
+        listener = f"--listener-arn={self.outputs.https_listener_arn}"
+        self._aws(
+            "elbv2", "modify-listener", listener, "--default-actions", actions, what=f"weights {weights}"
+        )
+        say(f"listener weights: {weights}")
 
     def open_window(self) -> None:
         self.start = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -51,38 +56,19 @@ class WeightedListener:
             {"Name": "TargetGroup", "Value": self.outputs.canary_target_group_arn_suffix},
             {"Name": "LoadBalancer", "Value": self.outputs.alb_arn_suffix},
         ]
-        queries = [
+        metric = {"Namespace": "AWS/ApplicationELB", "Dimensions": dimensions}
+        stats = [
             {
                 "Id": key,
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/ApplicationELB",
-                        "MetricName": name,
-                        "Dimensions": dimensions,
-                    },
-                    "Period": period,
-                    "Stat": stat,
-                },
+                "MetricStat": {"Metric": {**metric, "MetricName": name}, "Period": period, "Stat": stat},
             }
             for key, name, stat in _METRICS
         ]
-        command = [
-            "aws",
-            "cloudwatch",
-            "get-metric-data",
-            "--region",
-            self.outputs.region,
-            "--output",
-            "json",
-        ]
-        command += ["--start-time", self.start.isoformat(), "--end-time", end.isoformat()]
-        read = sh(
-            [*command, "--metric-data-queries", json.dumps(queries)], what="reading CloudWatch", timeout=60
-        )
+        queries = ["--metric-data-queries", json.dumps(stats)]
+        window = ["--start-time", self.start.isoformat(), "--end-time", end.isoformat()]
+        read = self._aws("cloudwatch", "get-metric-data", *window, *queries, what="reading CloudWatch")
         try:
-            values = {
-                result["Id"]: result["Values"] for result in json.loads(read.stdout)["MetricDataResults"]
-            }
+            values = {result["Id"]: result["Values"] for result in json.loads(read)["MetricDataResults"]}
             p99 = values["p99"]
             return Window(
                 requests=round(sum(values["requests"])),
@@ -90,5 +76,5 @@ class WeightedListener:
                 p99_ms=max(p99) * 1000 if p99 else None,
             )
         except (ValueError, KeyError, TypeError) as error:
-            msg = f"unexpected get-metric-data answer ({error!r}): {read.stdout[:300]}"
+            msg = f"unexpected get-metric-data answer ({error!r}): {read[:300]}"
             raise DeployError(msg) from error

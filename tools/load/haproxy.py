@@ -144,43 +144,30 @@ frontend {_FRONTEND}
     default_backend {_LISTENER if self.groups else BACKEND}
 """
             + "".join(self._backend(group) for group in self.groups or (BACKEND,))
-            + self._listener()
+            + (f"\nbackend {_LISTENER}\n    balance random(1)\n" if self.groups else "")
+            # Weighted random per request (round robin hands a server whose weight rises from 0 a run of
+            # requests in a row first, which the ALB does not); all to the first group until set_weights.
+            + "".join(
+                f"    server {group} abns@haproxy-{self.port}-{group} weight {0 if index else 100}\n"
+                for index, group in enumerate(self.groups)
+            )
         )
 
     def _backend(self, name: str) -> str:
-        check = self.health_check
-        internal = (
-            ""
-            if not self.groups
-            else f"""
+        """A target group; with groups, behind an internal frontend of its own that logs its answers."""
+        internal = f"""
 frontend {name}
-    bind {self._address(name)}
+    bind abns@haproxy-{self.port}-{name}
     no option dontlog-normal
     log-format "{_GROUP_MARKER} %b status=%ST tr=%Tr"
     default_backend {name}
 """
-        )
-        return f"""{internal}
+        return f"""{internal if self.groups else ""}
 backend {name}
     balance roundrobin
-    option httpchk GET {check.path}
+    option httpchk GET {self.health_check.path}
     http-check expect status 200
 """
-
-    def _address(self, group: str) -> str:
-        return f"abns@haproxy-{self.port}-{group}"
-
-    def _listener(self) -> str:
-        """Every request to the first group until ``set_weights`` moves some: stable 100, canary 0."""
-        if not self.groups:
-            return ""
-        servers = "".join(
-            f"    server {group} {self._address(group)} weight {0 if index else 100}\n"
-            for index, group in enumerate(self.groups)
-        )
-        # Weighted random per request: round robin hands a server whose weight rises from 0 a run of
-        # requests in a row first, which the ALB's weighted forward does not.
-        return f"\nbackend {_LISTENER}\n    balance random(1)\n{servers}"
 
     def __enter__(self) -> Self:
         binary = find_haproxy()
@@ -333,24 +320,22 @@ backend {name}
         closed before sending headers, ``CD`` the client went away, ``SQ`` nothing to send to...
         """
         found: Counter[str] = Counter()
-        with self.log_path.open("rb") as log:
-            log.seek(since)
-            text = log.read().decode("utf-8", errors="replace")
-        for line in text.splitlines():
+        for line in self._log(since)[1]:
             if _LOG_MARKER in line and (match := _LOG_FIELDS.search(line)):
                 found[f"{match['status']} {match['termination']} {match['server']}"] += 1
         return dict(found.most_common())
 
-    def group_requests(self, since: int) -> tuple[int, list[tuple[str, int, int]]]:
-        """Requests the groups answered, logged after byte ``since`` of the log: (group, status, Tr in ms;
-        -1 when no response came), and the offset to read from next (only whole lines are read)."""
+    def _log(self, since: int) -> tuple[int, list[str]]:
+        """The log's whole lines after byte ``since``, and the offset to read from next."""
         with self.log_path.open("rb") as log:
             log.seek(since)
             text = log.read()
         text = text[: text.rfind(b"\n") + 1]
-        found = [
-            (match["group"], int(match["status"]), int(match["tr"]))
-            for line in text.decode("utf-8", errors="replace").splitlines()
-            if (match := _GROUP_FIELDS.match(line))
-        ]
-        return since + len(text), found
+        return since + len(text), text.decode("utf-8", errors="replace").splitlines()
+
+    def group_requests(self, since: int) -> tuple[int, list[tuple[str, int, int]]]:
+        """Requests the groups answered, logged after byte ``since`` of the log: (group, status, Tr in ms;
+        -1 when no response came), and the offset to read from next."""
+        offset, lines = self._log(since)
+        matches = (_GROUP_FIELDS.match(line) for line in lines)
+        return offset, [(m["group"], int(m["status"]), int(m["tr"])) for m in matches if m]
