@@ -244,14 +244,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         try:
             with cancellable():
                 PHASES[phase](inputs)
-        except (DeployError, AnalysisFailed) as error:
+        except (DeployError, AnalysisFailed, Cancelled) as error:
             _report_error(f"{phase}: {error}", environ)
-            return EXIT_FAILED
-        except Cancelled as signal_name:
-            _report_error(
-                f"{phase}: cancelled by {signal_name} (a canary under way was rolled back)",
-                environ,
-            )
             return EXIT_FAILED
     return 0
 

@@ -96,7 +96,6 @@ class StepEngine:
     workloads: Workloads
     say: Callable[[str], None]
     poll_seconds: float = DEFAULT_POLL_SECONDS
-    clock: Callable[[], float] = time.monotonic
 
     def run(self) -> list[Window]:
         """Every step and the promotion; the last window of each step. Rolls back and re-raises on failure."""
@@ -118,9 +117,9 @@ class StepEngine:
         self.split.shift(percent)
         self.split.open_window()
         self.say(f"step {index}: {percent}% to the canary for {self.traffic.step_seconds:g} s")
-        ends = self.clock() + self.traffic.step_seconds
+        ends = time.monotonic() + self.traffic.step_seconds
         while True:
-            step_over = self.clock() >= ends
+            step_over = time.monotonic() >= ends
             window = self.split.read()
             if (problem := breach(window, self.traffic, step_over=step_over)) is not None:
                 msg = f"canary analysis failed at step {index} ({percent}%): {problem}"
@@ -128,7 +127,7 @@ class StepEngine:
             if step_over:
                 self.say(f"step {index} passed: {window}")
                 return window
-            time.sleep(max(0.0, min(self.poll_seconds, ends - self.clock())))
+            time.sleep(max(0.0, min(self.poll_seconds, ends - time.monotonic())))
 
     def roll_back(self) -> None:
         """Weights back to the stable version first, then the canary to zero; each is tried whatever the
@@ -150,7 +149,8 @@ class StepEngine:
 
 
 def _cancel(signum: int, _frame: object) -> None:
-    raise Cancelled(signal.Signals(signum).name)
+    msg = f"cancelled by {signal.Signals(signum).name} (a canary under way was rolled back)"
+    raise Cancelled(msg)
 
 
 @contextlib.contextmanager
