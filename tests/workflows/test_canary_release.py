@@ -188,3 +188,13 @@ def test_abort_is_idempotent_and_needs_no_image(sandbox):
     assert _canary_weights(sandbox) == [0, 0]
     assert len(_scaled(sandbox)) == 1, "nothing left to scale down"
     assert COMMIT not in "".join(sandbox.commands())
+
+
+def test_a_listener_that_cannot_be_moved_fails_the_release_and_says_the_rollback_is_incomplete(sandbox):
+    result = _release(sandbox, replicas=SERVING, weights_fail=True)
+
+    assert result.returncode == 1
+    assert "AccessDenied" in result.stderr
+    assert "ROLLBACK INCOMPLETE (run the abort command): weights:" in result.stdout
+    assert _scaled(sandbox)[-1] == ("deployment/predictor-canary", 0), "the canary goes to zero all the same"
+    assert not sandbox.calls("curl")
