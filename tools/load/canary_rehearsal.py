@@ -211,7 +211,7 @@ def rehearse(*, workdir: Path, time_scale: float = DEFAULT_TIME_SCALE) -> dict[s
                 rollout.close()
     return {
         "time_scale": time_scale,
-        "traffic": traffic.model_dump(),
+        "traffic": dict(traffic),
         "replicas_per_group": spec.replicas,
         "exposure_tolerance": EXPOSURE_TOLERANCE,
         "exposure_allowance": EXPOSURE_ALLOWANCE,
