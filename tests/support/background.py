@@ -5,11 +5,15 @@ one Python process. A fixture made with `session_fixture` starts its work as soo
 (when a collected test uses it) instead of when its own tests come up, so the two overlap on a two-core
 machine. The fixture then returns the result, waiting for it if needed; an exception (a `pytest.fail`
 too) is raised where the fixture is used, exactly as if it had run there. Load proofs call `drain()`
-first: their figures need the machine to themselves.
+first: their figures need the machine to themselves. Work that mostly waits on the network and the disk
+(the image's base from the Debian archive, the image build) is an `io_session_fixture`: a lane of its
+own, so it starts at once instead of queueing behind the Terraform runs, and takes no core from them
+while it waits.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -18,14 +22,15 @@ import pytest
 
 Job = Callable[[pytest.TempPathFactory], Any]
 _WORKERS = 2
-_jobs: dict[str, Job] = {}
+_jobs: dict[str, tuple[Job, ThreadPoolExecutor]] = {}
 _futures: dict[str, Future[Any]] = {}
 _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="background-fixture")
+_io_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-io")
 
 
-def session_fixture(job: Job) -> Any:
+def session_fixture(job: Job, pool: ThreadPoolExecutor = _pool) -> Any:
     """A session fixture named like ``job`` returning ``job(tmp_path_factory)``, started by `start`."""
-    _jobs[job.__name__] = job
+    _jobs[job.__name__] = (job, pool)
 
     @pytest.fixture(scope="session", name=job.__name__)
     def fixture(tmp_path_factory: pytest.TempPathFactory) -> Any:
@@ -36,9 +41,13 @@ def session_fixture(job: Job) -> Any:
     return fixture
 
 
+io_session_fixture = functools.partial(session_fixture, pool=_io_pool)
+
+
 def _submit(name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     if name not in _futures:
-        _futures[name] = _pool.submit(_jobs[name], tmp_path_factory)
+        job, pool = _jobs[name]
+        _futures[name] = pool.submit(job, tmp_path_factory)
 
 
 def start(session: pytest.Session, tmp_path_factory: pytest.TempPathFactory) -> None:
