@@ -14,8 +14,11 @@ from tools.infra import offline_plan, tfenv
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `alone` go last (stable sort), after the background fixtures' work."""
-    items.sort(key=lambda item: item.get_closest_marker("alone") is not None)
+    """Tests marked `alone` go last (stable sort), after the background fixtures' work. Before them come
+    the modules that read a background fixture's result: the foreground does its own work first, while
+    the background runs, instead of waiting on a plan or the image build early on with a core idle."""
+    waiting = {item.path for item in items if background.waits_on(item)}
+    items.sort(key=lambda item: (item.get_closest_marker("alone") is not None, item.path in waiting))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

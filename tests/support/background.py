@@ -58,6 +58,11 @@ def start(session: pytest.Session, tmp_path_factory: pytest.TempPathFactory) -> 
             _submit(name, tmp_path_factory)
 
 
+def waits_on(item: pytest.Item) -> bool:
+    """Whether the test reads a background fixture's result."""
+    return not _jobs.keys().isdisjoint(getattr(item, "fixturenames", ()))
+
+
 def drain() -> None:
     """Wait until no background work is running (results and errors stay for their fixtures)."""
     wait(list(_futures.values()))
