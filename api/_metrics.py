@@ -1,21 +1,27 @@
-"""Prometheus metrics for one app instance, in their own registry (no process-global state)."""
+"""Prometheus metrics for one app instance, in their own registry (no process-global state).
+
+Requests are counted in plain numbers; the client library, which only the exposition needs, is imported
+at the first scrape instead of at start-up (its exposition module alone is a tenth of a start).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from prometheus_client import CollectorRegistry, Gauge, Info, Metric, disable_created_metrics
-from prometheus_client.core import CounterMetricFamily, SummaryMetricFamily
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from typing import TYPE_CHECKING
 
 from api.lifecycle import Lifecycle
 from api.model import LogisticModel
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from prometheus_client import CollectorRegistry, Metric
+
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
-# generate_latest writes the classic 0.0.4 text format, which every scraper (Prometheus 2 and 3, the
-# CloudWatch agent) reads; the library's "latest" content type announces 1.0.0 instead.
-CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+# The classic 0.0.4 text format (the library's CONTENT_TYPE_PLAIN_0_0_4, which a test holds this to), as
+# generate_latest writes it and every scraper (Prometheus 2 and 3, the CloudWatch agent) reads; the
+# library's "latest" content type announces 1.0.0 instead.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -28,6 +34,8 @@ class _RequestStats:
         self.latency: dict[tuple[str, str], list[float]] = {}  # [count, sum of seconds]
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, SummaryMetricFamily  # noqa: PLC0415 - see above
+
         requests = CounterMetricFamily(
             "predictor_http_requests",
             "HTTP requests answered, by route template, method and status code.",
@@ -49,27 +57,36 @@ class _RequestStats:
 
 
 class Metrics:
-    __slots__ = ("_stats", "registry")
+    __slots__ = ("_lifecycle", "_model", "_registry", "_stats")
 
     def __init__(self, model: LogisticModel, lifecycle: Lifecycle) -> None:
+        self._model = model
+        self._lifecycle = lifecycle
+        self._stats = _RequestStats()
+        self._registry: CollectorRegistry | None = None
+
+    def _build_registry(self) -> CollectorRegistry:
+        from prometheus_client import CollectorRegistry, Gauge, Info, disable_created_metrics  # noqa: PLC0415
+
         # `*_created` series double the exposition for a timestamp that process_start already implies.
         disable_created_metrics()  # type: ignore[no-untyped-call]
-        self.registry = CollectorRegistry(auto_describe=False)
-        self._stats = _RequestStats()
-        self.registry.register(self._stats)
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(self._stats)
+        lifecycle = self._lifecycle
         Gauge(
             "predictor_http_requests_in_flight",
             "Requests being handled now.",
-            registry=self.registry,
+            registry=registry,
         ).set_function(lambda: lifecycle.in_flight)
         Gauge(
             "predictor_ready",
             "1 while the service accepts traffic, 0 while it drains.",
-            registry=self.registry,
+            registry=registry,
         ).set_function(lambda: 0 if lifecycle.draining else 1)
-        Info("predictor_model", "The model being served.", registry=self.registry).info(
-            {"name": model.name, "version": model.version}
+        Info("predictor_model", "The model being served.", registry=registry).info(
+            {"name": self._model.name, "version": self._model.version}
         )
+        return registry
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         # Methods are client-chosen: folding unknown ones keeps the label set bounded.
@@ -85,4 +102,8 @@ class Metrics:
             total[1] += seconds
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        from prometheus_client.exposition import generate_latest  # noqa: PLC0415 - see the module docstring
+
+        if self._registry is None:
+            self._registry = self._build_registry()
+        return generate_latest(self._registry)

@@ -4,6 +4,7 @@ once per session; the infrastructure and cross-layer contract suites both read i
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,8 +14,11 @@ from tools.infra import offline_plan, tfenv
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `alone` go last (stable sort), after the background fixtures' work."""
-    items.sort(key=lambda item: item.get_closest_marker("alone") is not None)
+    """Tests marked `alone` go last (stable sort), after the background fixtures' work. Before them come
+    the modules that read a background fixture's result: the foreground does its own work first, while
+    the background runs, instead of waiting on a plan or the image build early on with a core idle."""
+    waiting = {item.path for item in items if background.waits_on(item)}
+    items.sort(key=lambda item: (item.get_closest_marker("alone") is not None, item.path in waiting))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -25,9 +29,22 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _background_work(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The slow session fixtures start now, beside the tests that come first (tests/support/background.py)."""
-    background.start(request.session, tmp_path_factory)
+def _background_work(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """The slow session fixtures start now, beside the tests that come first (tests/support/background.py).
+
+    The provider mirror is found once, as .ci/run does, and handed to every `make policy` and tool the
+    session starts: each would otherwise search the whole disk again (15 s or more) before planning."""
+    with pytest.MonkeyPatch.context() as patch:
+        try:
+            mirror = tfenv.provider_source().mirror
+        except tfenv.TerraformEnvError:
+            mirror = None  # the infra tests and the plan gate report it where they run Terraform
+        if mirror is not None:
+            patch.setenv(tfenv.MIRROR_ENV, str(mirror))
+        background.start(request.session, tmp_path_factory)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,9 @@ types, samples and labels, and no `_created` series."""
 
 from __future__ import annotations
 
-from api._metrics import Metrics
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+
+from api._metrics import CONTENT_TYPE, Metrics
 from api.lifecycle import Lifecycle
 
 
@@ -20,3 +22,19 @@ def test_request_metrics_expose_a_counter_and_a_summary(model):
     assert 'predictor_http_request_duration_seconds_count{method="POST",route="/predict"} 2.0' in lines
     assert 'predictor_http_request_duration_seconds_sum{method="POST",route="/predict"} 0.75' in lines
     assert not [line for line in lines if "_created" in line]
+
+
+def test_the_content_type_is_the_client_librarys_classic_text_format():
+    assert CONTENT_TYPE == CONTENT_TYPE_PLAIN_0_0_4
+
+
+def test_observations_before_the_first_scrape_and_after_it_are_both_exposed(model):
+    # The registry is built at the first scrape: what was counted before it must not be lost.
+    metrics = Metrics(model, Lifecycle())
+    metrics.observe("/predict", "GET", 200, 0.1)
+    first = metrics.render().decode()
+    metrics.observe("/predict", "GET", 200, 0.1)
+    second = metrics.render().decode().splitlines()
+    assert 'predictor_http_requests_total{method="GET",route="/predict",status="200"} 1.0' in first
+    assert 'predictor_http_requests_total{method="GET",route="/predict",status="200"} 2.0' in second
+    assert 'predictor_model_info{name="' in first

@@ -31,6 +31,14 @@ def test_targets_use_the_median_of_the_per_round_ratios_in_each_direction():
     assert [check["met"] for check in slow] == [False, False]
 
 
+def test_the_image_is_judged_against_fastapi_started_by_the_same_runtime():
+    samples = _samples([3000], [1000], [100], [400])
+    # The image pays the runtime's start: 300 ms is 0.75x the host's FastAPI but 0.5x FastAPI in it.
+    samples |= {"image": {"cold start ms": [300]}, "fastapi-image": {"cold start ms": [600]}}
+    image = [check for check in targets(samples) if check["server"] == "image"]
+    assert [(check["ratio"], check["met"]) for check in image] == [(0.5, True)]
+
+
 def _report():
     machine = {
         "cpu": "Test CPU 9000",

@@ -28,13 +28,15 @@ class Buildah:
     def in_store(cls, state_dir: Path) -> Buildah:
         state_dir.mkdir(parents=True, exist_ok=True)
         conf = state_dir / "storage.conf"
-        conf.write_text(
+        text = (
             "[storage]\n"
             'driver = "vfs"\n'
             f'graphroot = "{state_dir / "storage"}"\n'
-            f'runroot = "{state_dir / "run"}"\n',
-            encoding="utf-8",
+            f'runroot = "{state_dir / "run"}"\n'
         )
+        # Rewritten only when it differs: a build in the background may be reading it.
+        if not conf.is_file() or conf.read_text(encoding="utf-8") != text:
+            conf.write_text(text, encoding="utf-8")
         return cls(state_dir)
 
     @property

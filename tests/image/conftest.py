@@ -22,6 +22,7 @@ from api.service_card import load_service_card
 from tests.image import _make
 from tests.image._buildah import Buildah
 from tests.image._local_base import LocalBase, ensure_local_base
+from tests.support import background
 from tools.common import REPO_ROOT
 
 if TYPE_CHECKING:
@@ -49,16 +50,18 @@ def measurements() -> Iterator[dict[str, object]]:
         (STATE_DIR / "measurements.json").write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
 
 
-@pytest.fixture(scope="session")
-def buildah() -> Buildah:
+def _store() -> Buildah:
     if os.geteuid() != 0:
         pytest.skip("building and running the image needs root (buildah chroot isolation, debootstrap)")
     missing = [tool for tool in ("buildah", "debootstrap", "make") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed (.ci/run installs them)")
-    store = Buildah.in_store(STATE_DIR / "containers")
-    _sweep_leftovers(store)
-    return store
+    return Buildah.in_store(STATE_DIR / "containers")
+
+
+@pytest.fixture(scope="session")
+def buildah() -> Buildah:
+    return _store()
 
 
 def _sweep_leftovers(buildah: Buildah) -> None:
@@ -85,14 +88,21 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
 
+@background.io_session_fixture
+def assembled_base(_tmp: pytest.TempPathFactory) -> LocalBase:
+    """The base (debootstrap the first time), the first job of the image's background lane."""
+    store = _store()
+    _sweep_leftovers(store)
+    return ensure_local_base(store, os.environ.get("DEBOOTSTRAP_MIRROR", DEFAULT_MIRROR))
+
+
 @pytest.fixture(scope="session")
-def local_base(buildah: Buildah, measurements: dict[str, object]) -> LocalBase:
-    base = ensure_local_base(buildah, os.environ.get("DEBOOTSTRAP_MIRROR", DEFAULT_MIRROR))
-    measurements["base"] = base.reference
+def local_base(assembled_base: LocalBase, measurements: dict[str, object]) -> LocalBase:
+    measurements["base"] = assembled_base.reference
     measurements["base_assembled_seconds"] = (
-        None if base.assembled_in_seconds is None else round(base.assembled_in_seconds, 1)
+        None if assembled_base.assembled_in_seconds is None else round(assembled_base.assembled_in_seconds, 1)
     )
-    return base
+    return assembled_base
 
 
 @dataclass(frozen=True)
@@ -111,13 +121,16 @@ def _api_files() -> frozenset[str]:
     )
 
 
-@pytest.fixture(scope="session")
-def image(buildah: Buildah, local_base: LocalBase, measurements: dict[str, object]) -> Iterator[BuiltImage]:
+@background.io_session_fixture
+def built_image(_tmp: pytest.TempPathFactory) -> tuple[BuiltImage, str, float]:
     """`docker build -t predictor .` as buildah runs it: no build argument but the base, so every other value
     is the Dockerfile's default. The buildah options (isolation, storage, the host's CA bundle for RUN
     steps) are `make image`'s own; what `make image` adds, the arguments and labels, is checked without a
-    second build (test_build_arguments.py). The image is removed after the session.
+    second build (test_build_arguments.py). Built in the background after the base (same lane), and
+    removed after the session by `image`.
     """
+    store = _store()
+    local_base = ensure_local_base(store, os.environ.get("DEBOOTSTRAP_MIRROR", DEFAULT_MIRROR))
     reference = f"{TEST_REPOSITORY}:run-{os.getpid()}"
     command = [
         *shlex.split(_make.value("image_buildah")),
@@ -135,21 +148,32 @@ def image(buildah: Buildah, local_base: LocalBase, measurements: dict[str, objec
         result = subprocess.run(
             command,
             cwd=REPO_ROOT,
-            env=buildah.env,
+            env=store.env,
             stdout=output,
             stderr=subprocess.STDOUT,
             timeout=_BUILD_TIMEOUT_SECONDS,
             check=False,
         )
-    measurements["build_command"] = shlex.join(command)
-    measurements["build_seconds"] = round(time.perf_counter() - started, 1)
     if result.returncode != 0:
         tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-30:])
         pytest.fail(f"buildah bud exited {result.returncode} (log: {log}):\n{tail}")
+    return BuiltImage(reference, api_files), shlex.join(command), time.perf_counter() - started
+
+
+@pytest.fixture(scope="session")
+def image(
+    buildah: Buildah,
+    local_base: LocalBase,  # noqa: ARG001 -- in the closure, so the base's job is started before the build's
+    built_image: tuple[BuiltImage, str, float],
+    measurements: dict[str, object],
+) -> Iterator[BuiltImage]:
+    built, command, seconds = built_image
+    measurements["build_command"] = command
+    measurements["build_seconds"] = round(seconds, 1)
     try:
-        yield BuiltImage(reference, api_files)
+        yield built
     finally:
-        buildah.remove_image(reference)
+        buildah.remove_image(built.reference)
 
 
 @pytest.fixture(scope="session")

@@ -52,18 +52,26 @@ def synth(*args, env=None):
     return result, time.perf_counter() - started
 
 
-def test_dist_is_what_synthesis_writes(tmp_path):
+@pytest.fixture(scope="module")
+def fresh_synthesis(tmp_path_factory):
+    """One plain synthesis into a fresh folder, which the drift and the output tests both read."""
+    out = tmp_path_factory.mktemp("synthesis") / "dist"
+    result, elapsed = synth("--out", str(out))
+    return result, elapsed, out
+
+
+def test_dist_is_what_synthesis_writes(fresh_synthesis):
     """The drift check: re-synthesizing must reproduce the committed dist/ byte for byte."""
-    result, elapsed = synth("--out", str(tmp_path / "dist"))
+    result, elapsed, out = fresh_synthesis
     assert result.returncode == 0, result.stderr
-    differences = tree_differences(DIST, tmp_path / "dist")
+    differences = tree_differences(DIST, out)
     assert differences == [], "dist/ is stale; run `make synth` and commit it:\n" + "\n".join(differences)
     assert sorted(p.name for p in DIST.iterdir()) == sorted(committed_folders())
     print(f"synthesis took {elapsed:.2f} s")  # noqa: T201 - reported with -s
 
 
-def test_synthesis_output_is_clean_and_reports_what_it_did(tmp_path):
-    result, _ = synth("--out", str(tmp_path / "dist"))
+def test_synthesis_output_is_clean_and_reports_what_it_did(fresh_synthesis):
+    result, _elapsed, _out = fresh_synthesis
     assert result.returncode == 0, result.stderr
     assert "!!" not in result.stderr, "the jsii banner leaked"
     assert "end-of-life" not in result.stderr.lower()

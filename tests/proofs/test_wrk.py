@@ -3,11 +3,11 @@ custom script's counts, each read from the same report."""
 
 from __future__ import annotations
 
-import sys
 import time
 
 import pytest
 
+from tools.load.bench import make_run_command
 from tools.load.service import free_port, running_service
 from tools.load.wrk import Wrk, run_wrk
 
@@ -16,15 +16,11 @@ pytestmark = [pytest.mark.system, pytest.mark.alone]
 
 @pytest.fixture(scope="module")
 def floor(tmp_path_factory):
-    """The raw-ASGI floor app: the cheapest server, so the figures are wrk's, not the service's."""
-    log = tmp_path_factory.mktemp("floor") / "floor.log"
-
-    def command(port):
-        return [sys.executable, "-m", "uvicorn", "tools.load.baselines:floor", "--port", str(port),
-                "--host", "127.0.0.1", "--log-level", "warning"]  # fmt: skip
-
+    """The service as `make run` starts it: its GET /predict is the cheapest answer here (fixed bytes), so
+    the figures are wrk's, not the server's."""
+    log = tmp_path_factory.mktemp("floor") / "service.log"
     port = free_port()
-    with running_service(log, command=command(port), port=port, ready_path="/predict") as service:
+    with running_service(log, command=make_run_command(port), port=port, ready_path="/ready") as service:
         yield service.url + "/predict"
 
 

@@ -44,7 +44,7 @@ def test_the_repository_workflows_are_clean(tmp_path):
 
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert re.search(r"^zizmor +4 inputs +0 +[\d.]+ +pass$", output, re.MULTILINE), output
+    assert re.search(r"^\| zizmor +\| 4 inputs +\| 0 +\| [\d.]+ +\| pass +\|$", output, re.MULTILINE), output
     assert output.count("ok -- validation done") == 2
     assert "3 workflows and dependabot.yml are clean" in output
 

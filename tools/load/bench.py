@@ -4,7 +4,9 @@ Each round starts each server once, alternating which goes first: a cold-start s
 200 on its ready path), then wrk on GET /predict and POST /predict (one row), then RSS. The service runs
 the exact command `make run` executes (production settings); FastAPI keeps the bytecode a discarded first
 start writes, as the run environment's is compiled at install; ``--image`` cold-starts the image's own
-entrypoint under `buildah run` too. Servers run on the first core, wrk on the last. ``--readme`` renders
+entrypoint under `buildah run` too, against FastAPI started by the same runtime in the same container
+(the image's Python; the baseline and its packages mounted read-only), so both pay the runtime's own
+start. Servers run on the first core, wrk on the last. ``--readme`` renders
 the report as README.md's table, so it is never typed. Nothing here passes or fails a build.
 """
 
@@ -18,6 +20,7 @@ import platform
 import signal
 import statistics
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -30,10 +33,12 @@ from tools.load.wrk import run_wrk
 
 CommandForPort = Callable[[int], list[str]]
 CONNECTIONS = 64
-# (server, metric, higher is better, target ratio to FastAPI's)
+# (server, metric, higher is better, target ratio to its FastAPI's)
 TARGETS = (("service", "GET /predict req/s", True, 2.0), ("service", "POST /predict req/s", True, 1.5),
            ("service", "GET /predict p99 ms", False, 1.0), ("service", "POST /predict p99 ms", False, 1.0),
            ("service", "cold start ms", False, 0.6), ("image", "cold start ms", False, 0.6))  # fmt: skip
+# Each server's FastAPI, started the same way.
+BASELINE = {"service": "fastapi", "image": "fastapi-image"}
 README_START, README_END = "<!-- bench table: make bench-readme -->", "<!-- end of bench table -->"
 _CORES = sorted(os.sched_getaffinity(0))
 _SERVER_CORES = [str(_CORES[0])] if len(_CORES) > 1 else []
@@ -53,19 +58,36 @@ def make_run_command(port: int) -> list[str]:
     return ["bash", "-c", lines[-1]]
 
 
-def fastapi_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", "tools.load.baselines:fastapi", "--host", "127.0.0.1",
-            "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+def _fastapi_arguments(port: int) -> list[str]:
+    return ["-m", "uvicorn", "tools.load.baselines:fastapi", "--host", "127.0.0.1", "--port", str(port),
+            "--loop", "uvloop", "--http", "httptools", "--no-access-log",
             "--log-level", "warning"]  # fmt: skip
+
+
+def fastapi_command(port: int) -> list[str]:
+    return [sys.executable, *_fastapi_arguments(port)]
+
+
+def _in_container(container: str, port: int, *options: str) -> list[str]:
+    return ["buildah", "run", "--isolation", "chroot", "--network", "host",
+            "--env", "PREDICTOR_HOST=127.0.0.1", "--env", f"PREDICTOR_PORT={port}",
+            *options, container, "--"]  # fmt: skip
 
 
 def image_command(container: str) -> CommandForPort:
     """The image's entrypoint in a working container of it, on the host's loopback (chroot isolation)."""
     config = json.loads(run(["buildah", "inspect", "--type", "container", container], timeout=60).stdout)
     entrypoint = config["OCIv1"]["config"]["Entrypoint"]
-    return lambda port: ["buildah", "run", "--isolation", "chroot", "--network", "host",
-                         "--env", "PREDICTOR_HOST=127.0.0.1", "--env", f"PREDICTOR_PORT={port}",
-                         container, "--", *entrypoint]  # fmt: skip
+    return lambda port: [*_in_container(container, port), *entrypoint]
+
+
+def fastapi_image_command(container: str) -> CommandForPort:
+    """FastAPI under the same runtime and the image's Python; the image has no FastAPI, so the repository
+    and this environment's packages (with the bytecode the host's first start wrote) are mounted read-only."""
+    packages = sysconfig.get_paths()["purelib"]
+    mounts = ("--volume", f"{REPO_ROOT}:/bench:ro", "--volume", f"{packages}:/bench-packages:ro",
+              "--env", "PYTHONPATH=/bench:/bench-packages")  # fmt: skip
+    return lambda port: [*_in_container(container, port, *mounts), "python", *_fastapi_arguments(port)]
 
 
 def _descendants(pid: int) -> list[int]:
@@ -122,7 +144,9 @@ def benchmark(args: argparse.Namespace, scratch: Path, stack: contextlib.ExitSta
         "fastapi": (fastapi_command, "/health", {"PYTHONDONTWRITEBYTECODE": ""}),
     }
     if args.image:
-        servers["image"] = (image_command(stack.enter_context(working_container(args.image))), "/ready", {})
+        container = stack.enter_context(working_container(args.image))
+        servers["image"] = (image_command(container), "/ready", {})
+        servers["fastapi-image"] = (fastapi_image_command(container), "/health", {})
     samples: dict[str, dict[str, list[float]]] = {name: {} for name in servers}
     for name, (command, ready, env) in servers.items():  # discarded first starts: bytecode, caches warm
         with serving(command, ready, scratch / f"{name}.log", env):
@@ -132,7 +156,10 @@ def benchmark(args: argparse.Namespace, scratch: Path, stack: contextlib.ExitSta
             command, ready, env = servers[name]
             with serving(command, ready, scratch / f"{name}.log", env) as server:
                 observed = {"cold start ms": round(server.ready_seconds * 1000, 1)}
-                if name != "image":  # the image's entrypoint is started for its cold start only
+                if name in {
+                    "service",
+                    "fastapi",
+                }:  # the image's servers are started for their cold start only
                     for scenario, body in bodies.items():
                         numbers = load(server, body, args.seconds, CONNECTIONS)
                         observed |= {f"{scenario} {key}": value for key, value in numbers.items()}
@@ -153,7 +180,7 @@ def targets(samples: dict[str, dict[str, list[float]]]) -> list[dict[str, Any]]:
     """Each target on the median of the per-round ratios: a round's pair ran under the same machine load."""
     checks = []
     for server, metric, higher_is_better, target in TARGETS:
-        ours, theirs = samples.get(server, {}).get(metric), samples["fastapi"].get(metric)
+        ours, theirs = samples.get(server, {}).get(metric), samples.get(BASELINE[server], {}).get(metric)
         if ours and theirs:
             ratio = statistics.median(mine / other for mine, other in zip(ours, theirs, strict=True))
             met = ratio >= target if higher_is_better else ratio <= target
@@ -177,19 +204,21 @@ def render(report: dict[str, Any]) -> str:
     def cell(figures: dict[str, Any]) -> str:
         return f"{figures['median']:,g} ({figures['min']:,g}-{figures['max']:,g})"
 
-    fastapi, rows = report["metrics"]["fastapi"], []
+    rows = []
     verdicts = {(check["server"], check["metric"]): check["verdict"] for check in report["targets"]}
     for server in ("service", "image"):
         for metric, figures in report["metrics"].get(server, {}).items():
             verdict = verdicts.get((server, metric), "")
-            rows.append((f"{server}: {metric}", cell(figures), cell(fastapi[metric]), verdict))
+            baseline = report["metrics"][BASELINE[server]][metric]
+            rows.append((f"{server}: {metric}", cell(figures), cell(baseline), verdict))
     host, load_ = report["machine"], report["load"]
     where = (
         f"`make bench` of {host['date']} on {host['cpu']}, {host['cores']} cores, "
         f"Python {host['python']}, Linux {host['kernel']}; {load_['rounds']} interleaved rounds of "
         f"{load_['seconds']:g} s per scenario, {load_['connections']} connections, server on cores "
         f"{load_['server_cores']}. Median (min-max) of the rounds; the ratio is the median of the "
-        f"per-round ratios. Service: `{report['command']}`."
+        f"per-round ratios. Service: `{report['command']}`; the image's row is against FastAPI started by "
+        f"the same runtime in the same container."
     )
     lines = [where, "", markdown_table(("metric", "ours", "bare FastAPI", "ours / FastAPI"), rows)]
     if "image" not in report["metrics"]:
