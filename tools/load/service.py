@@ -19,6 +19,7 @@ from api.settings import BUNDLED_MODEL_PATH
 from tools.common import LOOPBACK, REPO_ROOT, free_port
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
 def sample_row() -> dict[str, float]:
@@ -129,8 +130,5 @@ def cpu_seconds(pid: int) -> float:
 
 
 def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    msg = f"no VmRSS for pid {pid}"
-    raise RuntimeError(msg)
+    """Resident memory: statm's second field, in pages (the figure `status` prints as VmRSS)."""
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE_BYTES
