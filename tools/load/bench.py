@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tools.common import REPO_ROOT, free_port, markdown_table, run, write_atomic, write_json
+from tools.common import LOOPBACK, REPO_ROOT, free_port, markdown_table, run, write_atomic, write_json
 from tools.load.service import ServiceProcess, cpu_seconds, rss_bytes, running_service, sample_row
 from tools.load.wrk import run_wrk
 
@@ -39,6 +39,7 @@ TARGETS = (("service", "GET /predict req/s", True, 2.0), ("service", "POST /pred
            ("service", "cold start ms", False, 0.6), ("image", "cold start ms", False, 0.6))  # fmt: skip
 # Each server's FastAPI, started the same way.
 BASELINE = {"service": "fastapi", "image": "fastapi-image"}
+LOADED = ("service", "fastapi")  # the image's servers are started for their cold start only
 README_START, README_END = "<!-- bench table: make bench-readme -->", "<!-- end of bench table -->"
 _CORES = sorted(os.sched_getaffinity(0))
 _SERVER_CORES = [str(_CORES[0])] if len(_CORES) > 1 else []
@@ -49,7 +50,7 @@ def make_run_command(port: int) -> list[str]:
     # A make that runs this (make bench) must not hand its own flags (-n of a dry run, ...) down.
     not_nested = {"MAKEFLAGS": "", "MFLAGS": "", "MAKELEVEL": ""}
     printed = run(
-        ["make", "-s", "-n", "run", "HOST=127.0.0.1", f"PORT={port}"], timeout=60, env=not_nested
+        ["make", "-s", "-n", "run", f"HOST={LOOPBACK}", f"PORT={port}"], timeout=60, env=not_nested
     ).stdout
     lines = [line for line in printed.splitlines() if line.strip()]
     if not lines or " -m api" not in lines[-1]:
@@ -58,19 +59,15 @@ def make_run_command(port: int) -> list[str]:
     return ["bash", "-c", lines[-1]]
 
 
-def _fastapi_arguments(port: int) -> list[str]:
-    return ["-m", "uvicorn", "tools.load.baselines:fastapi", "--host", "127.0.0.1", "--port", str(port),
+def fastapi_command(port: int, python: str = sys.executable) -> list[str]:
+    return [python, "-m", "uvicorn", "tools.load.baselines:fastapi", "--host", LOOPBACK, "--port", str(port),
             "--loop", "uvloop", "--http", "httptools", "--no-access-log",
             "--log-level", "warning"]  # fmt: skip
 
 
-def fastapi_command(port: int) -> list[str]:
-    return [sys.executable, *_fastapi_arguments(port)]
-
-
 def _in_container(container: str, port: int, *options: str) -> list[str]:
     return ["buildah", "run", "--isolation", "chroot", "--network", "host",
-            "--env", "PREDICTOR_HOST=127.0.0.1", "--env", f"PREDICTOR_PORT={port}",
+            "--env", f"PREDICTOR_HOST={LOOPBACK}", "--env", f"PREDICTOR_PORT={port}",
             *options, container, "--"]  # fmt: skip
 
 
@@ -87,7 +84,7 @@ def fastapi_image_command(container: str) -> CommandForPort:
     packages = sysconfig.get_paths()["purelib"]
     mounts = ("--volume", f"{REPO_ROOT}:/bench:ro", "--volume", f"{packages}:/bench-packages:ro",
               "--env", "PYTHONPATH=/bench:/bench-packages")  # fmt: skip
-    return lambda port: [*_in_container(container, port, *mounts), "python", *_fastapi_arguments(port)]
+    return lambda port: [*_in_container(container, port, *mounts), *fastapi_command(port, "python")]
 
 
 def _descendants(pid: int) -> list[int]:
@@ -156,10 +153,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, stack: contextlib.ExitSta
             command, ready, env = servers[name]
             with serving(command, ready, scratch / f"{name}.log", env) as server:
                 observed = {"cold start ms": round(server.ready_seconds * 1000, 1)}
-                if name in {
-                    "service",
-                    "fastapi",
-                }:  # the image's servers are started for their cold start only
+                if name in LOADED:
                     for scenario, body in bodies.items():
                         numbers = load(server, body, args.seconds, CONNECTIONS)
                         observed |= {f"{scenario} {key}": value for key, value in numbers.items()}

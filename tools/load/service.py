@@ -4,7 +4,6 @@ read what a process uses (CPU time, resident memory) from /proc. For the load to
 from __future__ import annotations
 
 import contextlib
-import http
 import http.client
 import os
 import signal
@@ -12,15 +11,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from api.model import load_model
 from api.settings import BUNDLED_MODEL_PATH
 from tools.common import LOOPBACK, REPO_ROOT, free_port
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
 def sample_row() -> dict[str, float]:
@@ -43,7 +42,6 @@ class ServiceProcess:
     process: subprocess.Popen[bytes]
     port: int
     log_path: Path
-    _log: IO[bytes] = field(repr=False)
     ready_seconds: float = 0.0  # from spawn to the first answer on the ready path (start-up included)
 
     @property
@@ -56,15 +54,11 @@ class ServiceProcess:
 
     def terminate(self, timeout: float = 30.0) -> int:
         """Send SIGTERM (unless it already exited) and wait; returns the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(signal.SIGTERM)  # Popen skips a process it knows has exited
         return self.wait(timeout)
 
     def wait(self, timeout: float = 30.0) -> int:
-        try:
-            return self.process.wait(timeout=timeout)
-        finally:
-            self._log.close()
+        return self.process.wait(timeout=timeout)
 
     def log_lines(self) -> list[str]:
         return self.log_path.read_text(encoding="utf-8").splitlines()
@@ -100,15 +94,15 @@ def start_service(  # noqa: PLR0913 -- keyword-only options of one spawn
     port = port or free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PREDICTOR_")}
     environment |= {"PREDICTOR_HOST": LOOPBACK, "PREDICTOR_PORT": str(port), **(env or {})}
-    log = log_path.open("wb")
-    process = subprocess.Popen(  # noqa: S603 -- the caller's own server command, no shell
-        command or [sys.executable, "-m", "api"],
-        cwd=REPO_ROOT,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    service = ServiceProcess(process=process, port=port, log_path=log_path, _log=log)
+    with log_path.open("wb") as log:  # the child writes to its own copy of the descriptor
+        process = subprocess.Popen(  # noqa: S603 -- the caller's own server command, no shell
+            command or [sys.executable, "-m", "api"],
+            cwd=REPO_ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    service = ServiceProcess(process=process, port=port, log_path=log_path)
     if wait:
         try:
             service.wait_until_ready(ready_path, timeout)
@@ -136,8 +130,5 @@ def cpu_seconds(pid: int) -> float:
 
 
 def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    msg = f"no VmRSS for pid {pid}"
-    raise RuntimeError(msg)
+    """Resident memory: statm's second field, in pages (the figure `status` prints as VmRSS)."""
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE_BYTES
