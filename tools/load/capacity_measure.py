@@ -120,35 +120,6 @@ class LoadPlan(BaseModel):
         return fractions
 
 
-def _step(  # noqa: PLR0913 - one step's inputs
-    url: str, body: bytes | None, rate: float, plan: LoadPlan, *, pid: int, quota: CpuQuota
-) -> dict[str, Any]:
-    throttled, cpu_before = quota.throttled(), cpu_seconds(pid)
-    result = run_wrk(
-        url, rate=rate, seconds=plan.step_seconds, connections=plan.connections,
-        method="GET" if body is None else "POST", body=body,
-    )  # fmt: skip
-    p99 = result.p99_us / 1000
-    return {
-        "offered_per_second": round(rate, 1),
-        "requests": result.requests,
-        "requests_per_second": round(result.requests_per_second, 1),
-        "p50_milliseconds": round(result.p50_us / 1000, 2),
-        "p99_milliseconds": round(p99, 2),
-        "max_milliseconds": round(result.max_us / 1000, 2),
-        "mean_milliseconds": round(result.mean_us / 1000, 3),
-        "in_flight": round(result.in_flight, 2),  # requests inside the server on average
-        # CPU the server used per second of the step (1000 = one core).
-        "cpu_millicores": round((cpu_seconds(pid) - cpu_before) / (result.duration_us / 1e6) * 1000, 1),
-        "failed": result.failed,
-        "throttled_periods": quota.throttled() - throttled,
-        "meets_objective": result.failed == 0
-        and result.requests > 0
-        and result.requests_per_second >= plan.min_achieved * rate
-        and p99 <= plan.objective_p99_milliseconds,
-    }
-
-
 def climb(url: str, body: bytes | None, plan: LoadPlan, *, pid: int, quota: CpuQuota) -> dict[str, Any]:
     """Saturate once, then offer rising rates until the objective is missed ``misses_to_stop`` times."""
     method = "GET" if body is None else "POST"
@@ -162,8 +133,30 @@ def climb(url: str, body: bytes | None, plan: LoadPlan, *, pid: int, quota: CpuQ
     # Untimed: opens the paced run's connections and lets the server settle after saturation.
     run_wrk(url, rate=saturation.requests_per_second * plan.fractions[0], seconds=1, **load)
     steps: list[dict[str, Any]] = []
-    for fraction in plan.fractions:
-        steps.append(_step(url, body, saturation.requests_per_second * fraction, plan, pid=pid, quota=quota))
+    for rate in (saturation.requests_per_second * fraction for fraction in plan.fractions):
+        throttled, cpu_before = quota.throttled(), cpu_seconds(pid)
+        result = run_wrk(url, rate=rate, seconds=plan.step_seconds, **load)
+        # CPU the server used per second of the step (1000 = one core).
+        cpu = (cpu_seconds(pid) - cpu_before) / (result.duration_us / 1e6) * 1000
+        p99 = result.p99_us / 1000
+        step = {
+            "offered_per_second": round(rate, 1),
+            "requests": result.requests,
+            "requests_per_second": round(result.requests_per_second, 1),
+            "p50_milliseconds": round(result.p50_us / 1000, 2),
+            "p99_milliseconds": round(p99, 2),
+            "max_milliseconds": round(result.max_us / 1000, 2),
+            "mean_milliseconds": round(result.mean_us / 1000, 3),
+            "in_flight": round(result.in_flight, 2),  # requests inside the server on average
+            "cpu_millicores": round(cpu, 1),
+            "failed": result.failed,
+            "throttled_periods": quota.throttled() - throttled,
+            "meets_objective": result.failed == 0
+            and result.requests > 0
+            and result.requests_per_second >= plan.min_achieved * rate
+            and p99 <= plan.objective_p99_milliseconds,
+        }
+        steps.append(step)
         recent = steps[-plan.misses_to_stop :]
         if len(recent) == plan.misses_to_stop and not any(step["meets_objective"] for step in recent):
             break
