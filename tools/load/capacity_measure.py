@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import shlex
+import statistics
 import tempfile
 import time
 import uuid
@@ -192,7 +193,7 @@ def _measure_request(millicores: int, plan: LoadPlan, logs: Path) -> dict[str, A
     for name, ladders in climbs.items():
         limits = [ladder["limit"]["requests_per_second"] if ladder["limit"] else 0.0 for ladder in ladders]
         # The climb with the median limit (the lower middle one for an even count): noise both ways.
-        chosen = ladders[sorted(range(len(ladders)), key=limits.__getitem__)[(len(ladders) - 1) // 2]]
+        chosen = ladders[limits.index(statistics.median_low(limits))]
         if chosen["limit"] is None:
             msg = f"{millicores}m {name}: no load step met the objective in the median climb"
             raise RuntimeError(msg)
