@@ -46,6 +46,7 @@ class CgroupUnavailableError(RuntimeError):
 @dataclass(frozen=True)
 class CpuQuota:
     path: Path
+    quota_us: int  # per KUBELET_CFS_PERIOD_US
 
     @property
     def procs_file(self) -> Path:
@@ -79,7 +80,7 @@ def cpu_quota(millicores: int, *, root: Path = CPU_CGROUP_ROOT) -> Iterator[CpuQ
         for name, value in (("cfs_period_us", KUBELET_CFS_PERIOD_US), ("cfs_quota_us", quota_us)):
             (group / f"cpu.{name}").write_text(f"{value}\n")
         (group / "cpu.shares").write_text(f"{_MAXIMUM_SHARES}\n")
-        yield CpuQuota(group)
+        yield CpuQuota(group, quota_us)
     finally:
         deadline = time.monotonic() + 10
         while True:  # move any process left back to the root, then remove the group
@@ -188,7 +189,11 @@ def _measure_request(millicores: int, plan: LoadPlan, logs: Path) -> dict[str, A
                     limit = ladder["limit"]
                     found = f"{limit['requests_per_second']:,.0f} req/s" if limit else "no step met it"
                     print(f"  {millicores}m {name} climb {repeat + 1}/{plan.repeats}: {found}", flush=True)  # noqa: T201
-        throttled = quota.throttled()
+        cgroup = {
+            "cpu.cfs_quota_us": quota.quota_us,
+            "cpu.cfs_period_us": KUBELET_CFS_PERIOD_US,
+            "throttled_periods": quota.throttled(),
+        }
     endpoints: dict[str, Any] = {}
     for name, ladders in climbs.items():
         limits = [ladder["limit"]["requests_per_second"] if ladder["limit"] else 0.0 for ladder in ladders]
@@ -206,11 +211,7 @@ def _measure_request(millicores: int, plan: LoadPlan, logs: Path) -> dict[str, A
         }
     return {
         "cpu_request_millicores": millicores,
-        "cgroup": {
-            "cpu.cfs_quota_us": millicores * KUBELET_CFS_PERIOD_US // 1000,
-            "cpu.cfs_period_us": KUBELET_CFS_PERIOD_US,
-            "throttled_periods": throttled,
-        },
+        "cgroup": cgroup,
         "endpoints": endpoints,
     }
 
