@@ -19,14 +19,13 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from manifests_py._model import Cpu, Memory, describe_errors, mebibytes, millicores
-from manifests_py.config import ConfigError, EnvironmentConfig, known_environments, load_environment
+from manifests_py.config import EnvironmentConfig, known_environments, load_environment
 from tools.common import markdown_table
-from tools.load.capacity_measure import CgroupUnavailableError, LoadPlan, measure
+from tools.load.capacity_measure import LoadPlan, measure
 from tools.load.capacity_plan import (
     CAPACITY_PATH,
     HEADROOM,
     HPA_TOLERANCE,
-    CapacityError,
     CapacityRecord,
     Limit,
     NodeShape,
@@ -214,12 +213,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {args.output}: commit it; the HPA targets below are suggestions for the TOML")
         record = load_capacity_record(args.output)
         rows = plan_rows(record, environments, rate=args.rate, node=node, hourly_price=args.price)
-    except (ConfigError, CapacityError, ValueError) as error:
+    except ValueError as error:  # ConfigError, CapacityError and pydantic's ValidationError among them
         named = describe_errors(error) if isinstance(error, ValidationError) else None
         for problem in named or getattr(error, "problems", None) or [str(error)]:
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
-    except (CgroupUnavailableError, RuntimeError) as error:
+    except RuntimeError as error:
         # No quota, a failed request at saturation, or no load step meeting the objective: nothing written.
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import shlex
+import statistics
 import tempfile
 import time
 import uuid
@@ -45,14 +46,12 @@ class CgroupUnavailableError(RuntimeError):
 @dataclass(frozen=True)
 class CpuQuota:
     path: Path
+    quota_us: int  # per KUBELET_CFS_PERIOD_US
 
     @property
     def procs_file(self) -> Path:
         """Writing a PID here moves that process (every thread) into the cgroup; children inherit it."""
         return self.path / "cgroup.procs"
-
-    def members(self) -> list[int]:
-        return [int(line) for line in self.procs_file.read_text().split()]
 
     def throttled(self) -> int:
         """CFS periods in which the quota ran out: proof the quota was in force."""
@@ -81,7 +80,7 @@ def cpu_quota(millicores: int, *, root: Path = CPU_CGROUP_ROOT) -> Iterator[CpuQ
         for name, value in (("cfs_period_us", KUBELET_CFS_PERIOD_US), ("cfs_quota_us", quota_us)):
             (group / f"cpu.{name}").write_text(f"{value}\n")
         (group / "cpu.shares").write_text(f"{_MAXIMUM_SHARES}\n")
-        yield CpuQuota(group)
+        yield CpuQuota(group, quota_us)
     finally:
         deadline = time.monotonic() + 10
         while True:  # move any process left back to the root, then remove the group
@@ -120,35 +119,6 @@ class LoadPlan(BaseModel):
         return fractions
 
 
-def _step(  # noqa: PLR0913 - one step's inputs
-    url: str, body: bytes | None, rate: float, plan: LoadPlan, *, pid: int, quota: CpuQuota
-) -> dict[str, Any]:
-    throttled, cpu_before = quota.throttled(), cpu_seconds(pid)
-    result = run_wrk(
-        url, rate=rate, seconds=plan.step_seconds, connections=plan.connections,
-        method="GET" if body is None else "POST", body=body,
-    )  # fmt: skip
-    p99 = result.p99_us / 1000
-    return {
-        "offered_per_second": round(rate, 1),
-        "requests": result.requests,
-        "requests_per_second": round(result.requests_per_second, 1),
-        "p50_milliseconds": round(result.p50_us / 1000, 2),
-        "p99_milliseconds": round(p99, 2),
-        "max_milliseconds": round(result.max_us / 1000, 2),
-        "mean_milliseconds": round(result.mean_us / 1000, 3),
-        "in_flight": round(result.in_flight, 2),  # requests inside the server on average
-        # CPU the server used per second of the step (1000 = one core).
-        "cpu_millicores": round((cpu_seconds(pid) - cpu_before) / (result.duration_us / 1e6) * 1000, 1),
-        "failed": result.failed,
-        "throttled_periods": quota.throttled() - throttled,
-        "meets_objective": result.failed == 0
-        and result.requests > 0
-        and result.requests_per_second >= plan.min_achieved * rate
-        and p99 <= plan.objective_p99_milliseconds,
-    }
-
-
 def climb(url: str, body: bytes | None, plan: LoadPlan, *, pid: int, quota: CpuQuota) -> dict[str, Any]:
     """Saturate once, then offer rising rates until the objective is missed ``misses_to_stop`` times."""
     method = "GET" if body is None else "POST"
@@ -162,8 +132,30 @@ def climb(url: str, body: bytes | None, plan: LoadPlan, *, pid: int, quota: CpuQ
     # Untimed: opens the paced run's connections and lets the server settle after saturation.
     run_wrk(url, rate=saturation.requests_per_second * plan.fractions[0], seconds=1, **load)
     steps: list[dict[str, Any]] = []
-    for fraction in plan.fractions:
-        steps.append(_step(url, body, saturation.requests_per_second * fraction, plan, pid=pid, quota=quota))
+    for rate in (saturation.requests_per_second * fraction for fraction in plan.fractions):
+        throttled, cpu_before = quota.throttled(), cpu_seconds(pid)
+        result = run_wrk(url, rate=rate, seconds=plan.step_seconds, **load)
+        # CPU the server used per second of the step (1000 = one core).
+        cpu = (cpu_seconds(pid) - cpu_before) / (result.duration_us / 1e6) * 1000
+        p99 = result.p99_us / 1000
+        step = {
+            "offered_per_second": round(rate, 1),
+            "requests": result.requests,
+            "requests_per_second": round(result.requests_per_second, 1),
+            "p50_milliseconds": round(result.p50_us / 1000, 2),
+            "p99_milliseconds": round(p99, 2),
+            "max_milliseconds": round(result.max_us / 1000, 2),
+            "mean_milliseconds": round(result.mean_us / 1000, 3),
+            "in_flight": round(result.in_flight, 2),  # requests inside the server on average
+            "cpu_millicores": round(cpu, 1),
+            "failed": result.failed,
+            "throttled_periods": quota.throttled() - throttled,
+            "meets_objective": result.failed == 0
+            and result.requests > 0
+            and result.requests_per_second >= plan.min_achieved * rate
+            and p99 <= plan.objective_p99_milliseconds,
+        }
+        steps.append(step)
         recent = steps[-plan.misses_to_stop :]
         if len(recent) == plan.misses_to_stop and not any(step["meets_objective"] for step in recent):
             break
@@ -182,16 +174,14 @@ def _measure_request(millicores: int, plan: LoadPlan, logs: Path) -> dict[str, A
     climbs: dict[str, list[dict[str, Any]]] = {name: [] for name in bodies}
     port = free_port()
     with cpu_quota(millicores) as quota:
-        # The shell joins the cgroup, then becomes the server: every thread and child starts inside it.
+        # The shell joins the cgroup, then (only if it did: `&&`) becomes the server: every thread and
+        # child starts inside it, so a server that answers is a throttled one.
         joined = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(quota.procs_file), *make_run_command(port)]
         log = logs / f"server-{millicores}m.log"
         with running_service(
             log, command=joined, port=port, ready_path=card.paths.readiness, timeout=60
         ) as server:
             url, pid = server.url, server.pid
-            if pid not in quota.members():
-                msg = f"the server (PID {pid}) is not in {quota.path}; refusing to measure it unthrottled"
-                raise RuntimeError(msg)
             for repeat in range(plan.repeats):
                 for name, body in bodies.items():
                     ladder = climb(url + path, body, plan, pid=pid, quota=quota)
@@ -199,12 +189,16 @@ def _measure_request(millicores: int, plan: LoadPlan, logs: Path) -> dict[str, A
                     limit = ladder["limit"]
                     found = f"{limit['requests_per_second']:,.0f} req/s" if limit else "no step met it"
                     print(f"  {millicores}m {name} climb {repeat + 1}/{plan.repeats}: {found}", flush=True)  # noqa: T201
-        throttled = quota.throttled()
+        cgroup = {
+            "cpu.cfs_quota_us": quota.quota_us,
+            "cpu.cfs_period_us": KUBELET_CFS_PERIOD_US,
+            "throttled_periods": quota.throttled(),
+        }
     endpoints: dict[str, Any] = {}
     for name, ladders in climbs.items():
         limits = [ladder["limit"]["requests_per_second"] if ladder["limit"] else 0.0 for ladder in ladders]
         # The climb with the median limit (the lower middle one for an even count): noise both ways.
-        chosen = ladders[sorted(range(len(ladders)), key=limits.__getitem__)[(len(ladders) - 1) // 2]]
+        chosen = ladders[limits.index(statistics.median_low(limits))]
         if chosen["limit"] is None:
             msg = f"{millicores}m {name}: no load step met the objective in the median climb"
             raise RuntimeError(msg)
@@ -217,11 +211,7 @@ def _measure_request(millicores: int, plan: LoadPlan, logs: Path) -> dict[str, A
         }
     return {
         "cpu_request_millicores": millicores,
-        "cgroup": {
-            "cpu.cfs_quota_us": millicores * KUBELET_CFS_PERIOD_US // 1000,
-            "cpu.cfs_period_us": KUBELET_CFS_PERIOD_US,
-            "throttled_periods": throttled,
-        },
+        "cgroup": cgroup,
         "endpoints": endpoints,
     }
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -123,7 +122,6 @@ def _parse(document: object, source: Path) -> CapacityRecord:
         raise CapacityError(msg) from error
 
 
-@cache
 def load_capacity_record(path: Path = CAPACITY_PATH) -> CapacityRecord:
     """Read and validate the record; CapacityError names the file and field on any problem."""
     try:
@@ -140,7 +138,6 @@ def write_capacity_record(document: dict[str, Any], path: Path = CAPACITY_PATH) 
     """Validate ``document`` as a record, then replace ``path`` whole (never a truncated file)."""
     _parse(document, path)
     write_atomic(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
-    load_capacity_record.cache_clear()
 
 
 @validate_call

@@ -38,25 +38,25 @@ PAUSE_MS = 10  # per connection: at most 5 x 1000 / 10 = 500 requests/s, about a
 # stays far below. The pod's 256Mi limit would take many hours of such a leak to reach.
 MAX_GROWTH_BYTES = 8 * 1024 * 1024
 
-# Each kind of request, prepared once; every response counted as "kind status" (the server echoes the id).
+# The mix has each kind once per unit of its weight, each prepared once; every response is counted as
+# "kind status" (the server echoes the id).
 _LUA = r"""
-local kinds = %(kinds)s
-local sequence = %(sequence)s
+local mix = %(mix)s
 local prepared = {}
 local position = 0
 counts = {}
 
 function init(args)
-  for name, kind in pairs(kinds) do -- {method, path, content type or nil, body or nil}
-    local headers = {["X-Request-ID"] = "soak-" .. name}
-    if kind[3] then headers["Content-Type"] = kind[3] end
-    prepared[name] = wrk.format(kind[1], kind[2], headers, kind[4])
+  for i, kind in ipairs(mix) do -- {name, method, path, content type or nil, body or nil}
+    local headers = {["X-Request-ID"] = "soak-" .. kind[1]}
+    if kind[4] then headers["Content-Type"] = kind[4] end
+    prepared[i] = wrk.format(kind[2], kind[3], headers, kind[5])
   end
 end
 
 function request()
-  position = position %% #sequence + 1
-  return prepared[sequence[position]]
+  position = position %% #prepared + 1
+  return prepared[position]
 end
 
 function response(status, headers, body)
@@ -101,13 +101,12 @@ def _script(kinds: dict[str, RequestKind]) -> str:
     def lua(*values: str | None) -> str:
         return "{" + ", ".join("nil" if v is None else json.dumps(v) for v in values) + "}"
 
-    table = ", ".join(
-        f'["{name}"] = {lua(k.method, k.path, k.content_type, k.body)}' for name, k in kinds.items()
-    )
-    return _LUA % {
-        "kinds": "{" + table + "}",
-        "sequence": lua(*[name for name, kind in kinds.items() for _ in range(kind.weight)]),
-    }
+    mix = [
+        lua(name, k.method, k.path, k.content_type, k.body)
+        for name, k in kinds.items()
+        for _ in range(k.weight)
+    ]
+    return _LUA % {"mix": "{" + ", ".join(mix) + "}"}
 
 
 def _run_wrk(url: str, script: str, seconds: float, samples: list[int], pid: int) -> WrkResult:
