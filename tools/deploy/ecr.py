@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import TypeAdapter
+
+from manifests_py.image import Digest
 from tools.deploy import DeployError, say, sh
 from tools.deploy.inputs import Target
 
@@ -15,7 +17,8 @@ BLOCKING_SEVERITIES = ("CRITICAL", "HIGH")
 # `aws ecr wait image-scan-complete` polls every 5 s, 60 times.
 _SCAN_WAIT_TIMEOUT_SECONDS = 420
 _SHOWN_FINDINGS = 20
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+# What a digest is, by the rule every image reference is held to.
+_DIGEST = TypeAdapter(Digest)
 
 
 class Registry:
@@ -35,14 +38,10 @@ class Registry:
             msg = f"looking up {self.target.repository_url}:{tag} failed:\n{result.stderr.strip()}"
             raise DeployError(msg)
         try:
-            digest = json.loads(result.stdout)["imageDetails"][0]["imageDigest"]
-        except (ValueError, LookupError, TypeError) as error:
-            msg = f"aws ecr describe-images answered something unexpected: {result.stdout[:200]!r}"
+            return _DIGEST.validate_python(json.loads(result.stdout)["imageDetails"][0]["imageDigest"])
+        except (ValueError, LookupError, TypeError) as error:  # pydantic's ValidationError is a ValueError
+            msg = f"aws ecr describe-images answered no sha256 digest: {result.stdout[:200]!r}"
             raise DeployError(msg) from error
-        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
-            msg = f"aws ecr describe-images gave {digest!r}, not a sha256 digest"
-            raise DeployError(msg)
-        return digest
 
     def require_digest(self, tag: str) -> str:
         digest = self.digest_of(tag)

@@ -109,7 +109,7 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def _parser() -> argparse.ArgumentParser:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python3 -m tools.deploy.plan_summary", description=__doc__.splitlines()[0]
     )
@@ -122,11 +122,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--compliance-report", type=Path, help="terraform-compliance output to attach")
     parser.add_argument("--output", type=Path, required=True, help="where to write the Markdown")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
-    parser = _parser()
     args = parser.parse_args(argv)
     try:
         changes = read_changes(json.loads(args.plan_json.read_text(encoding="utf-8")))
@@ -138,7 +133,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         # terraform-compliance colours its output whether or not it writes to a terminal.
         report = strip_ansi(args.compliance_report.read_text(encoding="utf-8", errors="replace"))
     body = render(
-        changes, compliance=args.compliance_outcome, report=report, commit=environ.get("GITHUB_SHA")
+        changes, compliance=args.compliance_outcome, report=report, commit=os.environ.get("GITHUB_SHA")
     )
     write_atomic(args.output, body)
     sys.stdout.write(body)

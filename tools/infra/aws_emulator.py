@@ -35,12 +35,9 @@ class EmulatorError(RuntimeError):
 class Emulator:
     endpoint: str
     ca_bundle: Path
-    workdir: Path
 
     def env(self) -> dict[str, str]:
         """AWS settings for a client of the emulator: endpoint, trust and dummy credentials only."""
-        empty = self.workdir / "empty-aws-config"
-        empty.touch()
         return {
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_CA_BUNDLE": str(self.ca_bundle),
@@ -48,28 +45,22 @@ class Emulator:
             "AWS_SECRET_ACCESS_KEY": "emulator",
             "AWS_SESSION_TOKEN": "",
             "AWS_PROFILE": "",
-            "AWS_CONFIG_FILE": str(empty),
-            "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
         }
 
 
-def _certificates(workdir: Path) -> tuple[Path, Path, Path]:
-    """(CA bundle, server certificate, key): a throwaway CA of this run and a certificate for LOOPBACK."""
+def _certificates(workdir: Path) -> tuple[Path, Path]:
+    """(CA bundle, server key + certificate PEM): a throwaway CA of this run, a certificate for LOOPBACK."""
     import trustme  # noqa: PLC0415 -- the infra dependency group; needed only when the emulator runs
 
     authority = trustme.CA()
-    server = authority.issue_cert(LOOPBACK)
-    bundle, cert, key = (
-        workdir / "emulator-ca.pem",
-        workdir / "emulator-cert.pem",
-        workdir / "emulator-key.pem",
-    )
+    bundle, server = workdir / "emulator-ca.pem", workdir / "emulator-server.pem"
     authority.cert_pem.write_to_path(str(bundle))
-    server.cert_chain_pems[0].write_to_path(str(cert))
-    server.private_key_pem.write_to_path(str(key))
-    key.chmod(0o600)
-    return bundle, cert, key
+    authority.issue_cert(LOOPBACK).private_key_and_cert_chain_pem.write_to_path(str(server))
+    server.chmod(0o600)
+    return bundle, server
 
 
 def _wait_ready(endpoint: str, ca_bundle: Path, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -93,26 +84,24 @@ def _wait_ready(endpoint: str, ca_bundle: Path, process: subprocess.Popen[bytes]
 def running(workdir: Path, lifetime_seconds: int = 900) -> Iterator[Emulator]:
     """Start moto on a free loopback port; it is killed on exit and, at the latest, after its lifetime."""
     workdir.mkdir(parents=True, exist_ok=True)
-    ca_bundle, cert, key = _certificates(workdir)
+    ca_bundle, server = _certificates(workdir)
     port = free_port()
     log = workdir / "moto.log"
     # timeout(1) bounds the server's life even if this process dies without cleaning up.
     # moto's server module, run by this interpreter: the environment that has moto[server] installed.
     command = ["timeout", "--kill-after=5s", f"{lifetime_seconds}s", sys.executable, "-m", "moto.server"]
-    command += ["--host", LOOPBACK, "--port", str(port), "--ssl-cert", str(cert), "--ssl-key", str(key)]
+    # The one PEM holds both: the certificate is read from its certificate block, the key from its key block.
+    command += ["--host", LOOPBACK, "--port", str(port), "--ssl-cert", str(server), "--ssl-key", str(server)]
     with log.open("wb") as log_handle:
         process = subprocess.Popen(  # noqa: S603 -- fixed argv
             command, stdout=log_handle, stderr=subprocess.STDOUT, start_new_session=True
         )
-    emulator = Emulator(endpoint=f"https://{LOOPBACK}:{port}", ca_bundle=ca_bundle, workdir=workdir)
+    emulator = Emulator(endpoint=f"https://{LOOPBACK}:{port}", ca_bundle=ca_bundle)
     try:
         _wait_ready(emulator.endpoint, ca_bundle, process, log)
         yield emulator
     finally:
+        # moto holds its state in memory only: there is nothing a gentler signal would let it save.
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

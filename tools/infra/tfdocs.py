@@ -44,18 +44,10 @@ def _display(path: Path) -> str:
 
 
 def _attribute(body: str, name: str) -> str | None:
-    """The source of a top-level attribute, joined onto one line (multi-line values included)."""
-    lines = body.splitlines()
-    for index, line in enumerate(lines):
-        if line.startswith(f"  {name} ") and "=" in line:
-            value, depth = [], 0
-            for part in [line.split("=", 1)[1], *lines[index + 1 :]]:
-                value.append(part.strip())
-                depth += sum(map(part.count, "{([")) - sum(map(part.count, "})]"))
-                if depth <= 0:
-                    break
-            return re.sub(r"\s+", " ", " ".join(value))
-    return None
+    """The source of a top-level attribute on one line: up to the next line at the block's own indent that
+    is not a closing bracket (a multi-line value's other lines are indented deeper)."""
+    found = re.search(rf"^  {name}\s*=\s*(.*?)\n(?=  [^\s)\]}}]|\Z)", body, re.MULTILINE | re.DOTALL)
+    return re.sub(r"\s+", " ", found.group(1).strip()) if found else None
 
 
 def blocks(config_dir: Path) -> list[Block]:
@@ -67,13 +59,11 @@ def blocks(config_dir: Path) -> list[Block]:
                 msg = f"{_display(tf_file)}: {kind} {name} has no description"
                 raise DocsError(msg)
             type_source = _attribute(body, "type") if kind == "variable" else ""
-            if kind == "variable" and type_source is None:
+            if type_source is None:
                 msg = f"{_display(tf_file)}: variable {name} has no type"
                 raise DocsError(msg)
             default = _attribute(body, "default") if kind == "variable" else None
-            found.append(
-                Block(kind, name, described.group(1).replace('\\"', '"'), type_source or "", default)
-            )
+            found.append(Block(kind, name, described.group(1).replace('\\"', '"'), type_source, default))
     return found
 
 

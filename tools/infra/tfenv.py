@@ -80,14 +80,14 @@ def search_mirror() -> Path | None:
     """Find a filesystem mirror holding hashicorp/aws anywhere on the local filesystem."""
     skipped = ("/proc", "/sys", "/dev", "/run", REPO_ROOT / "build")
     pruned = [argument for path in skipped for argument in ("-path", str(path), "-o")]
-    binaries = f"-path */{AWS_PROVIDER}/* -name terraform-provider-aws* -type f -perm -u+x -size +0 -print"
     command = ["find", "/", "-xdev", "(", *pruned, "-name", ".terraform", ")", "-prune", "-o"]
+    # find lists each <mirror>/registry.terraform.io/hashicorp/aws; is_mirror alone judges what it holds.
+    command += ["-path", f"*/{AWS_PROVIDER}", "-type", "d", "-print"]
     try:
-        result = run([*command, *binaries.split()], timeout=_SEARCH_TIMEOUT_SECONDS)
+        result = run(command, timeout=_SEARCH_TIMEOUT_SECONDS)
     except CommandError:
         return None
-    # <mirror>/registry.terraform.io/hashicorp/aws/<version>/<os_arch>/terraform-provider-aws_*
-    mirrors = sorted({Path(line).parents[5] for line in result.stdout.splitlines() if line.strip()})
+    mirrors = sorted({Path(line).parents[2] for line in result.stdout.splitlines() if line.strip()})
     return next((m for m in mirrors if is_mirror(m)), None)
 
 
