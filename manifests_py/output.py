@@ -61,19 +61,15 @@ def _text(dumper: _Dumper, text: str) -> Any:  # noqa: ANN401 - PyYAML's node, u
 _Dumper.add_representer(str, _text)
 
 
-def _ordered(value: object) -> object:
-    if isinstance(value, Mapping):
-        return {key: _ordered(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [_ordered(item) for item in value]
-    return value
-
-
 def render_yaml(document: Mapping[str, Any], *, header: str) -> str:
-    ordered = {key: _ordered(document[key]) for key in _TOP_LEVEL if key in document}
-    ordered |= {key: _ordered(document[key]) for key in sorted(document) if key not in _TOP_LEVEL}
-    body = yaml.dump(
-        ordered, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True
+    # apiVersion, kind and metadata first (already in sorted order), then the rest: yaml.dump's sort_keys
+    # sorts every mapping within each part.
+    head = {key: document[key] for key in _TOP_LEVEL if key in document}
+    rest = {key: value for key, value in document.items() if key not in _TOP_LEVEL}
+    body = "".join(
+        yaml.dump(part, Dumper=_Dumper, sort_keys=True, width=4096, allow_unicode=True)
+        for part in (head, rest)
+        if part
     )
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     return f"{comment}{body}"
