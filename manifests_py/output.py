@@ -88,30 +88,25 @@ def file_name(document: Mapping[str, Any]) -> str:
     return f"{rank:02d}-{slug}-{document['metadata']['name']}.yaml"
 
 
-def write_folder(folder: Path, documents: Iterable[Mapping[str, Any]], *, header: str) -> list[Path]:
+def write_folder(folder: Path, documents: Iterable[Mapping[str, Any]], *, header: str) -> None:
     folder.mkdir(parents=True)
-    ordered = sorted(documents, key=lambda d: (*_placement(d), d["metadata"]["name"]))
-    written = []
-    for document in ordered:
+    for document in sorted(documents, key=lambda d: (*_placement(d), d["metadata"]["name"])):
         path = folder / file_name(document)
         if path.exists():
             msg = f"two objects would both be written to {path.name}"
             raise FileExistsError(msg)
         path.write_text(render_yaml(document, header=header), encoding="utf-8")
-        written.append(path)
-    return written
 
 
 @contextmanager
 def staging_directory(out_dir: Path) -> Iterator[Path]:
     """A scratch directory beside ``out_dir`` (same filesystem, so publishing is a rename), always removed."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; it becomes dist/ itself when published whole
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    # Cleanup errors are ignored: a staging tree published whole is already gone (it became out_dir).
+    prefix = f".{out_dir.name}.staging-"
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=out_dir.parent, ignore_cleanup_errors=True) as name:
+        Path(name).chmod(0o755)  # created private; it becomes dist/ itself when published whole
+        yield Path(name)
 
 
 def _swap(new: Path, target: Path) -> None:
