@@ -6,7 +6,6 @@ the rank of its kind: the Namespace first, the objects that bind to others last.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -100,36 +99,35 @@ def write_folder(folder: Path, documents: Iterable[Mapping[str, Any]], *, header
 
 @contextmanager
 def staging_directory(out_dir: Path) -> Iterator[Path]:
-    """A scratch directory beside ``out_dir`` (same filesystem, so publishing is a rename), always removed."""
+    """A tree to stage ``out_dir`` in, inside a scratch directory beside it (same filesystem, so publishing
+    is a rename) that also receives the trees publishing replaces; all of it is removed on exit."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    # Cleanup errors are ignored: a staging tree published whole is already gone (it became out_dir).
-    prefix = f".{out_dir.name}.staging-"
-    with tempfile.TemporaryDirectory(prefix=prefix, dir=out_dir.parent, ignore_cleanup_errors=True) as name:
-        Path(name).chmod(0o755)  # created private; it becomes dist/ itself when published whole
-        yield Path(name)
+    with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent) as scratch:
+        staging = Path(scratch) / "new"
+        staging.mkdir()
+        yield staging
 
 
-def _swap(new: Path, target: Path) -> None:
-    """Put ``new`` at ``target`` by renames only; the old tree is removed after the swap."""
-    if not target.exists():
-        new.replace(target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    retired.rmdir()
-    target.replace(retired)
+def _swap(new: Path, target: Path, retired: Path) -> None:
+    """Put ``new`` at ``target`` by renames only, moving the old tree (if any) to ``retired``."""
+    if target.exists():
+        target.replace(retired)
     try:
         new.replace(target)
     except OSError:
-        retired.replace(target)
+        if retired.exists():
+            retired.replace(target)
         raise
-    shutil.rmtree(retired)
 
 
 def publish(staging: Path, out_dir: Path, folders: Sequence[str], *, whole: bool) -> None:
-    """Replace all of ``out_dir`` (``whole``) or just ``folders`` inside it with the staged tree."""
+    """Replace all of ``out_dir`` (``whole``) or just ``folders`` inside it with the staged tree; what is
+    replaced goes to the scratch directory around ``staging``, removed with it."""
+    retired = staging.parent / "old"
     if whole:
-        _swap(staging, out_dir)
+        _swap(staging, out_dir, retired)
         return
+    retired.mkdir()
     out_dir.mkdir(parents=True, exist_ok=True)
     for folder in folders:
-        _swap(staging / folder, out_dir / folder)
+        _swap(staging / folder, out_dir / folder, retired / folder)
