@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -158,11 +158,10 @@ def validate_builtin(document: Mapping[str, Any], version: str) -> list[ObjectPr
 
 
 def validate_objects(
-    documents: Iterable[Mapping[str, Any]], *, versions: Iterable[str], schema_dir: Path = CRD_SCHEMA_DIR
+    documents: Iterable[Mapping[str, Any]], *, versions: Sequence[str], schema_dir: Path = CRD_SCHEMA_DIR
 ) -> list[ObjectProblem]:
     """Every problem in every object; raises CrdSchemaMissingError if a custom resource's schema is absent."""
     problems: list[ObjectProblem] = []
-    versions = tuple(versions)
     for document in documents:
         if (document.get("apiVersion"), document.get("kind")) in CRD_SCHEMA_FILES:
             problems.extend(validate_against_crd(document, schema_dir))
