@@ -10,9 +10,9 @@ Call ``silence_jsii_node_banners`` before anything imports cdk8s.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import MutableMapping
+
+from tools.common import CommandError, run
 
 __all__ = ["silence_jsii_node_banners"]
 
@@ -22,14 +22,11 @@ _SWITCHES = ("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "JSII_SILENCE_WARNI
 
 
 def _node_major(node: str) -> str | None:
-    executable = shutil.which(node)
-    if executable is None:
+    try:
+        completed = run([node, "--version"], timeout=10)  # the Node.js that jsii itself would run
+    except CommandError:  # no such Node.js
         return None
-    completed = subprocess.run(  # noqa: S603 - runs the Node.js that jsii itself would run
-        [executable, "--version"], capture_output=True, text=True, check=False, timeout=10
-    )
-    version = completed.stdout.strip().removeprefix("v")
-    major = version.split(".", 1)[0]
+    major = completed.stdout.strip().removeprefix("v").split(".", 1)[0]
     return major if major.isdigit() else None
 
 

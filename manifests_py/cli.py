@@ -21,7 +21,7 @@ __all__ = ["main"]
 EXIT_INVALID = 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m manifests_py", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--out",
@@ -47,13 +47,8 @@ def _parser() -> argparse.ArgumentParser:
         help="directory of <environment>.toml files (default: manifests_py/environments)",
     )
     parser.add_argument("--quiet", action="store_true", help="print errors only (no warnings, no summary)")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser.parse_args(argv)
     started = time.perf_counter()
-
     try:
         rendered = synthesize(
             args.out,

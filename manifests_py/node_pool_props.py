@@ -8,7 +8,7 @@ does not start the jsii runtime; ``manifests_py.karpenter`` writes it into the o
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Self, get_args
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
@@ -16,9 +16,9 @@ from manifests_py._model import Cpu, Memory, Props, millicores, refuse, shaped
 
 __all__ = [
     "AL2023_ROOT_DEVICE",
-    "ALLOWED_INSTANCE_CATEGORIES",
     "DISCOVERY_TAG",
     "Budget",
+    "InstanceCategory",
     "NodePool",
     "duration_seconds",
 ]
@@ -30,7 +30,6 @@ AL2023_ROOT_DEVICE = "/dev/xvda"
 # Compute-optimized, general-purpose and memory-optimized: no burstable (t: CPU credits run out under
 # sustained load, and latency with them), accelerated, storage-dense or HPC families for this service.
 InstanceCategory = Literal["c", "m", "r"]
-ALLOWED_INSTANCE_CATEGORIES: tuple[str, ...] = get_args(InstanceCategory)
 # Karpenter's own duration grammar (NodePool CRD), without "Never": nodes must expire and consolidate.
 _DURATION = r"(?:[0-9]+[smh])+"
 Duration = Annotated[str, shaped(_DURATION, "a duration such as 30s, 5m, 720h or 1h30m (never 'Never')")]

@@ -6,7 +6,6 @@ the rank of its kind: the Namespace first, the objects that bind to others last.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -61,19 +60,15 @@ def _text(dumper: _Dumper, text: str) -> Any:  # noqa: ANN401 - PyYAML's node, u
 _Dumper.add_representer(str, _text)
 
 
-def _ordered(value: object) -> object:
-    if isinstance(value, Mapping):
-        return {key: _ordered(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [_ordered(item) for item in value]
-    return value
-
-
 def render_yaml(document: Mapping[str, Any], *, header: str) -> str:
-    ordered = {key: _ordered(document[key]) for key in _TOP_LEVEL if key in document}
-    ordered |= {key: _ordered(document[key]) for key in sorted(document) if key not in _TOP_LEVEL}
-    body = yaml.dump(
-        ordered, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True
+    # apiVersion, kind and metadata first (already in sorted order), then the rest: yaml.dump's sort_keys
+    # sorts every mapping within each part.
+    head = {key: document[key] for key in _TOP_LEVEL if key in document}
+    rest = {key: value for key, value in document.items() if key not in _TOP_LEVEL}
+    body = "".join(
+        yaml.dump(part, Dumper=_Dumper, sort_keys=True, width=4096, allow_unicode=True)
+        for part in (head, rest)
+        if part
     )
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     return f"{comment}{body}"
@@ -92,53 +87,47 @@ def file_name(document: Mapping[str, Any]) -> str:
     return f"{rank:02d}-{slug}-{document['metadata']['name']}.yaml"
 
 
-def write_folder(folder: Path, documents: Iterable[Mapping[str, Any]], *, header: str) -> list[Path]:
+def write_folder(folder: Path, documents: Iterable[Mapping[str, Any]], *, header: str) -> None:
     folder.mkdir(parents=True)
-    ordered = sorted(documents, key=lambda d: (*_placement(d), d["metadata"]["name"]))
-    written = []
-    for document in ordered:
+    for document in sorted(documents, key=lambda d: (*_placement(d), d["metadata"]["name"])):
         path = folder / file_name(document)
         if path.exists():
             msg = f"two objects would both be written to {path.name}"
             raise FileExistsError(msg)
         path.write_text(render_yaml(document, header=header), encoding="utf-8")
-        written.append(path)
-    return written
 
 
 @contextmanager
 def staging_directory(out_dir: Path) -> Iterator[Path]:
-    """A scratch directory beside ``out_dir`` (same filesystem, so publishing is a rename), always removed."""
+    """A tree to stage ``out_dir`` in, inside a scratch directory beside it (same filesystem, so publishing
+    is a rename) that also receives the trees publishing replaces; all of it is removed on exit."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; it becomes dist/ itself when published whole
-    try:
+    with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent) as scratch:
+        staging = Path(scratch) / "new"
+        staging.mkdir()
         yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
-def _swap(new: Path, target: Path) -> None:
-    """Put ``new`` at ``target`` by renames only; the old tree is removed after the swap."""
-    if not target.exists():
-        new.replace(target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    retired.rmdir()
-    target.replace(retired)
+def _swap(new: Path, target: Path, retired: Path) -> None:
+    """Put ``new`` at ``target`` by renames only, moving the old tree (if any) to ``retired``."""
+    if target.exists():
+        target.replace(retired)
     try:
         new.replace(target)
     except OSError:
-        retired.replace(target)
+        if retired.exists():
+            retired.replace(target)
         raise
-    shutil.rmtree(retired)
 
 
 def publish(staging: Path, out_dir: Path, folders: Sequence[str], *, whole: bool) -> None:
-    """Replace all of ``out_dir`` (``whole``) or just ``folders`` inside it with the staged tree."""
+    """Replace all of ``out_dir`` (``whole``) or just ``folders`` inside it with the staged tree; what is
+    replaced goes to the scratch directory around ``staging``, removed with it."""
+    retired = staging.parent / "old"
     if whole:
-        _swap(staging, out_dir)
+        _swap(staging, out_dir, retired)
         return
+    retired.mkdir()
     out_dir.mkdir(parents=True, exist_ok=True)
     for folder in folders:
-        _swap(staging / folder, out_dir / folder)
+        _swap(staging / folder, out_dir / folder, retired / folder)

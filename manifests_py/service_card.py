@@ -2,8 +2,8 @@
 
 The card is the one place the port, UID, names, health paths and load-balancer and server timings are
 written, and ``api.service_card`` is the one reader of it (the service validates the same file at
-start-up). This module only adds the repository root and an error type that synthesis reports as a
-configuration problem; nothing here restates a value from the card.
+start-up). This module only re-exports the repository root and adds an error type that synthesis
+reports as a configuration problem; nothing here restates a value from the card.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from pathlib import Path
 
 from api.service_card import SERVICE_CARD_PATH, ServiceCard
 from api.service_card import load_service_card as _read_card
+from tools.common import REPO_ROOT
 
 __all__ = ["REPO_ROOT", "SERVICE_CARD_PATH", "ServiceCard", "ServiceCardError", "load_service_card"]
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ServiceCardError(ValueError):

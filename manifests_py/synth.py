@@ -153,13 +153,10 @@ def synthesize(
         names = dict.fromkeys(r.environment for r in renderings)
         configs = _load_configs(names, project_version(), environments_dir)
         rendered = render(renderings, card=card, configs=configs, image=image)
-    except (ConfigError, ServiceCardError, ImageReferenceError) as error:
-        raise SynthesisError(getattr(error, "problems", None) or [str(error)]) from error
-    versions = kubernetes_versions()
-    try:
+        versions = kubernetes_versions()
         problems = [p for folder in rendered for p in validate_objects(folder.objects, versions=versions)]
-    except CrdSchemaMissingError as error:
-        raise SynthesisError([str(error)]) from error
+    except (ConfigError, ServiceCardError, ImageReferenceError, CrdSchemaMissingError) as error:
+        raise SynthesisError(getattr(error, "problems", None) or [str(error)]) from error
     if problems:
         raise SynthesisError([f"invalid object {problem}" for problem in problems])
     with staging_directory(out_dir) as staging:

@@ -9,10 +9,9 @@ an object that lists its properties accepts no others unless it says ``x-kuberne
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import kubernetes_validate  # type: ignore[import-untyped]
 import yaml  # type: ignore[import-untyped]
-from kubernetes_validate.utils import all_versions  # type: ignore[import-untyped]
+from kubernetes_validate.utils import all_versions, major_minor, schema_contents  # type: ignore[import-untyped]
 
 __all__ = [
     "CRD_SCHEMA_DIR",
@@ -63,12 +62,8 @@ class ObjectProblem:
 
 def kubernetes_versions() -> tuple[str, ...]:
     """Every minor kubernetes-validate bundles from MINIMUM_KUBERNETES up, oldest first."""
-
-    def key(version: str) -> tuple[int, ...]:
-        return tuple(int(part) for part in version.split(".")[:2])
-
-    minors = sorted({".".join(v.split(".")[:2]) for v in all_versions()}, key=key)
-    return tuple(v for v in minors if key(v) >= key(MINIMUM_KUBERNETES))
+    minors = list(dict.fromkeys(major_minor(version) for version in all_versions()))  # sorted, oldest first
+    return tuple(minors[minors.index(MINIMUM_KUBERNETES) :])
 
 
 def _object_id(document: Mapping[str, Any]) -> str:
@@ -91,11 +86,10 @@ def _strict(schema: object) -> object:
 @cache
 def _object_meta_schema() -> dict[str, Any]:
     """Strict ObjectMeta from kubernetes-validate, for the metadata a CRD schema leaves open."""
-    package = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
-    newest = kubernetes_versions()[-1]
-    definitions_file = next(package.glob(f"v{newest}.*-local-strict")) / "_definitions.json"
-    definitions = json.loads(definitions_file.read_text(encoding="utf-8"))["$defs"]
-    meta: dict[str, Any] = copy.deepcopy(definitions["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"])
+    newest = kubernetes_validate.latest_version()
+    file_name = f"kubernetes-json-schema/v{newest}-local-strict/_definitions.json"
+    definitions = schema_contents(file_name, newest)
+    meta: dict[str, Any] = definitions["$defs"]["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]
     # Fields that refer to other definitions (timestamps, owner references, managed fields) are set by
     # the API server, never by a manifest: leaving them out makes them unknown, hence rejected.
     meta["properties"] = {
@@ -129,9 +123,8 @@ def _crd_validator(schema_dir: Path, file_name: str, api_version: str) -> jsonsc
     if not schemas:
         msg = f"{path}: defines no version {version!r}"
         raise CrdSchemaMissingError(msg)
-    schema: dict[str, Any] = {**schemas[0], "properties": dict(schemas[0]["properties"])}
-    schema["properties"]["metadata"] = _object_meta_schema()
-    return jsonschema.Draft7Validator(_strict(schema))
+    schemas[0]["properties"]["metadata"] = _object_meta_schema()  # crd is this call's own parse
+    return jsonschema.Draft7Validator(_strict(schemas[0]))
 
 
 def validate_against_crd(
@@ -165,11 +158,10 @@ def validate_builtin(document: Mapping[str, Any], version: str) -> list[ObjectPr
 
 
 def validate_objects(
-    documents: Iterable[Mapping[str, Any]], *, versions: Iterable[str], schema_dir: Path = CRD_SCHEMA_DIR
+    documents: Iterable[Mapping[str, Any]], *, versions: Sequence[str], schema_dir: Path = CRD_SCHEMA_DIR
 ) -> list[ObjectProblem]:
     """Every problem in every object; raises CrdSchemaMissingError if a custom resource's schema is absent."""
     problems: list[ObjectProblem] = []
-    versions = tuple(versions)
     for document in documents:
         if (document.get("apiVersion"), document.get("kind")) in CRD_SCHEMA_FILES:
             problems.extend(validate_against_crd(document, schema_dir))

@@ -3,13 +3,15 @@ the environment's Terraform outputs, and kept out of the service's own folder.""
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 import yaml
 from pydantic import ValidationError
 
 from manifests_py._model import describe_errors, mebibytes
 from manifests_py.config import ConfigError, load_environment
-from manifests_py.node_pool_props import ALLOWED_INSTANCE_CATEGORIES, Budget, NodePool, duration_seconds
+from manifests_py.node_pool_props import Budget, InstanceCategory, NodePool, duration_seconds
 from manifests_py.renderings import RENDERINGS, Layer, node_pool
 from manifests_py.shutdown import ShutdownTimings
 from manifests_py.validation import CRD_SCHEMA_DIR, CRD_SCHEMA_FILES, kubernetes_versions, validate_objects
@@ -117,7 +119,7 @@ def test_node_pool_is_restricted(folder):
     pool = objects_of(folder)[NODE_POOL]
     categories = requirement(pool, "karpenter.k8s.aws/instance-category")
     assert categories["operator"] == "In"
-    assert set(categories["values"]) <= set(ALLOWED_INSTANCE_CATEGORIES)
+    assert set(categories["values"]) <= set(get_args(InstanceCategory))
     assert requirement(pool, "karpenter.k8s.aws/instance-generation")["operator"] == "Gt"
     assert requirement(pool, "karpenter.k8s.aws/instance-cpu")["operator"] == "Lt"
     assert requirement(pool, "kubernetes.io/arch")["values"] == ["amd64"], "the image is built for amd64"
