@@ -89,6 +89,9 @@ def run(
             msg = f"{Path(argv[0]).name} did not finish within {timeout:g} s: {' '.join(argv)}"
             output = tail(strip_ansi(f"{stdout}\n{stderr}"))
             raise CommandError(f"{msg}\n{output}" if output else msg) from error
+        except BaseException:  # a signal cancelling the caller: the command must not outlive it
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
     return subprocess.CompletedProcess(argv, process.returncode, strip_ansi(stdout), strip_ansi(stderr))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 TOOLS = ("aws", "docker", "make", "kubectl", "curl", "gh", "terraform", "helm")
@@ -165,7 +166,8 @@ def _kubectl_apply(argv: list[str], scenario: dict, state: _State) -> int:
 
 
 def _rollout_status(argv: list[str], scenario: dict, state: _State) -> int:
-    del argv
+    if argv[2] == scenario.get("rollout_hangs"):  # e.g. "deployment/predictor": waits until killed
+        time.sleep(300)
     results = scenario.get("rollout_status", [0])
     call = state.bump("rollout_status") - 1
     if results[min(call, len(results) - 1)]:

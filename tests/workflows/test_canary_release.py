@@ -173,6 +173,36 @@ def test_a_cancelled_release_puts_the_weights_back_and_the_canary_to_zero(sandbo
     assert _canary_weights(sandbox) == [10, 0]
 
 
+def test_a_release_cancelled_while_promoting_returns_the_stable_deployment_to_the_serving_revision(sandbox):
+    sandbox.scenario(image_exists=True, replicas=SERVING, rollout_hangs="deployment/predictor")
+    sandbox.env.update(_inputs())
+    argv = [sys.executable, "-m", "tests.workflows.canary_driver", "0", "release"]
+    process = subprocess.Popen(
+        argv, env=sandbox.env, cwd=sandbox.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not any(c.startswith("kubectl rollout status deployment/predictor ") for c in sandbox.commands()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 1
+    assert time.monotonic() - started < 10, "the hanging rollout wait did not hold the cancellation back"
+    assert "cancelled by SIGTERM" in stderr
+    assert "deployment/predictor in namespace predictor is rolling back to revision 3" in stderr
+    assert _applied_deployments(sandbox) == [["predictor-canary"], ["predictor"]]
+    commands = sandbox.commands()
+    undo = index_of(commands, "kubectl rollout undo deployment/predictor ")
+    assert "--to-revision=3" in commands[undo]
+    assert undo > index_of(commands, "modify-listener")
+    assert _canary_weights(sandbox)[-1] == 0
+    assert _scaled(sandbox)[-1] == ("deployment/predictor-canary", 0)
+    assert not sandbox.calls("curl"), stdout
+
+
 def test_abort_is_idempotent_and_needs_no_image(sandbox):
     sandbox.scenario(replicas={"predictor-canary": "2 1"})
     sandbox.env.update({k: v for k, v in _inputs().items() if k != "IMAGE_TAG"})

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -130,9 +131,12 @@ def release(inputs: Inputs) -> None:
             if not _canary_release(inputs, manifests, cluster):
                 cluster.roll_out(manifests)
             smoke_test(inputs.smoke_url)
-        except DeployError as error:
-            outcomes = [cluster.roll_back(workload, revision) for workload, revision in serving.items()]
-            raise DeployError(f"{error}\n" + "\n".join(f"  {outcome}" for outcome in outcomes)) from error
+        except (DeployError, Cancelled) as error:
+            # A cancelled job has seconds before it is killed: the undo is issued, not waited for.
+            cancelled = isinstance(error, Cancelled)
+            with cancellable(signal.SIG_IGN):
+                outcomes = [cluster.roll_back(w, r, wait=not cancelled) for w, r in serving.items()]
+            raise type(error)(f"{error}\n" + "\n".join(f"  {outcome}" for outcome in outcomes)) from error
     say(f"released {image} to {', '.join(str(w) for w in manifests.workloads)}")
 
 

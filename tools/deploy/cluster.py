@@ -141,8 +141,8 @@ class Cluster:
         sys.stderr.write(status.stderr)
         return status.returncode == 0
 
-    def roll_back(self, workload: Workload, revision: str | None) -> str:
-        """Return ``workload`` to ``revision`` and wait; a sentence saying how that went."""
+    def roll_back(self, workload: Workload, revision: str | None, *, wait: bool = True) -> str:
+        """Return ``workload`` to ``revision`` (and wait for it); a sentence saying how that went."""
         if revision is None:
             return f"{workload} has no earlier revision to return to (first deploy); left for inspection"
         undone = self.kubectl("rollout undo", workload, f"--to-revision={revision}")
@@ -152,6 +152,8 @@ class Cluster:
                 f"ROLLBACK FAILED: kubectl rollout undo of {workload} exited {undone.returncode}: "
                 f"{undone.stderr.strip()}"
             )
+        if not wait:
+            return f"{workload} is rolling back to revision {revision}"
         if not self.wait(workload):
             return f"ROLLBACK FAILED: {workload} did not become available again at revision {revision}"
         return f"{workload} rolled back to revision {revision}, which is serving"
