@@ -33,7 +33,7 @@ ALARM = "aws_cloudwatch_metric_alarm"
 # Where each load balancer dimension's value comes from: observability input, module.alb output, resource.
 LOAD_BALANCER_SOURCES = {
     "alb_arn_suffix": ("alb_arn_suffix", "aws_lb.this.arn_suffix"),
-    "target_group_arn_suffix": ("target_group_arn_suffix", "aws_lb_target_group.this.arn_suffix"),
+    "target_group_arn_suffix": ("target_group_arn_suffix", 'aws_lb_target_group.track["stable"].arn_suffix'),
 }
 
 

@@ -31,16 +31,17 @@ from tools.common import REPO_ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
 DIST = REPO_ROOT / "dist"
-GROUPS = {"stable": "aws_lb_target_group.this", "canary": "aws_lb_target_group.canary"}
+GROUPS = {track: f'aws_lb_target_group.track["{track}"]' for track in ("stable", "canary")}
+CANARY_GROUP = f"module.alb.{GROUPS['canary']}"
 # [terraform_outputs] key (the root output of the same name) -> the module.alb output -> its resource.
 OUTPUTS = {
-    "target_group_arn": ("target_group_arn", "aws_lb_target_group.this.arn"),
-    "canary_target_group_arn": ("canary_target_group_arn", "aws_lb_target_group.canary.arn"),
+    "target_group_arn": ("target_group_arn", 'aws_lb_target_group.track["stable"].arn'),
+    "canary_target_group_arn": ("canary_target_group_arn", 'aws_lb_target_group.track["canary"].arn'),
     "https_listener_arn": ("https_listener_arn", "aws_lb_listener.https.arn"),
     "alb_arn_suffix": ("alb_arn_suffix", "aws_lb.this.arn_suffix"),
     "canary_target_group_arn_suffix": (
         "canary_target_group_arn_suffix",
-        "aws_lb_target_group.canary.arn_suffix",
+        'aws_lb_target_group.track["canary"].arn_suffix',
     ),
 }
 HTTPS, HTTP = "module.alb.aws_lb_listener.https", "module.alb.aws_lb_listener.http"
@@ -205,11 +206,9 @@ def _weights(plan: dict) -> list[dict]:
 @pytest.mark.parametrize(
     "break_it",
     [
-        lambda p: after(p, "module.alb.aws_lb_target_group.canary").update(name="predictor-prod-next"),
-        lambda p: after(p, "module.alb.aws_lb_target_group.canary").update(port=9000),
-        lambda p: change(p, "module.alb.aws_lb_target_group.canary")["after"]["health_check"][0].update(
-            path="/health"
-        ),
+        lambda p: after(p, CANARY_GROUP).update(name="predictor-prod-next"),
+        lambda p: after(p, CANARY_GROUP).update(port=9000),
+        lambda p: change(p, CANARY_GROUP)["after"]["health_check"][0].update(path="/health"),
         lambda p: plan_output(p, "canary_target_group_arn", "module.alb.target_group_arn"),
         lambda p: plan_output(p, "https_listener_arn", "module.alb.http_listener_arn"),
         lambda p: _weights(p)[1].update(weight={"constant_value": 100}),

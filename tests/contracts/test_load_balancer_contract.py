@@ -37,7 +37,7 @@ from tools.common import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
-TARGET_GROUP = "module.alb.aws_lb_target_group.this"
+TARGET_GROUP = 'module.alb.aws_lb_target_group.track["stable"]'
 ALB_SG = "aws_security_group.alb.id"
 NODE_SG = "var.node_security_group_id"
 RULE_TYPES = ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")

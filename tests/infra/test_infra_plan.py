@@ -63,7 +63,7 @@ def test_the_plan_used_only_the_production_provider_block(plans):
 
 def test_target_group_and_alb_take_their_timings_from_the_service_card(plans, service_card):
     # Its port, readiness path and target type are the pods' contract: tests/contracts.
-    target_group = _one(plans["root"], "module.alb.aws_lb_target_group.this")
+    target_group = _one(plans["root"], 'module.alb.aws_lb_target_group.track["stable"]')
     lb = service_card["load_balancer"]
     assert target_group["deregistration_delay"] == str(lb["deregistration_delay_seconds"])
     health = target_group["health_check"][0]

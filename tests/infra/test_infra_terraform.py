@@ -80,7 +80,10 @@ MUTATIONS = {
                     '    type = "redirect"\n\n    redirect {\n      protocol    = "HTTPS"\n'
                     '      port        = "443"\n      status_code = "HTTP_301"\n    }'
                 ),
-                '    type             = "forward"\n    target_group_arn = aws_lb_target_group.this.arn',
+                (
+                    '    type             = "forward"\n'
+                    '    target_group_arn = aws_lb_target_group.track["stable"].arn'
+                ),
             )
         ],
         "The HTTP listener's only action must be a redirect.",

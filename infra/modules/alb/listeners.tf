@@ -19,12 +19,12 @@ resource "aws_lb_listener" "https" {
 
     forward {
       target_group {
-        arn    = aws_lb_target_group.this.arn
+        arn    = aws_lb_target_group.track["stable"].arn
         weight = 100
       }
 
       target_group {
-        arn    = aws_lb_target_group.canary.arn
+        arn    = aws_lb_target_group.track["canary"].arn
         weight = 0
       }
     }

@@ -22,11 +22,12 @@ resource "aws_lb" "this" {
 }
 
 # Type ip: pods are registered directly (TargetGroupBinding), so draining follows the pod, not a node.
-# Two groups: the stable pods register into `this` (its address predates canary releases, so it keeps
-# its identity and is never replaced), the canary's pods into `canary`; the HTTPS listener weighs them.
-# The canary's settings are the stable group's, field for field (the module's tests hold them equal).
-resource "aws_lb_target_group" "this" {
-  name                 = var.target.name
+# One group per track: the stable pods register into "stable", the canary's into "canary", and the HTTPS
+# listener weighs them. One block, so the canary is judged and drained exactly as the stable pods are.
+resource "aws_lb_target_group" "track" {
+  for_each = { stable = var.target.name, canary = "${var.target.name}-canary" }
+
+  name                 = each.value
   target_type          = "ip"
   protocol             = "HTTP"
   protocol_version     = "HTTP1"
@@ -53,30 +54,8 @@ resource "aws_lb_target_group" "this" {
   }
 }
 
-resource "aws_lb_target_group" "canary" {
-  name                 = "${var.target.name}-canary"
-  target_type          = "ip"
-  protocol             = "HTTP"
-  protocol_version     = "HTTP1"
-  port                 = var.target.port
-  vpc_id               = var.vpc_id
-  deregistration_delay = var.target.deregistration_delay_seconds
-
-  health_check {
-    enabled             = true
-    protocol            = "HTTP"
-    port                = "traffic-port"
-    path                = var.target.health_check_path
-    matcher             = "200"
-    interval            = var.target.health_check_interval_seconds
-    timeout             = var.target.health_check_timeout_seconds
-    healthy_threshold   = var.target.healthy_threshold
-    unhealthy_threshold = var.target.unhealthy_threshold
-  }
-
-  tags = var.tags
-
-  lifecycle {
-    create_before_destroy = true
-  }
+# The stable group predates canary releases: it keeps its identity, never replaced.
+moved {
+  from = aws_lb_target_group.this
+  to   = aws_lb_target_group.track["stable"]
 }

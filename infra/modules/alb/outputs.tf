@@ -1,21 +1,21 @@
 output "target_group_arn" {
   description = "ARN of the target group the TargetGroupBinding registers the pods into."
-  value       = aws_lb_target_group.this.arn
+  value       = aws_lb_target_group.track["stable"].arn
 }
 
 output "target_group_arn_suffix" {
   description = "ARN suffix of the target group (the TargetGroup dimension of CloudWatch metrics)."
-  value       = aws_lb_target_group.this.arn_suffix
+  value       = aws_lb_target_group.track["stable"].arn_suffix
 }
 
 output "canary_target_group_arn" {
   description = "ARN of the target group the canary's TargetGroupBinding registers its pods into; the HTTPS listener weighs it against target_group_arn."
-  value       = aws_lb_target_group.canary.arn
+  value       = aws_lb_target_group.track["canary"].arn
 }
 
 output "canary_target_group_arn_suffix" {
   description = "ARN suffix of the canary's target group (the TargetGroup dimension of its CloudWatch metrics, which a release's analysis reads)."
-  value       = aws_lb_target_group.canary.arn_suffix
+  value       = aws_lb_target_group.track["canary"].arn_suffix
 }
 
 output "alb_arn" {
