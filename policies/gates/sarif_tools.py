@@ -86,21 +86,17 @@ def run_zizmor(context: Context) -> GateResult:
     if not any(name.startswith(".github/workflows/") for name in expected):
         msg = f"no workflow in {context.root.relative(github)}/workflows"
         raise GateError(msg)
+    # Given as files, each is reported by the path it was given: the repository's own, as code scanning
+    # needs (given the folder, zizmor names them relative to it).
     run = context.tools.run(
         "zizmor", "--offline", "--strict-collection", "--no-progress", "--persona=pedantic",
-        "--format", "sarif", github.name, cwd=github.parent,
+        "--format", "sarif", *expected, cwd=github.parent,
     )  # fmt: skip
     # 0: clean; 10 to 14: findings, by their highest severity; anything else: zizmor itself failed.
     if run.returncode not in {0, 10, 11, 12, 13, 14}:
         msg = f"zizmor failed (exit {run.returncode}):\n{tail(run.stdout + run.stderr)}"
         raise GateError(msg)
     document, results = _sarif(run.stdout, "zizmor")
-    # zizmor names files relative to the directory it was given; code scanning needs repository paths.
-    for location in (location for item in results for location in item.get("locations", [])):
-        artifact = location.get("physicalLocation", {}).get("artifactLocation", {})
-        uri = artifact.get("uri")
-        if isinstance(uri, str) and not uri.startswith(f"{github.name}/"):
-            artifact["uri"] = f"{github.name}/{uri}"
     audited = set(_COMPLETED.findall(run.stderr))
     result = _judged(context, GateResult(name=ZIZMOR, unit="inputs", checked=len(audited)), document, results)
     missing = [name for name in expected if name not in audited]
