@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,8 +35,6 @@ class GateResult:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    # SARIF written by the tool itself (already repository-relative); others are written from findings.
-    native_sarif: list[Path] = field(default_factory=list)
 
     @property
     def findings(self) -> list[tuple[Evaluation, Finding]]:

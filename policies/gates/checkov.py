@@ -156,7 +156,5 @@ def run(context: Context) -> GateResult:
     if idle:
         result.notes.append(f"custom checks with nothing of their kind to judge here: {', '.join(idle)}")
     if (out / "results_sarif.sarif").is_file():
-        result.native_sarif.append(
-            shutil.copy2(out / "results_sarif.sarif", context.reports / "checkov.sarif")
-        )
+        shutil.copy2(out / "results_sarif.sarif", context.reports / f"{NAME}.sarif")
     return result

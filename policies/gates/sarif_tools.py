@@ -48,7 +48,7 @@ def _judged(
                 line=physical.get("region", {}).get("startLine"),
             )
         )
-    result.native_sarif.append(write_json(context.reports / f"{result.name}.sarif", document))
+    write_json(context.reports / f"{result.name}.sarif", document)
     result.evaluations = [
         Evaluation(rule=rule, title=rule, checked=result.checked, findings=tuple(findings))
         for rule, findings in sorted(by_rule.items())
