@@ -49,5 +49,21 @@ class GateResult:
         return self.failures == 0 and self.checked > 0
 
 
+Verdict = tuple[str, str, bool]  # rule, what was judged, failed
+
+
+def evaluations(titles: dict[str, str], verdicts: list[Verdict]) -> list[Evaluation]:
+    """One evaluation per rule of `titles`, of its verdicts: a finding for each that failed."""
+    return [
+        Evaluation(
+            rule=rule,
+            title=title,
+            checked=sum(judged == rule for judged, _, _ in verdicts),
+            findings=tuple(Finding(message=what) for judged, what, bad in verdicts if judged == rule and bad),
+        )
+        for rule, title in titles.items()
+    ]
+
+
 class GateError(RuntimeError):
     """An input a gate could not read or a tool that did not run: the message says which."""
