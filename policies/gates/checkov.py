@@ -23,7 +23,8 @@ NAME = "checkov"
 SOURCE_FRAMEWORKS = ("terraform", "kubernetes", "dockerfile", "github_actions")
 _CUSTOM_ID = re.compile(r'"(CKV_PRED_[A-Z0-9_]+)"')
 _CRASHED = re.compile(r"Failed to run check (\S+) on (\S+)")
-_NOT_LOADED = re.compile(r"Cannot load external check '([^']+)'")
+# A Python check that does not import, a YAML check that does not parse or lacks a field (checkov warns).
+_NOT_LOADED = re.compile(r"(?:Cannot load external check|Failed to parse check id|Custom policy) '?([^' ]+)")
 # Never copied into a scan: Terraform's working data, caches and bytecode.
 _NOT_SCANNED = shutil.ignore_patterns(
     ".terraform", "*.tfstate", "*.tfstate.*", "__pycache__", ".mypy_cache", "*.pyc"
@@ -31,9 +32,9 @@ _NOT_SCANNED = shutil.ignore_patterns(
 
 
 def custom_check_ids() -> list[str]:
-    modules = CHECKOV_CHECKS_DIR.glob("*.py")
+    checks = [*CHECKOV_CHECKS_DIR.glob("*.py"), *CHECKOV_CHECKS_DIR.glob("*.yaml")]
     return sorted(
-        {found for module in modules for found in _CUSTOM_ID.findall(module.read_text(encoding="utf-8"))}
+        {found for check in checks for found in _CUSTOM_ID.findall(check.read_text(encoding="utf-8"))}
     )
 
 
