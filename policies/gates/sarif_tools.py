@@ -1,13 +1,13 @@
 """The gates whose tool writes SARIF itself: hadolint on the Dockerfile, zizmor on the workflows.
 
-A Dockerfile hadolint cannot parse (DL1000), a workflow zizmor cannot collect (--strict-collection) or
-did not report as audited is an input the gate could not read.
+A Dockerfile hadolint cannot parse (DL1000), or a workflow zizmor cannot load (each is named on its
+command line, and --strict-collection fails the run on one it cannot load: empty, not a workflow, not
+YAML) is an input the gate could not read.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from typing import Any
 
@@ -17,7 +17,6 @@ from tools.common import tail, write_json
 
 HADOLINT = "hadolint"
 ZIZMOR = "zizmor"
-_COMPLETED = re.compile(r"completed (\S+)")
 
 
 def _sarif(text: str, tool: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -97,9 +96,4 @@ def run_zizmor(context: Context) -> GateResult:
         msg = f"zizmor failed (exit {run.returncode}):\n{tail(run.stdout + run.stderr)}"
         raise GateError(msg)
     document, results = _sarif(run.stdout, "zizmor")
-    audited = set(_COMPLETED.findall(run.stderr))
-    result = _judged(context, GateResult(name=ZIZMOR, unit="inputs", checked=len(audited)), document, results)
-    missing = [name for name in expected if name not in audited]
-    if missing:
-        result.errors.append(f"zizmor did not audit {', '.join(missing)}")
-    return result
+    return _judged(context, GateResult(name=ZIZMOR, unit="inputs", checked=len(expected)), document, results)
