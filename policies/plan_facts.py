@@ -82,7 +82,7 @@ def module(configuration: Mapping[str, Any], calls: Sequence[str]) -> tuple[Mapp
     return found, directory
 
 
-def _walk(node: object, path: Sequence[str | int]) -> object:
+def walk(node: Any, path: Sequence[str | int]) -> Any:  # noqa: ANN401 -- plan JSON is untyped
     """node[path...] through dicts and lists; None when absent; True as soon as a block is all unknown."""
     for step in path:
         if node is True:
@@ -114,17 +114,12 @@ def _sources(
         if parts[0] == "module":
             if len(parts) < 3:  # noqa: PLR2004 -- "module.x" names no output; its "module.x.out" sibling does
                 continue
-            output = (module(configuration, [*calls, parts[1]])[0] or {}).get("outputs", {}).get(parts[2], {})
-            refs = output.get("expression", {}).get("references")
-            found |= (_sources(configuration, [*calls, parts[1]], refs, depth + 1) if refs else set()) or {
-                "?"
-            }
+            inner = [*calls, parts[1]]
+            refs = walk(module(configuration, inner)[0], ("outputs", parts[2], "expression", "references"))
+            found |= (_sources(configuration, inner, refs, depth + 1) if refs else set()) or {"?"}
         elif parts[0] == "var" and calls:
-            parent = module(configuration, calls[:-1])[0] or {}
-            argument = (
-                parent.get("module_calls", {}).get(calls[-1], {}).get("expressions", {}).get(parts[1], {})
-            )
-            refs = argument.get("references")
+            parent = module(configuration, calls[:-1])[0]
+            refs = walk(parent, ("module_calls", calls[-1], "expressions", parts[1], "references"))
             found |= (_sources(configuration, calls[:-1], refs, depth + 1) if refs else set()) or {"?"}
         elif parts[0] == "data" and len(parts) >= 3:  # noqa: PLR2004 -- data.<type>.<name>
             found.add(f"data.{parts[1]}")
@@ -154,17 +149,16 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
                 f"{address}.{attribute} is unknown until apply (declared in {source}): "
                 "build it from values known at plan time (names, not resource attributes)"
             )
-            verdicts.append((DOCUMENTS_KNOWN, message, _walk(after_unknown, (attribute,)) is True))
+            verdicts.append((DOCUMENTS_KNOWN, message, walk(after_unknown, (attribute,)) is True))
         if type_ not in KMS_KEY_ATTRIBUTES:
             continue
         path = KMS_KEY_ATTRIBUTES[type_]
         attribute = ".".join(str(step) for step in path)
-        if _walk(after_unknown, path) is not True:
+        if walk(after_unknown, path) is not True:
             verdicts.append((KEYS_FROM_KMS, f"{address}.{attribute} is known at plan time", False))
             continue
         config = resource_config(configuration, calls, type_, change["name"])
-        expression = _walk(config.get("expressions"), path) if config else None
-        refs = expression.get("references", []) if isinstance(expression, dict) else []
+        refs = walk(config, ("expressions", *path, "references")) or []
         sources = _sources(configuration, calls, refs) if refs else {"the provider (not configured)"}
         from_kms = bool(sources) and sources <= KMS_KEY_SOURCES
         accepted_keys += [f"{address}.{attribute} <- {', '.join(sorted(sources))}"] if from_kms else []

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from policies.model import Evaluation, Verdict, evaluations
-from policies.plan_facts import resource_config, split_address
+from policies.plan_facts import resource_config, split_address, walk
 
 ALLOWED = tomllib.loads(Path(__file__).with_name("allowlists.toml").read_text(encoding="utf-8"))
 TITLES = {
@@ -72,8 +72,8 @@ def _managed_policies(plan: Mapping[str, Any], change: Mapping[str, Any], role: 
     after, arns = change["change"]["after"], _list(change["change"]["after"].get("managed_policy_arns"))
     if change["type"] == "aws_iam_role_policy_attachment":  # the role it names, by its address
         calls, arns = split_address(change["address"])[0], [after.get("policy_arn")]
-        config = resource_config(plan.get("configuration", {}), calls, change["type"], change["name"]) or {}
-        refs = config.get("expressions", {}).get("role", {}).get("references", [])
+        config = resource_config(plan.get("configuration", {}), calls, change["type"], change["name"])
+        refs = walk(config, ("expressions", "role", "references")) or []
         owner = next((r for r in refs if r.startswith("aws_iam_role.") and r.count(".") == 1), after["role"])
         role = "".join(f"module.{call}." for call in calls) + str(owner)
     allowed = ALLOWED["aws_managed_policies"].get(role, [])
