@@ -41,7 +41,6 @@ def custom_check_ids() -> list[str]:
 def _stage(root: Root, target: Path) -> Path:
     """Copy what checkov scans into `target`, laid out as in the repository, so reported paths are the
     repository's own (infra/main.tf, dist/prod/...) and nothing else (virtualenvs, build output) is read."""
-    shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     for directory in (root.infra, root.dist, root.github):
         if directory.is_dir():
@@ -57,7 +56,6 @@ def _checkov(context: Context, out: Path) -> list[dict[str, Any]]:
             f"{CHECKOV_CHECKS_DIR}/__init__.py is missing: checkov silently loads no custom check without it"
         )
         raise GateError(msg)
-    shutil.rmtree(out, ignore_errors=True)
     result = context.tools.run(
         "checkov", "--directory", ".", "--framework", *SOURCE_FRAMEWORKS,
         "--external-checks-dir", str(CHECKOV_CHECKS_DIR), "--skip-download",

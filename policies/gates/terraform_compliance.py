@@ -115,7 +115,6 @@ def _run(context: Context, plan: dict[str, object]) -> tuple[list[Evaluation], i
     # copy, so a pretty-printed plan is read whole and the judged file is left as it was.
     compact = write_atomic(work / "plan-one-line.json", json.dumps(plan, separators=(",", ":")))
     report = work / "radish-cucumber.json"
-    report.unlink(missing_ok=True)
     result = context.tools.run(
         "terraform-compliance", "--planfile", str(compact), "--features", str(FEATURES_DIR),
         f"--cucumber-json={report}", cwd=work, env={"NO_COLOR": "1", "TERM": "dumb"},
