@@ -19,34 +19,31 @@ from policies.plan_meaning import ALLOWED
 from policies.workspace import FEATURES_DIR
 from tools.common import write_atomic
 
-# Generated feature -> its template beside this module; {readiness} is the card's readiness path and
-# {tls_policies} the allowlist of policies/allowlists.toml.
-TEMPLATES = {"load_balancer.feature": Path(__file__).with_name("load_balancer.feature.template")}
+GENERATED = FEATURES_DIR / "load_balancer.feature"
+# Its template, beside this module: {readiness} is the card's readiness path and {tls_policies} the
+# allowlist of policies/allowlists.toml.
+TEMPLATE = Path(__file__).with_name("load_balancer.feature.template")
 
 
-def render(card_path: Path) -> dict[str, str]:
-    """File name -> content, from the service card at card_path."""
-    facts = {"readiness": load_service_card(card_path).paths.readiness}
-    facts["tls_policies"] = "|".join(ALLOWED["tls_policies"])
-    return {name: path.read_text(encoding="utf-8").format(**facts) for name, path in TEMPLATES.items()}
+def render(card_path: Path) -> str:
+    """The generated feature, from the service card at card_path."""
+    readiness = load_service_card(card_path).paths.readiness
+    return TEMPLATE.read_text(encoding="utf-8").format(
+        readiness=readiness, tls_policies="|".join(ALLOWED["tls_policies"])
+    )
 
 
-def stale(card_path: Path) -> list[str]:
-    """The generated features that differ from a fresh rendering (missing ones included)."""
-    return [
-        name
-        for name, text in render(card_path).items()
-        if not (FEATURES_DIR / name).is_file() or (FEATURES_DIR / name).read_text(encoding="utf-8") != text
-    ]
+def stale(card_path: Path) -> bool:
+    """The committed feature differs from a fresh rendering (or is missing)."""
+    return not GENERATED.is_file() or GENERATED.read_text(encoding="utf-8") != render(card_path)
 
 
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     ).parse_args(argv)
-    for name, text in render(SERVICE_CARD_PATH).items():
-        write_atomic(FEATURES_DIR / name, text)
-        sys.stdout.write(f"wrote policies/terraform/{name}\n")
+    write_atomic(GENERATED, render(SERVICE_CARD_PATH))
+    sys.stdout.write(f"wrote policies/terraform/{GENERATED.name}\n")
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,8 +35,6 @@ class GateResult:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    # SARIF written by the tool itself (already repository-relative); others are written from findings.
-    native_sarif: list[Path] = field(default_factory=list)
 
     @property
     def findings(self) -> list[tuple[Evaluation, Finding]]:
@@ -50,6 +47,22 @@ class GateResult:
     @property
     def passed(self) -> bool:
         return self.failures == 0 and self.checked > 0
+
+
+Verdict = tuple[str, str, bool]  # rule, what was judged, failed
+
+
+def evaluations(titles: dict[str, str], verdicts: list[Verdict]) -> list[Evaluation]:
+    """One evaluation per rule of `titles`, of its verdicts: a finding for each that failed."""
+    return [
+        Evaluation(
+            rule=rule,
+            title=title,
+            checked=sum(judged == rule for judged, _, _ in verdicts),
+            findings=tuple(Finding(message=what) for judged, what, bad in verdicts if judged == rule and bad),
+        )
+        for rule, title in titles.items()
+    ]
 
 
 class GateError(RuntimeError):

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from policies.model import Evaluation, Finding
+from policies.model import Evaluation, Verdict, evaluations
 
 DOCUMENTS_KNOWN = "POL_PLAN_002"
 KEYS_FROM_KMS = "POL_PLAN_003"
@@ -82,7 +82,7 @@ def module(configuration: Mapping[str, Any], calls: Sequence[str]) -> tuple[Mapp
     return found, directory
 
 
-def _walk(node: object, path: Sequence[str | int]) -> object:
+def walk(node: Any, path: Sequence[str | int]) -> Any:  # noqa: ANN401 -- plan JSON is untyped
     """node[path...] through dicts and lists; None when absent; True as soon as a block is all unknown."""
     for step in path:
         if node is True:
@@ -114,17 +114,12 @@ def _sources(
         if parts[0] == "module":
             if len(parts) < 3:  # noqa: PLR2004 -- "module.x" names no output; its "module.x.out" sibling does
                 continue
-            output = (module(configuration, [*calls, parts[1]])[0] or {}).get("outputs", {}).get(parts[2], {})
-            refs = output.get("expression", {}).get("references")
-            found |= (_sources(configuration, [*calls, parts[1]], refs, depth + 1) if refs else set()) or {
-                "?"
-            }
+            inner = [*calls, parts[1]]
+            refs = walk(module(configuration, inner)[0], ("outputs", parts[2], "expression", "references"))
+            found |= (_sources(configuration, inner, refs, depth + 1) if refs else set()) or {"?"}
         elif parts[0] == "var" and calls:
-            parent = module(configuration, calls[:-1])[0] or {}
-            argument = (
-                parent.get("module_calls", {}).get(calls[-1], {}).get("expressions", {}).get(parts[1], {})
-            )
-            refs = argument.get("references")
+            parent = module(configuration, calls[:-1])[0]
+            refs = walk(parent, ("module_calls", calls[-1], "expressions", parts[1], "references"))
             found |= (_sources(configuration, calls[:-1], refs, depth + 1) if refs else set()) or {"?"}
         elif parts[0] == "data" and len(parts) >= 3:  # noqa: PLR2004 -- data.<type>.<name>
             found.add(f"data.{parts[1]}")
@@ -142,43 +137,34 @@ def analyse(plan: Mapping[str, Any]) -> PlanFacts:
         if change.get("mode") == "managed" and change.get("change", {}).get("actions") != ["delete"]
     ]
     configuration = plan.get("configuration", {})
-    judged = dict.fromkeys(TITLES, 0)
-    failed: dict[str, list[Finding]] = {rule: [] for rule in TITLES}
+    verdicts: list[Verdict] = []
     accepted_keys: list[str] = []
-
     for change in changes:
         type_, address = change["type"], change["address"]
         after_unknown = change.get("change", {}).get("after_unknown", {})
         calls = split_address(address)[0]
         if type_ in IAM_DOCUMENTS:
-            judged[DOCUMENTS_KNOWN] += 1
             attribute, source = IAM_DOCUMENTS[type_], module(configuration, calls)[1]
-            if _walk(after_unknown, (attribute,)) is True:
-                message = (
-                    f"{address}.{attribute} is unknown until apply (declared in {source}): "
-                    "build it from values known at plan time (names, not resource attributes)"
-                )
-                failed[DOCUMENTS_KNOWN].append(Finding(message=message))
-        if type_ in KMS_KEY_ATTRIBUTES:
-            judged[KEYS_FROM_KMS] += 1
-            path = KMS_KEY_ATTRIBUTES[type_]
-            if _walk(after_unknown, path) is not True:
-                continue
-            attribute = ".".join(str(step) for step in path)
-            config = resource_config(configuration, calls, type_, change["name"])
-            expression = _walk(config.get("expressions"), path) if config else None
-            refs = expression.get("references", []) if isinstance(expression, dict) else []
-            sources = _sources(configuration, calls, refs) if refs else {"the provider (not configured)"}
-            if sources and sources <= KMS_KEY_SOURCES:
-                accepted_keys.append(f"{address}.{attribute} <- {', '.join(sorted(sources))}")
-            else:
-                message = (
-                    f"{address}.{attribute} is unknown until apply and is not set from an "
-                    f"aws_kms_key (it comes from: {', '.join(sorted(sources)) or 'nothing'})"
-                )
-                failed[KEYS_FROM_KMS].append(Finding(message=message))
-    evaluations = [
-        Evaluation(rule=rule, title=title, checked=judged[rule], findings=tuple(failed[rule]))
-        for rule, title in TITLES.items()
-    ]
-    return PlanFacts(evaluations, len(changes), accepted_keys)
+            message = (
+                f"{address}.{attribute} is unknown until apply (declared in {source}): "
+                "build it from values known at plan time (names, not resource attributes)"
+            )
+            verdicts.append((DOCUMENTS_KNOWN, message, walk(after_unknown, (attribute,)) is True))
+        if type_ not in KMS_KEY_ATTRIBUTES:
+            continue
+        path = KMS_KEY_ATTRIBUTES[type_]
+        attribute = ".".join(str(step) for step in path)
+        if walk(after_unknown, path) is not True:
+            verdicts.append((KEYS_FROM_KMS, f"{address}.{attribute} is known at plan time", False))
+            continue
+        config = resource_config(configuration, calls, type_, change["name"])
+        refs = walk(config, ("expressions", *path, "references")) or []
+        sources = _sources(configuration, calls, refs) if refs else {"the provider (not configured)"}
+        from_kms = bool(sources) and sources <= KMS_KEY_SOURCES
+        accepted_keys += [f"{address}.{attribute} <- {', '.join(sorted(sources))}"] if from_kms else []
+        message = (
+            f"{address}.{attribute} is unknown until apply and is not set from an "
+            f"aws_kms_key (it comes from: {', '.join(sorted(sources)) or 'nothing'})"
+        )
+        verdicts.append((KEYS_FROM_KMS, message, not from_kms))
+    return PlanFacts(evaluations(TITLES, verdicts), len(changes), accepted_keys)

@@ -16,8 +16,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from policies.model import Evaluation, Finding
-from policies.plan_facts import resource_config, split_address
+from policies.model import Evaluation, Verdict, evaluations
+from policies.plan_facts import resource_config, split_address, walk
 
 ALLOWED = tomllib.loads(Path(__file__).with_name("allowlists.toml").read_text(encoding="utf-8"))
 TITLES = {
@@ -27,7 +27,6 @@ TITLES = {
 }
 IDENTITY_POLICIES = {"aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy"}
 _NOT_INTERNET = [ipaddress.ip_network(cidr) for cidr in ALLOWED["not_internet"]]
-Verdict = tuple[str, str, bool]  # rule, what was judged, failed
 
 
 def _list(value: object) -> list[Any]:
@@ -73,8 +72,8 @@ def _managed_policies(plan: Mapping[str, Any], change: Mapping[str, Any], role: 
     after, arns = change["change"]["after"], _list(change["change"]["after"].get("managed_policy_arns"))
     if change["type"] == "aws_iam_role_policy_attachment":  # the role it names, by its address
         calls, arns = split_address(change["address"])[0], [after.get("policy_arn")]
-        config = resource_config(plan.get("configuration", {}), calls, change["type"], change["name"]) or {}
-        refs = config.get("expressions", {}).get("role", {}).get("references", [])
+        config = resource_config(plan.get("configuration", {}), calls, change["type"], change["name"])
+        refs = walk(config, ("expressions", "role", "references")) or []
         owner = next((r for r in refs if r.startswith("aws_iam_role.") and r.count(".") == 1), after["role"])
         role = "".join(f"module.{call}." for call in calls) + str(owner)
     allowed = ALLOWED["aws_managed_policies"].get(role, [])
@@ -105,13 +104,4 @@ def judge(plan: Mapping[str, Any]) -> list[Evaluation]:
     for (who, *ports), cidrs in peers.items():
         door = ports[:1] == ["tcp"] and ports[1] == ports[2] and ports[1] in ALLOWED["internet_ports"]
         verdicts += [("POL_PLAN_005", f"{who} {ports} admits {cidrs}", not door and admits_internet(cidrs))]
-    found = {rule: [(what, bad) for judged, what, bad in verdicts if judged == rule] for rule in TITLES}
-    return [
-        Evaluation(
-            rule=r,
-            title=t,
-            checked=len(found[r]),
-            findings=tuple(Finding(message=w) for w, bad in found[r] if bad),
-        )
-        for r, t in TITLES.items()
-    ]
+    return evaluations(TITLES, verdicts)

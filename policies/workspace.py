@@ -71,5 +71,6 @@ class Context:
     @property
     def work(self) -> Path:
         """Scratch space of this run (staged copies, compact plans), beside the reports and not inside them:
-        CI uploads every SARIF file under the reports folder, and a scratch copy would be uploaded twice."""
+        CI uploads every SARIF file under the reports folder, and a scratch copy would be uploaded twice.
+        Empty when the run starts (policies.cli), so a gate finds in it only what it wrote."""
         return self.reports.with_name(f"{self.reports.name}.work")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.common.util.data_structures_utils import find_in_dict
 from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
 
 
@@ -40,13 +41,6 @@ def mapping(value: Any) -> dict[str, Any]:  # noqa: ANN401
     return fields(value)
 
 
-def get_path(document: Any, *path: str) -> Any:  # noqa: ANN401
-    """document[path...] through nested mappings, or None."""
-    for step in path:
-        document = document.get(step) if isinstance(document, dict) else None
-    return document
-
-
 def pod_spec(conf: dict[str, Any]) -> dict[str, Any] | None:
     """The pod spec of a workload: a Pod, a controller's template, a CronJob's job template, or a Knative
     Service's revision template. None for anything else (a core Service, say)."""
@@ -54,7 +48,7 @@ def pod_spec(conf: dict[str, Any]) -> dict[str, Any] | None:
     if kind == "Service" and not str(conf.get("apiVersion", "")).startswith("serving.knative.dev/"):
         return None
     spec = {
-        "Pod": get_path(conf, "spec"),
-        "CronJob": get_path(conf, "spec", "jobTemplate", "spec", "template", "spec"),
-    }.get(str(kind), get_path(conf, "spec", "template", "spec"))
+        "Pod": find_in_dict(conf, "spec"),
+        "CronJob": find_in_dict(conf, "spec/jobTemplate/spec/template/spec"),
+    }.get(str(kind), find_in_dict(conf, "spec/template/spec"))
     return spec if isinstance(spec, dict) else None

@@ -13,7 +13,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pred_common import K8sCheck, get_path, mapping
+from checkov.common.util.data_structures_utils import find_in_dict
+from pred_common import K8sCheck, mapping
 
 PREFIX = "alb.ingress.kubernetes.io/"
 ALLOWLISTS = Path(__file__).resolve().parents[1] / "allowlists.toml"
@@ -33,8 +34,8 @@ def _listen_ports(text: str) -> list[tuple[str, int]]:
 
 class AlbIngressIsHttpsOnly(K8sCheck):
     def judge(self, conf: dict[str, Any]) -> bool | None:
-        annotations = mapping(get_path(conf, "metadata", "annotations"))
-        ingress_class = get_path(conf, "spec", "ingressClassName") or annotations.get(
+        annotations = mapping(find_in_dict(conf, "metadata/annotations"))
+        ingress_class = find_in_dict(conf, "spec/ingressClassName") or annotations.get(
             "kubernetes.io/ingress.class"
         )
         if ingress_class != "alb":

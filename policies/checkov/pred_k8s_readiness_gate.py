@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pred_common import K8sCheck, get_path, mapping
+from checkov.common.util.data_structures_utils import find_in_dict
+from pred_common import K8sCheck, mapping
 
 LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
 
@@ -23,15 +24,15 @@ def _load_balanced_namespaces(folder: Path) -> set[str]:
         for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             if not isinstance(document, dict):
                 continue
-            kind, annotations = document.get("kind"), get_path(document, "metadata", "annotations") or {}
+            kind, annotations = document.get("kind"), find_in_dict(document, "metadata/annotations") or {}
             bound = kind == "TargetGroupBinding" and str(document.get("apiVersion")).startswith(
                 "elbv2.k8s.aws/"
             )
             ingress = kind == "Ingress" and "alb" in {
-                get_path(document, "spec", "ingressClassName"),
+                find_in_dict(document, "spec/ingressClassName"),
                 annotations.get("kubernetes.io/ingress.class"),
             }
-            namespace = get_path(document, "metadata", "namespace")
+            namespace = find_in_dict(document, "metadata/namespace")
             if (bound or ingress) and namespace:
                 namespaces.add(str(namespace))
     return namespaces
@@ -44,9 +45,9 @@ class NamespaceInjectsReadinessGates(K8sCheck):
         if manifest is None:
             message = f"cannot find the manifest of {self.entity_path} to read its folder"
             raise FileNotFoundError(message)
-        if get_path(conf, "metadata", "name") not in _load_balanced_namespaces(manifest.parent):
+        if find_in_dict(conf, "metadata/name") not in _load_balanced_namespaces(manifest.parent):
             return None
-        return mapping(get_path(conf, "metadata", "labels")).get(LABEL) == "enabled"
+        return mapping(find_in_dict(conf, "metadata/labels")).get(LABEL) == "enabled"
 
 
 check = NamespaceInjectsReadinessGates(

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pred_common import K8sCheck, get_path, mapping
+from checkov.common.util.data_structures_utils import find_in_dict
+from pred_common import K8sCheck, mapping
 
 
 class ReplicasSpreadAcrossZones(K8sCheck):
     def judge(self, conf: dict[str, Any]) -> bool:
-        pod_labels = mapping(get_path(conf, "spec", "template", "metadata", "labels"))
-        for constraint in get_path(conf, "spec", "template", "spec", "topologySpreadConstraints") or []:
-            selected = mapping(get_path(constraint, "labelSelector", "matchLabels"))
+        pod_labels = mapping(find_in_dict(conf, "spec/template/metadata/labels"))
+        for constraint in find_in_dict(conf, "spec/template/spec/topologySpreadConstraints") or []:
+            selected = mapping(find_in_dict(constraint, "labelSelector/matchLabels"))
             if (
-                get_path(constraint, "topologyKey") == "topology.kubernetes.io/zone"
-                and get_path(constraint, "whenUnsatisfiable") == "DoNotSchedule"
-                and get_path(constraint, "maxSkew") == 1
+                find_in_dict(constraint, "topologyKey") == "topology.kubernetes.io/zone"
+                and find_in_dict(constraint, "whenUnsatisfiable") == "DoNotSchedule"
+                and find_in_dict(constraint, "maxSkew") == 1
                 and bool(selected)
                 and all(pod_labels.get(key) == value for key, value in selected.items())
             ):

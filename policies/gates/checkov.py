@@ -23,7 +23,8 @@ NAME = "checkov"
 SOURCE_FRAMEWORKS = ("terraform", "kubernetes", "dockerfile", "github_actions")
 _CUSTOM_ID = re.compile(r'"(CKV_PRED_[A-Z0-9_]+)"')
 _CRASHED = re.compile(r"Failed to run check (\S+) on (\S+)")
-_NOT_LOADED = re.compile(r"Cannot load external check '([^']+)'")
+# A Python check that does not import, a YAML check that does not parse or lacks a field (checkov warns).
+_NOT_LOADED = re.compile(r"(?:Cannot load external check|Failed to parse check id|Custom policy) '?([^' ]+)")
 # Never copied into a scan: Terraform's working data, caches and bytecode.
 _NOT_SCANNED = shutil.ignore_patterns(
     ".terraform", "*.tfstate", "*.tfstate.*", "__pycache__", ".mypy_cache", "*.pyc"
@@ -31,16 +32,15 @@ _NOT_SCANNED = shutil.ignore_patterns(
 
 
 def custom_check_ids() -> list[str]:
-    modules = CHECKOV_CHECKS_DIR.glob("*.py")
+    checks = [*CHECKOV_CHECKS_DIR.glob("*.py"), *CHECKOV_CHECKS_DIR.glob("*.yaml")]
     return sorted(
-        {found for module in modules for found in _CUSTOM_ID.findall(module.read_text(encoding="utf-8"))}
+        {found for check in checks for found in _CUSTOM_ID.findall(check.read_text(encoding="utf-8"))}
     )
 
 
 def _stage(root: Root, target: Path) -> Path:
     """Copy what checkov scans into `target`, laid out as in the repository, so reported paths are the
     repository's own (infra/main.tf, dist/prod/...) and nothing else (virtualenvs, build output) is read."""
-    shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     for directory in (root.infra, root.dist, root.github):
         if directory.is_dir():
@@ -56,7 +56,6 @@ def _checkov(context: Context, out: Path) -> list[dict[str, Any]]:
             f"{CHECKOV_CHECKS_DIR}/__init__.py is missing: checkov silently loads no custom check without it"
         )
         raise GateError(msg)
-    shutil.rmtree(out, ignore_errors=True)
     result = context.tools.run(
         "checkov", "--directory", ".", "--framework", *SOURCE_FRAMEWORKS,
         "--external-checks-dir", str(CHECKOV_CHECKS_DIR), "--skip-download",
@@ -156,7 +155,5 @@ def run(context: Context) -> GateResult:
     if idle:
         result.notes.append(f"custom checks with nothing of their kind to judge here: {', '.join(idle)}")
     if (out / "results_sarif.sarif").is_file():
-        result.native_sarif.append(
-            shutil.copy2(out / "results_sarif.sarif", context.reports / "checkov.sarif")
-        )
+        shutil.copy2(out / "results_sarif.sarif", context.reports / f"{NAME}.sarif")
     return result

@@ -115,7 +115,6 @@ def _run(context: Context, plan: dict[str, object]) -> tuple[list[Evaluation], i
     # copy, so a pretty-printed plan is read whole and the judged file is left as it was.
     compact = write_atomic(work / "plan-one-line.json", json.dumps(plan, separators=(",", ":")))
     report = work / "radish-cucumber.json"
-    report.unlink(missing_ok=True)
     result = context.tools.run(
         "terraform-compliance", "--planfile", str(compact), "--features", str(FEATURES_DIR),
         f"--cucumber-json={report}", cwd=work, env={"NO_COLOR": "1", "TERM": "dumb"},
@@ -157,10 +156,11 @@ def run(context: Context) -> GateResult:
     except (OSError, ValueError) as error:
         msg = f"cannot read the service card {context.root.relative(context.root.service_card)}: {error}"
         raise GateError(msg) from error
-    result.errors += [
-        f"policies/terraform/{name} is stale against the service card: run `make policy-features`"
-        for name in stale
-    ]
+    if stale:
+        name = features.GENERATED.name
+        result.errors.append(
+            f"policies/terraform/{name} is stale against the service card: run `make policy-features`"
+        )
     if context.plan is None:
         result.errors.append("no plan to judge: the plan gate did not produce one")
         return result

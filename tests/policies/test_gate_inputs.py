@@ -176,18 +176,29 @@ def test_a_custom_check_that_crashes_fails_the_gate_by_name(tmp_path, monkeypatc
     assert any("custom check CKV_PRED_TEST_1 crashed on" in error for error in result.errors), result.errors
 
 
+_BROKEN_YAML_CHECK = """
+metadata: {id: CKV_PRED_TEST_2, name: a typo in an operator, category: KUBERNETES}
+definition: {cond_type: attribute, resource_types: [Role], attribute: kind, operator: equalz, value: Role}
+"""
+
+
 @pytest.mark.slow
-def test_a_custom_check_that_does_not_load_fails_the_gate_by_name(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("file", "text", "name"),
+    [
+        ("pred_typo.py", "def broken(:\n", "pred_typo"),
+        ("pred_typo.yaml", _BROKEN_YAML_CHECK, "CKV_PRED_TEST_2"),
+    ],
+)
+def test_a_custom_check_that_does_not_load_fails_the_gate_by_name(tmp_path, monkeypatch, file, text, name):
     checks = tmp_path / "checks"
     checks.mkdir()
     (checks / "__init__.py").write_text("", encoding="utf-8")
-    (checks / "pred_typo.py").write_text("def broken(:\n", encoding="utf-8")
+    (checks / file).write_text(text, encoding="utf-8")
     monkeypatch.setattr(checkov, "CHECKOV_CHECKS_DIR", checks)
     result = checkov.run(_context(tmp_path))
     assert not result.passed
-    assert any("custom check pred_typo could not be loaded" in error for error in result.errors), (
-        result.errors
-    )
+    assert any(f"custom check {name} could not be loaded" in error for error in result.errors), result.errors
 
 
 def test_a_checks_folder_checkov_would_silently_ignore_fails_the_gate(tmp_path, monkeypatch):
@@ -200,7 +211,7 @@ def test_a_checks_folder_checkov_would_silently_ignore_fails_the_gate(tmp_path, 
 
 
 def test_the_committed_generated_features_match_the_service_card():
-    assert features.stale(SERVICE_CARD_PATH) == []
+    assert not features.stale(SERVICE_CARD_PATH)
 
 
 def test_a_stale_generated_feature_fails_the_terraform_compliance_gate(tmp_path):
