@@ -21,6 +21,8 @@ from api.settings import setting_variable
 from manifests_py import _pod
 from manifests_py.portability import PortabilityWarning
 from manifests_py.props import (
+    CANARY,
+    STABLE,
     IngressExposure,
     Probe,
     ServiceProps,
@@ -52,9 +54,6 @@ CSI_DRIVER = "secrets-store.csi.k8s.io"
 CHECKOV_DIGEST_CHECK = "CKV_K8S_43"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOSTNAME_KEY = "kubernetes.io/hostname"
-# The two workloads of a release (the track label's values): the version serving, and the new one that
-# the deploy scales up and moves the listener's weights to, step by step.
-STABLE, CANARY = "stable", "canary"
 # A stateless pod that starts in about a second can be added at once: react to the first reading (no
 # stabilization) and allow doubling, or four more pods when there are few, every 15 s (the HPA's sync
 # period), whichever adds more.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from manifests_py.props import Probe, ServiceProps
+from manifests_py.props import TRACK_LABEL, Probe, ServiceProps
 
 __all__ = [
     "MANAGED_BY",
@@ -35,8 +35,6 @@ TMP_VOLUME = "tmp"
 TMP_MOUNT_PATH = "/tmp"  # noqa: S108 - a private emptyDir, not the node's /tmp
 
 
-# Which workload a pod belongs to during a release: the stable version or the canary.
-TRACK_LABEL = "track"
 PART_OF = "app.kubernetes.io/part-of"
 
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from manifests_py._eks import CANARY, STABLE, canary_name, render_eks
+from manifests_py._eks import canary_name, render_eks
 from manifests_py._knative import render_knative, revision_name, traffic_split
-from manifests_py._pod import TRACK_LABEL
 from manifests_py.portability import PortabilityWarning
-from manifests_py.props import ServiceProps, Target
+from manifests_py.props import CANARY, STABLE, TRACK_LABEL, ServiceProps, Target
 
 __all__ = [
     "CANARY",

@@ -109,6 +109,13 @@ class Autoscaling(Props):
         return self
 
 
+# The two workloads of a release, told apart by the pods' ``track`` label: the version serving, and the new
+# one the deploy scales up and moves the listener's weights to, step by step. Here, beside the steps, so the
+# deploy and the load tools read them without loading the constructs (and the jsii runtime).
+TRACK_LABEL = "track"
+STABLE, CANARY = "stable", "canary"
+
+
 class Traffic(Props):
     """``[traffic]``: a release's canary steps and the limits the new version must hold at each one.
 

@@ -171,7 +171,7 @@ MUTATIONS = {
       status_code = "HTTP_301"
     }""",
         """    type             = "forward"
-    target_group_arn = aws_lb_target_group.this.arn""",
+    target_group_arn = aws_lb_target_group.track["stable"].arn""",
         "terraform-compliance,checkov",
         {
             "terraform-compliance": {"Plain-HTTP listeners have no action but a redirect"},

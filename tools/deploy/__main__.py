@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from manifests_py.knative_like import CANARY, STABLE
+from manifests_py.props import CANARY, STABLE
 from tools.common import REPO_ROOT
 from tools.deploy import DeployError, say, sh
 from tools.deploy.alb import WeightedListener

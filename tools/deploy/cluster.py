@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-from manifests_py.knative_like import TRACK_LABEL
+from manifests_py.props import TRACK_LABEL
 from tools.deploy import DeployError, sh
 
 

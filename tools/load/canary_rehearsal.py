@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from api.service_card import load_service_card
-from manifests_py.knative_like import CANARY, STABLE
-from manifests_py.props import Traffic
+from manifests_py.props import CANARY, STABLE, Traffic
 from tools.deploy.canary import AnalysisFailed, StepEngine, Window
 from tools.load.haproxy import HAProxy
 from tools.load.rehearsal import DEFAULT_MANIFESTS, Rollout, Timings

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-from manifests_py.knative_like import CANARY, TRACK_LABEL
+from manifests_py.props import CANARY, TRACK_LABEL
 
 _PERCENT = re.compile(r"^(?P<number>\d+)%$")
 # The kubelet gives up on a container after this many failed startup probes; default per the API.
