@@ -18,7 +18,6 @@ group keeps three releases within seconds.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import sys
 import time
@@ -33,8 +32,6 @@ from tools.deploy.canary import AnalysisFailed, StepEngine, Window
 from tools.load.haproxy import HAProxy
 from tools.load.rehearsal import DEFAULT_MANIFESTS, Rollout, Timings
 from tools.load.rollout_spec import load_rollout_spec
-from tools.load.service import sample_row
-from tools.load.wrk import Wrk
 
 DEFAULT_TIME_SCALE = 0.05
 FAULTY = [sys.executable, "-m", "tools.load.faulty_app"]
@@ -186,16 +183,7 @@ def rehearse(*, workdir: Path, time_scale: float = DEFAULT_TIME_SCALE) -> dict[s
                 stable=groups[STABLE], canary=groups[CANARY], live_stable=groups[STABLE].start_initial()
             )
             for version in VERSIONS:
-                load = Wrk(
-                    proxy.url + card.paths.predict,
-                    connections=LOAD_CONNECTIONS,
-                    method="POST",
-                    body=json.dumps(sample_row()),
-                    seconds=600,
-                    timeout_seconds=10,
-                    rate=LOAD_RATE,
-                    headers=(f"Authorization: Bearer {groups[STABLE].api_key}",),
-                )
+                load = groups[STABLE].scoring_load(card, LOAD_CONNECTIONS, rate=LOAD_RATE)
                 with load:
                     time.sleep(_WARM_UP_SECONDS)
                     release = _release(version, workloads=workloads, proxy=proxy, traffic=traffic)

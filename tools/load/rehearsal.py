@@ -240,6 +240,22 @@ class Rollout:
         replica.terminating = time.monotonic()
         return self._terminations.submit(self._terminate, replica)
 
+    def scoring_load(
+        self, card: ServiceCard, connections: int, *, pause_ms: int = 0, rate: float | None = None
+    ) -> Wrk:
+        """Authorized scoring requests through the proxy, paced by ``pause_ms`` or ``rate``, until stopped."""
+        return Wrk(
+            self.proxy.url + card.paths.predict,
+            connections=connections,
+            method="POST",
+            body=json.dumps(sample_row()),
+            seconds=600,
+            timeout_seconds=10,
+            pause_ms=pause_ms,
+            rate=rate,
+            headers=(f"Authorization: Bearer {self.api_key}",),
+        )
+
     def start_initial(self) -> list[ReplicaTimeline]:
         replicas = [self.start_replica() for _ in range(self.spec.replicas)]
         while not all(self.is_available(r) for r in replicas):
@@ -300,16 +316,7 @@ def run_rollout(
         try:
             old = rollout.start_initial()
             before, log_before = proxy.frontend_counters(), proxy.log_path.stat().st_size
-            load = Wrk(
-                proxy.url + card.paths.predict,
-                connections=LOAD_CONNECTIONS,
-                method="POST",
-                body=json.dumps(sample_row()),
-                seconds=600,
-                timeout_seconds=10,
-                pause_ms=LOAD_PAUSE_MS,
-                headers=(f"Authorization: Bearer {rollout.api_key}",),
-            )
+            load = rollout.scoring_load(card, LOAD_CONNECTIONS, pause_ms=LOAD_PAUSE_MS)
             with load:
                 load_started = time.monotonic()
                 time.sleep(_WARM_UP_SECONDS)
