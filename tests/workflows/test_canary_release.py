@@ -4,7 +4,10 @@ prod's real [traffic], [terraform_outputs] and synthesized manifests; only each 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +16,7 @@ import time
 import pytest
 import yaml
 
-from tests.workflows.conftest import COMMIT, Sandbox, index_of
+from tests.workflows.conftest import COMMIT, Sandbox, index_of, load_workflow
 from tests.workflows.test_deploy_script import PROD, _inputs
 
 pytestmark = pytest.mark.slow
@@ -152,23 +155,52 @@ def test_a_first_release_goes_out_whole(sandbox):
     assert _applied_deployments(sandbox) == [["predictor", "predictor-canary"]]
 
 
-def test_a_cancelled_release_puts_the_weights_back_and_the_canary_to_zero(sandbox):
+def _release_step(sandbox: Sandbox, step_seconds: int) -> list[str]:
+    """The workflow's release step as the runner starts it: bash running a file holding the step's script
+    (`bash -c` would exec a lone command itself and hide a missing `exec`), the deploy swapped for the
+    driver that holds each step ``step_seconds``."""
+    job = load_workflow("deploy.yml")["jobs"]["deploy"]
+    (script,) = [step["run"] for step in job["steps"] if step.get("id") == "release"]
+    deploy = ".venv/bin/python -m tools.deploy"
+    assert deploy in script
+    driver = f"{sys.executable} -m tests.workflows.canary_driver {step_seconds}"
+    step = sandbox.root / "release-step.sh"
+    step.write_text(script.replace(deploy, driver), encoding="utf-8")
+    return [shutil.which("bash") or "bash", "--noprofile", "--norc", "-eo", "pipefail", str(step)]
+
+
+def test_a_cancelled_release_step_puts_the_weights_back_and_the_canary_to_zero(sandbox):
     sandbox.scenario(image_exists=True, replicas=SERVING)
     sandbox.env.update(_inputs())
-    argv = [sys.executable, "-m", "tests.workflows.canary_driver", "120", "release"]
     process = subprocess.Popen(
-        argv, env=sandbox.env, cwd=sandbox.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        _release_step(sandbox, 120),
+        env=sandbox.env,
+        cwd=sandbox.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, so a deploy the signals missed is killed after
     )
-    deadline = time.monotonic() + 60
-    while not any("get-metric-data" in c for c in sandbox.commands()):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    process.send_signal(signal.SIGTERM)  # what the runner sends a cancelled job's step
-    _, stderr = process.communicate(timeout=30)
+    try:
+        deadline = time.monotonic() + 60
+        while not any("get-metric-data" in c for c in sandbox.commands()):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        # What the runner does to a cancelled job's step: SIGINT to the step's process (the shell it
+        # started, never its children), then SIGTERM 7.5 s later.
+        process.send_signal(signal.SIGINT)
+        try:
+            _, stderr = process.communicate(timeout=7.5)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
+    assert "cancelled by SIGINT" in stderr, "the signal must reach the deploy, not stop at the step's shell"
     assert process.returncode == 1
-    assert "cancelled by SIGTERM" in stderr
     _assert_rolled_back(sandbox)
     assert _canary_weights(sandbox) == [10, 0]
 
