@@ -175,6 +175,14 @@ def _rollout_status(argv: list[str], scenario: dict, state: _State) -> int:
     return _out('deployment "predictor" successfully rolled out')
 
 
+def _kubectl_patch(argv: list[str], scenario: dict, state: _State) -> int:
+    del state
+    replicas = json.loads(argv[argv.index("--patch") + 1])["spec"]["replicas"]
+    if scenario.get("scale_down_fails") and replicas == 0:
+        return _fail("Error from server (ServiceUnavailable): the server is currently unable to handle it")
+    return _out(f"deployment.apps/{argv[1].split('/')[-1]} patched")
+
+
 def _curl(argv: list[str], scenario: dict, state: _State) -> int:
     del state
     url = argv[-1]
@@ -239,7 +247,7 @@ _HANDLERS = {
     ("kubectl", "apply"): _kubectl_apply,
     ("kubectl", "rollout", "status"): _rollout_status,
     ("kubectl", "wait"): _succeed,
-    ("kubectl", "patch"): _succeed,
+    ("kubectl", "patch"): _kubectl_patch,
     ("kubectl", "rollout", "undo"): lambda *_: _out("deployment.apps/predictor rolled back"),
     ("curl",): _curl,
     ("gh",): _gh,

@@ -258,5 +258,19 @@ def test_a_listener_that_cannot_be_moved_fails_the_release_and_says_the_rollback
     assert result.returncode == 1
     assert "AccessDenied" in result.stderr
     assert "ROLLBACK INCOMPLETE (run the abort command): weights:" in result.stdout
-    assert _scaled(sandbox)[-1] == ("deployment/predictor-canary", 0), "the canary goes to zero all the same"
+    assert "the canary keeps running" in result.stdout
+    # every attempt failed (the first shift, then the rollback's three); the canary keeps serving the share
+    # the listener still sends it instead of a group with no pods answering it with errors
+    assert _canary_weights(sandbox) == [10, 0, 0, 0]
+    assert [replicas for _, replicas in _scaled(sandbox)] == [2], "the canary was never scaled down"
     assert not sandbox.calls("curl")
+
+
+def test_a_canary_left_up_after_a_promotion_warns_instead_of_undoing_the_release(sandbox):
+    result = _release(sandbox, replicas=SERVING, scale_down_fails=True)
+
+    assert result.returncode == 0, result.stderr
+    assert "promoted, but the canary was not scaled to zero (run the abort command)" in result.stdout
+    assert _canary_weights(sandbox) == [*STEPS, 0]
+    assert not any("rollout undo" in command for command in sandbox.commands())
+    assert sandbox.calls("curl"), "the release went on to its smoke test"

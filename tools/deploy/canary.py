@@ -10,7 +10,6 @@ Whatever ends the run (a broken limit, a failed command, a signal), the weights 
 from __future__ import annotations
 
 import contextlib
-import functools
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,9 @@ from manifests_py.props import Traffic
 
 # How often the analysis reads the canary's numbers during a step (the deploy polls CloudWatch less often).
 DEFAULT_POLL_SECONDS = 0.1
+# Waits before trying the weights again in a rollback (a throttled or dropped call): a few seconds in all,
+# inside what a cancelled job is given before it is killed.
+WEIGHT_RETRY_SECONDS = (1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -107,10 +109,14 @@ class StepEngine:
             self.say("analysis passed at every step: promoting")
             self.workloads.promote()
             self.split.shift(0)
-            self.workloads.stop_canary()
         except BaseException:
             self.roll_back()
             raise
+        try:
+            with cancellable(signal.SIG_IGN):  # a cancel now would undo a release that is done
+                self.workloads.stop_canary()
+        except Exception as error:  # noqa: BLE001 -- the release is done; only an idle canary is left
+            self.say(f"promoted, but the canary was not scaled to zero (run the abort command): {error}")
         return windows
 
     def _step(self, index: int, percent: int) -> Window:
@@ -130,22 +136,33 @@ class StepEngine:
             time.sleep(max(0.0, min(self.poll_seconds, ends - time.monotonic())))
 
     def roll_back(self) -> None:
-        """Weights back to the stable version first, then the canary to zero; each is tried whatever the
-        other did, and a signal arriving meanwhile does not cut it short."""
+        """Weights back to the stable version (tried again on failure), then the canary to zero, and only
+        then: a canary group with weight and no pods would answer its share with errors. A signal arriving
+        meanwhile does not cut it short."""
         with cancellable(signal.SIG_IGN):
-            failures = []
-            for what, action in (
-                ("weights", functools.partial(self.split.shift, 0)),
-                ("canary", self.workloads.stop_canary),
-            ):
+            problem = self._weights_back()
+            if problem is None:
                 try:
-                    action()
-                except Exception as error:  # noqa: BLE001 -- the other half must still run
-                    failures.append(f"{what}: {error}")
-        if failures:
-            self.say("ROLLBACK INCOMPLETE (run the abort command): " + "; ".join(failures))
+                    self.workloads.stop_canary()
+                except Exception as error:  # noqa: BLE001 -- reported, as a weights failure is
+                    problem = f"canary: {error}"
+        if problem:
+            self.say(f"ROLLBACK INCOMPLETE (run the abort command): {problem}")
         else:
             self.say("rolled back: all traffic on the stable version, canary scaled to 0")
+
+    def _weights_back(self) -> str | None:
+        """None once the weights are back on the stable version; else what failed the last attempt."""
+        failure = None
+        for wait in (*WEIGHT_RETRY_SECONDS, 0.0):
+            try:
+                self.split.shift(0)
+            except Exception as error:  # noqa: BLE001 -- tried again, then reported
+                failure = f"weights: {error}; the canary keeps running to answer the share it still gets"
+                time.sleep(wait)
+            else:
+                return None
+        return failure
 
 
 def _cancel(signum: int, _frame: object) -> None:
