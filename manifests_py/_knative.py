@@ -4,17 +4,20 @@ Knative owns the Deployment, the autoscaler, routing and draining (its queue-pro
 pod until in-flight requests finish), so the EKS-only objects are not rendered; each difference that
 a setting would notice is reported as a warning.
 
-Releases are Knative's own: each image is a revision named after it (``revision_name``), and ``traffic``
-splits requests between the ``stable`` revision and the latest one, tagged ``canary``. The committed
-rendering is the state at rest, this version promoted: ``traffic_split(revision_name(props), 0)``. A
-release first applies it with ``traffic_split(<the live stable revision>, steps[0])``, patches the same
-shape at each step, and ends on ``traffic_split(<new>, 0)`` (promoted) or ``traffic_split(<old>, 0)``
-(rolled back).
+Releases are Knative's own: each revision is named after its image and its content (``revision_name``),
+and ``traffic`` splits requests between the ``stable`` revision and the latest one, tagged ``canary``.
+The committed rendering is the state at rest, this version promoted: ``traffic_split(<this revision>, 0)``.
+This repository's deploy releases on EKS only; a Knative release would apply it with
+``traffic_split(<the live stable revision>, steps[0])``, patch the same shape at each step, and end on
+``traffic_split(<new>, 0)`` (promoted) or ``traffic_split(<old>, 0)`` (rolled back).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import cdk8s
@@ -31,14 +34,19 @@ _AUTOSCALING = "autoscaling.knative.dev"
 # Knative names the port by protocol: http1 (HTTP/1.1) or h2c.
 _KNATIVE_PORT_NAME = "http1"
 _REVISION_NAME_LENGTH = 63
+_CONTENT_HASH_LENGTH = 8
 
 
-def revision_name(props: ServiceProps) -> str:
-    """The revision of this image: named after its digest when pinned (the bytes), else its tag."""
+def revision_name(props: ServiceProps, template: Mapping[str, Any]) -> str:
+    """The revision's name: its image (the digest when pinned, else the tag) for people to read, then a hash
+    of the rest of the template, because Knative refuses a changed template under a name it already has
+    (a new setting with the same image is a new revision too)."""
     image = props.image
     version = image.digest.removeprefix("sha256:")[:12] if image.digest else str(image.tag)
     slug = re.sub(r"[^a-z0-9-]", "-", f"{props.name}-{version}".lower())
-    return slug[:_REVISION_NAME_LENGTH].rstrip("-")
+    content = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()
+    prefix = slug[: _REVISION_NAME_LENGTH - _CONTENT_HASH_LENGTH - 1].rstrip("-")
+    return f"{prefix}-{content[:_CONTENT_HASH_LENGTH]}"
 
 
 def traffic_split(stable_revision: str, canary_percent: int) -> list[dict[str, Any]]:
@@ -153,14 +161,12 @@ def render_knative(scope: Construct, props: ServiceProps) -> list[PortabilityWar
         kind="Service",
         metadata=cdk8s.ApiObjectMetadata(name=props.name, namespace=props.namespace, labels=labels),
     )
-    template = {
-        "metadata": {
-            "name": revision_name(props),
-            "labels": labels,
-            "annotations": _autoscaling_annotations(props),
-        },
+    template: dict[str, Any] = {
+        "metadata": {"labels": labels, "annotations": _autoscaling_annotations(props)},
         "spec": revision,
     }
-    spec = {"template": template, "traffic": traffic_split(revision_name(props), 0)}
+    name = revision_name(props, template)
+    template["metadata"]["name"] = name
+    spec = {"template": template, "traffic": traffic_split(name, 0)}
     service.add_json_patch(cdk8s.JsonPatch.add("/spec", spec))
     return _not_carried(props)

@@ -8,11 +8,11 @@ import os
 
 import pytest
 
-from manifests_py.config import load_environment
+from manifests_py.config import load_environment, project_version
 from manifests_py.knative_like import traffic_split
 from manifests_py.output import write_folder
 from manifests_py.props import Autoscaling, Resources, ServiceProps, Target
-from manifests_py.renderings import Rendering, service_props
+from manifests_py.renderings import RENDERINGS, Rendering, service_props
 from manifests_py.synth import render
 from manifests_py.validation import kubernetes_versions, validate_objects
 from tests.manifests.conftest import FIXTURES, load_folder
@@ -152,18 +152,37 @@ def test_without_a_target_group_binding_no_canary_is_rendered_and_that_is_report
 def test_knative_splits_traffic_between_the_stable_revision_and_the_latest(rendered, fixtures):
     (service,) = [o for o in rendered["knative"].objects if o["kind"] == "Service"]
     revision = service["spec"]["template"]["metadata"]["name"]
-    assert revision == "predictor-" + load_environment("dev").image.tag.replace(".", "-")
+    assert revision.startswith("predictor-" + load_environment("dev").image.tag.replace(".", "-") + "-")
     assert service["spec"]["traffic"] == [
         {"tag": "stable", "revisionName": revision, "percent": 100},
         {"tag": "canary", "latestRevision": True, "percent": 0},
     ]
     # Pinned by digest, the revision is named after the bytes: a re-pushed tag is a new revision.
     (edge,) = [o for o in fixtures["edge-knative"].objects if o["kind"] == "Service"]
-    assert edge["spec"]["template"]["metadata"]["name"] == "predictor-0123456789ab"
+    assert edge["spec"]["template"]["metadata"]["name"].startswith("predictor-0123456789ab-")
     assert traffic_split("predictor-old", 10) == [
         {"tag": "stable", "revisionName": "predictor-old", "percent": 90},
         {"tag": "canary", "latestRevision": True, "percent": 10},
     ]
+
+
+def test_a_changed_setting_with_the_same_image_is_a_new_knative_revision(card, rendered):
+    # Knative refuses a changed revision template under a name it already has.
+    (knative,) = [r for r in RENDERINGS if r.folder == "knative"]
+    config = load_environment(knative.environment, default_tag=project_version())
+    scale = config.scale.model_copy(update={"max": config.scale.max + 1})
+    changed = config.model_copy(update={"scale": scale})
+    (again,) = render([knative], card=card, configs={knative.environment: changed})
+
+    def revision(objects: list[dict]) -> str:
+        (service,) = [o for o in objects if o["kind"] == "Service"]
+        return service["spec"]["template"]["metadata"]["name"]
+
+    before, after = revision(rendered["knative"].objects), revision(again.objects)
+    assert before != after
+    assert before.rsplit("-", 1)[0] == after.rsplit("-", 1)[0], "the image part of the name is kept"
+    (same,) = render([knative], card=card, configs={knative.environment: config})
+    assert revision(same.objects) == before, "the same template keeps its name"
 
 
 def test_the_traffic_split_is_validated_against_the_vendored_knative_schema(rendered):
