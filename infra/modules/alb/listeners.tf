@@ -10,7 +10,7 @@ resource "aws_lb_listener" "https" {
   certificate_arn   = aws_acm_certificate_validation.this.certificate_arn
 
   # Weighted between the stable and the canary group. A release moves the weights (ModifyListener on
-  # this listener only) and ends at stable 100 / canary 0 or the reverse promoted; Terraform writes them
+  # this listener only) and always ends at stable 100 / canary 0 (promoted or not); Terraform writes them
   # once and ignores them after, so neither undoes the other. The set is ignored whole (Terraform cannot
   # address one member's weight): a replaced group fails to delete while this listener forwards to it,
   # it never drifts silently.

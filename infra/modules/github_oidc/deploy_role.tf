@@ -16,11 +16,10 @@ locals {
         Condition = { StringEquals = { for key, value in var.weighted_listener.tag : "aws:ResourceTag/${key}" => value } }
       },
       {
-        # GetMetricData authorizes on no resource; the Describe calls show the weights and whether the
-        # canary's targets are healthy before any request is shifted to them.
+        # GetMetricData authorizes on no resource: "*" is the only valid resource.
         Sid      = "JudgeTheCanary"
         Effect   = "Allow"
-        Action   = ["cloudwatch:GetMetricData", "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetHealth"]
+        Action   = "cloudwatch:GetMetricData"
         Resource = "*"
       },
       {
