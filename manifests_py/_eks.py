@@ -80,6 +80,14 @@ def canary_name(props: ServiceProps) -> str:
     return f"{props.name}-{CANARY}"
 
 
+def _tracks(props: ServiceProps) -> list[str]:
+    """The workloads of every track: the stable one (the service's name) and, with a binding, the canary.
+    Policies and budgets select their pods by name, a label every pod has had since before tracks existed:
+    applied ahead of a release, they still cover the pods serving from an older one."""
+    canary = [canary_name(props)] if isinstance(props.exposure, TargetGroupBindingExposure) else []
+    return [props.name, *canary]
+
+
 def _metadata(
     props: ServiceProps, annotations: dict[str, str] | None = None, *, name: str | None = None
 ) -> cdk8s.ApiObjectMetadata:
@@ -299,7 +307,11 @@ def _disruption_budget(scope: Construct, props: ServiceProps) -> None:
         # Over both tracks: a drain takes one pod at a time whichever it is; the canary at 0 adds none.
         spec=k8s.PodDisruptionBudgetSpec(
             max_unavailable=k8s.IntOrString.from_number(props.max_unavailable),
-            selector=k8s.LabelSelector(match_labels=_pod.service_labels(props)),
+            selector=k8s.LabelSelector(
+                match_expressions=[
+                    k8s.LabelSelectorRequirement(key=_pod.NAME_LABEL, operator="In", values=_tracks(props))
+                ]
+            ),
             # A crash-looping pod must not block node drains.
             unhealthy_pod_eviction_policy="AlwaysAllow",
         ),
@@ -452,7 +464,8 @@ def render_eks(scope: Construct, props: ServiceProps) -> list[PortabilityWarning
     deployment = _deployment(scope, props, service_account, STABLE)
     service = _service(scope, props, props.name)
     # The policy covers every pod of the service, canary included.
-    _network_policy(scope, props, kplus.Pods.select(scope, "all-pods", labels=_pod.service_labels(props)))
+    in_tracks = kplus.LabelExpression.in_(key=_pod.NAME_LABEL, values=_tracks(props))
+    _network_policy(scope, props, kplus.Pods.select(scope, "all-pods", expressions=[in_tracks]))
     _api_keys_provider_class(scope, props)
     _disruption_budget(scope, props)
     scale = props.autoscaling

@@ -12,6 +12,7 @@ from manifests_py.props import TRACK_LABEL, Probe, ServiceProps
 
 __all__ = [
     "MANAGED_BY",
+    "NAME_LABEL",
     "PORT_NAME",
     "TMP_MOUNT_PATH",
     "TMP_VOLUME",
@@ -36,16 +37,17 @@ TMP_MOUNT_PATH = "/tmp"  # noqa: S108 - a private emptyDir, not the node's /tmp
 
 
 PART_OF = "app.kubernetes.io/part-of"
+NAME_LABEL = "app.kubernetes.io/name"
 
 
 def selector_labels(props: ServiceProps, name: str | None = None) -> dict[str, str]:
     """The labels that select one workload's pods; immutable on a Deployment, so kept minimal. Each track
     is its own workload (``name``), so the stable Deployment never counts the canary's pods."""
-    return {"app.kubernetes.io/name": name or props.name}
+    return {NAME_LABEL: name or props.name}
 
 
 def service_labels(props: ServiceProps) -> dict[str, str]:
-    """The labels of every pod of the service, whatever its track: what policies and budgets select."""
+    """The labels of every pod of the service, whatever its track (what the metrics agent scrapes)."""
     return {PART_OF: props.name}
 
 

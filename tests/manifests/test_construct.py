@@ -16,6 +16,7 @@ from manifests_py.renderings import RENDERINGS, Rendering, service_props
 from manifests_py.synth import render
 from manifests_py.validation import kubernetes_versions, validate_objects
 from tests.manifests.conftest import FIXTURES, load_folder
+from tests.support.sides import selects
 
 GOLDEN = FIXTURES.parent / "golden"
 UPDATE_GOLDEN = os.environ.get("MANIFESTS_UPDATE_GOLDEN") == "1"
@@ -205,6 +206,10 @@ def test_namespace_enforces_restricted_and_asks_for_readiness_gates(rendered, ca
     assert knative_labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
+# The labels the service's pods had before releases had tracks.
+PODS_BEFORE_TRACKS = {"app.kubernetes.io/name": "predictor", "app.kubernetes.io/managed-by": "cdk8s"}
+
+
 def test_network_policy_admits_only_the_app_port(rendered, card):
     policy = by_kind(rendered["prod"])["NetworkPolicy"]["spec"]
     assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"]
@@ -224,14 +229,17 @@ def test_network_policy_admits_only_the_app_port(rendered, card):
     ]
     for deployment in (o for o in rendered["prod"].objects if o["kind"] == "Deployment"):
         pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
-        assert policy["podSelector"]["matchLabels"].items() <= pod_labels.items(), "a track is not covered"
+        assert selects(policy["podSelector"], pod_labels), "a track is not covered"
+    # Applied ahead of a release, it still covers the pods serving from a version before tracks existed.
+    assert selects(policy["podSelector"], PODS_BEFORE_TRACKS)
+    assert not selects(policy["podSelector"], {**PODS_BEFORE_TRACKS, "app.kubernetes.io/name": "other"})
 
 
 def test_disruption_budget_and_spread_hold_at_any_scale(rendered):
     objects = by_kind(rendered["prod"])
     budget = objects["PodDisruptionBudget"]["spec"]
     assert budget["maxUnavailable"] == 1
-    assert budget["selector"]["matchLabels"] == objects["NetworkPolicy"]["spec"]["podSelector"]["matchLabels"]
+    assert budget["selector"] == objects["NetworkPolicy"]["spec"]["podSelector"]
     spread = objects["Deployment"]["spec"]["template"]["spec"]["topologySpreadConstraints"]
     zone = next(c for c in spread if c["topologyKey"] == "topology.kubernetes.io/zone")
     assert (zone["maxSkew"], zone["whenUnsatisfiable"]) == (1, "DoNotSchedule")

@@ -33,6 +33,19 @@ def of_kind(objects: list[dict], kind: str) -> list[dict]:
     return found
 
 
+def selects(selector: dict, labels: dict[str, str]) -> bool:
+    """Whether a Kubernetes label selector (matchLabels and matchExpressions) selects pods with ``labels``."""
+    operators = {
+        "In": lambda key, values: labels.get(key) in values,
+        "NotIn": lambda key, values: labels.get(key) not in values,
+        "Exists": lambda key, _values: key in labels,
+        "DoesNotExist": lambda key, _values: key not in labels,
+    }
+    return selector.get("matchLabels", {}).items() <= labels.items() and all(
+        operators[e["operator"]](e["key"], e.get("values", [])) for e in selector.get("matchExpressions", [])
+    )
+
+
 def change(plan: dict, address: str) -> dict:
     found = [rc["change"] for rc in plan["resource_changes"] if rc["address"] == address]
     assert len(found) == 1, f"{address} is not in the plan"
