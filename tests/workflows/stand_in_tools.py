@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 TOOLS = ("aws", "docker", "make", "kubectl", "curl", "gh", "terraform", "helm")
@@ -144,14 +145,26 @@ def _modify_listener(argv: list[str], scenario: dict, state: _State) -> int:
 
 
 def _metric_data(argv: list[str], scenario: dict, state: _State) -> int:
-    """The canary's numbers, one entry of the scenario's list per call (the last one repeats)."""
-    del argv
+    """The canary's numbers, one entry of the scenario's list per call (the last one repeats); the per-minute
+    request count ("minutes") ends ``cloudwatch_lag`` minutes before now, one entry per such call."""
+    queries = json.loads(argv[argv.index("--metric-data-queries") + 1])
+    start = argv[argv.index("--start-time") + 1]
+    if [query["Id"] for query in queries] == ["minutes"]:
+        lags = scenario.get("cloudwatch_lag", [0])
+        lag = lags[min(state.bump("minutes"), len(lags)) - 1]
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        stamps = [(now - timedelta(minutes=lag + back)).isoformat() for back in range(3)]
+        results = [{"Id": "minutes", "Timestamps": stamps, "Values": [100.0] * len(stamps)}]
+        return _out(json.dumps({"MetricDataResults": results, "Messages": []}))
     answers = scenario.get("canary_metrics", [{"requests": 1000, "errors": 0, "p99_seconds": 0.05}])
     answer = answers[min(state.bump("get_metric_data"), len(answers)) - 1]
+    values = {
+        "requests": [answer["requests"]],
+        "errors": [answer["errors"]],
+        "p99": [answer["p99_seconds"]] if answer["requests"] else [],
+    }
     results = [
-        {"Id": "requests", "Values": [answer["requests"]]},
-        {"Id": "errors", "Values": [answer["errors"]]},
-        {"Id": "p99", "Values": [answer["p99_seconds"]] if answer["requests"] else []},
+        {"Id": key, "Timestamps": [start] * len(series), "Values": series} for key, series in values.items()
     ]
     return _out(json.dumps({"MetricDataResults": results, "Messages": []}))
 

@@ -12,12 +12,17 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
 
+from manifests_py.config import load_environment
+from manifests_py.props import Traffic
 from tests.workflows.conftest import COMMIT, Sandbox, index_of, load_workflow
 from tests.workflows.test_deploy_script import PROD, _inputs
+from tools.deploy import alb
+from tools.deploy.canary import StepEngine, Window
 
 pytestmark = pytest.mark.slow
 
@@ -274,3 +279,55 @@ def test_a_canary_left_up_after_a_promotion_warns_instead_of_undoing_the_release
     assert _canary_weights(sandbox) == [*STEPS, 0]
     assert not any("rollout undo" in command for command in sandbox.commands())
     assert sandbox.calls("curl"), "the release went on to its smoke test"
+
+
+def test_a_step_is_judged_once_cloudwatch_has_its_last_full_minute(sandbox, monkeypatch, capsys):
+    sandbox.scenario(cloudwatch_lag=[3, 2, 0])
+    for name, value in sandbox.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(alb, "_SETTLE_POLL_SECONDS", 0.01)
+    outputs = load_environment("prod").terraform_outputs
+    five_minutes_in = datetime.now(UTC) - timedelta(minutes=5)
+
+    alb.WeightedListener(outputs, start=five_minutes_in).settle()
+    assert len(sandbox.calls("aws")) == 3, "polled until the last full minute was published"
+
+    sandbox.scenario(cloudwatch_lag=[3])  # never catches up: bounded, then judged on what there is
+    monkeypatch.setattr(alb, "SETTLE_TIMEOUT_SECONDS", 0.05)
+    alb.WeightedListener(outputs, start=five_minutes_in).settle()
+    assert "judging what it has" in capsys.readouterr().out
+
+
+def test_the_engine_judges_a_step_after_its_numbers_settled():
+    calls: list[str] = []
+
+    class Recording:
+        def shift(self, percent: int) -> None:
+            calls.append(f"shift {percent}")
+
+        def open_window(self) -> None:
+            calls.append("open")
+
+        def settle(self) -> None:
+            calls.append("settle")
+
+        def read(self) -> Window:
+            calls.append("read")
+            return Window(requests=1000, errors=0, p99_ms=10)
+
+        def start_canary(self) -> None:
+            calls.append("start")
+
+        def promote(self) -> None:
+            calls.append("promote")
+
+        def stop_canary(self) -> None:
+            calls.append("stop")
+
+    traffic = Traffic(steps=(10,), step_seconds=1, max_error_rate=0.01, max_p99_ms=100, min_requests=10)
+    recording = Recording()
+    engine = StepEngine(traffic=traffic, split=recording, workloads=recording, say=print, poll_seconds=0.3)
+    engine.run()
+    step = calls[calls.index("shift 10") : calls.index("promote")]
+    assert step[-2:] == ["settle", "read"], step
+    assert step.count("settle") == 1, "only the step's end waits on the metrics"

@@ -6,18 +6,28 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from manifests_py.config import TerraformOutputs
 from tools.deploy import DeployError, say, sh
 from tools.deploy.canary import Window
 
+# CloudWatch publishes the load balancer's minutes one to three minutes late; past this, judge what is there.
+SETTLE_TIMEOUT_SECONDS = 240
+_SETTLE_POLL_SECONDS = 15
 _METRICS = (
     ("requests", "RequestCount", "Sum"),
     ("errors", "HTTPCode_Target_5XX_Count", "Sum"),
     ("p99", "TargetResponseTime", "p99"),
 )
+
+
+class _Series(NamedTuple):
+    values: list[float]
+    timestamps: list[datetime]
 
 
 @dataclass
@@ -49,32 +59,55 @@ class WeightedListener:
     def open_window(self) -> None:
         self.start = datetime.now(UTC).replace(second=0, microsecond=0)
 
+    def settle(self) -> None:
+        """Wait until CloudWatch has the canary group's last full minute, so a step's end is judged too."""
+        last_full_minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+        if last_full_minute < self.start:
+            return  # the window has no full minute yet
+        deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+        while (latest := self._latest_minute()) is None or latest < last_full_minute:
+            if time.monotonic() > deadline:
+                say(f"no canary data for {last_full_minute:%H:%M} UTC in CloudWatch yet: judging what it has")
+                return
+            time.sleep(_SETTLE_POLL_SECONDS)
+
+    def _latest_minute(self) -> datetime | None:
+        query = [self._query("minutes", "RequestCount", "Sum", period=60)]
+        return max(self._metric_data(query, datetime.now(UTC))["minutes"].timestamps, default=None)
+
     def read(self) -> Window:
         end = datetime.now(UTC)
         period = 60 * max(1, math.ceil((end - self.start).total_seconds() / 60))
+        results = self._metric_data([self._query(*metric, period=period) for metric in _METRICS], end)
+        p99 = results["p99"].values
+        return Window(
+            requests=round(sum(results["requests"].values)),
+            errors=round(sum(results["errors"].values)),
+            p99_ms=max(p99) * 1000 if p99 else None,
+        )
+
+    def _query(self, key: str, name: str, stat: str, *, period: int) -> dict[str, object]:
         dimensions = [
             {"Name": "TargetGroup", "Value": self.outputs.canary_target_group_arn_suffix},
             {"Name": "LoadBalancer", "Value": self.outputs.alb_arn_suffix},
         ]
-        metric = {"Namespace": "AWS/ApplicationELB", "Dimensions": dimensions}
-        stats = [
-            {
-                "Id": key,
-                "MetricStat": {"Metric": {**metric, "MetricName": name}, "Period": period, "Stat": stat},
-            }
-            for key, name, stat in _METRICS
-        ]
-        queries = ["--metric-data-queries", json.dumps(stats)]
+        metric = {"Namespace": "AWS/ApplicationELB", "MetricName": name, "Dimensions": dimensions}
+        return {"Id": key, "MetricStat": {"Metric": metric, "Period": period, "Stat": stat}}
+
+    def _metric_data(self, queries: list[dict[str, object]], end: datetime) -> dict[str, _Series]:
+        """Each query's series by its Id, from ``open_window`` to ``end``."""
         window = ["--start-time", self.start.isoformat(), "--end-time", end.isoformat()]
-        read = self._aws("cloudwatch", "get-metric-data", *window, *queries, what="reading CloudWatch")
+        queried = ["--metric-data-queries", json.dumps(queries)]
+        read = self._aws("cloudwatch", "get-metric-data", *window, *queried, what="reading CloudWatch")
         try:
-            values = {result["Id"]: result["Values"] for result in json.loads(read)["MetricDataResults"]}
-            p99 = values["p99"]
-            return Window(
-                requests=round(sum(values["requests"])),
-                errors=round(sum(values["errors"])),
-                p99_ms=max(p99) * 1000 if p99 else None,
-            )
+            series = {
+                result["Id"]: _Series(
+                    [float(value) for value in result["Values"]],
+                    [datetime.fromisoformat(stamp) for stamp in result["Timestamps"]],
+                )
+                for result in json.loads(read)["MetricDataResults"]
+            }
+            return {str(query["Id"]): series[str(query["Id"])] for query in queries}
         except (ValueError, KeyError, TypeError) as error:
             msg = f"unexpected get-metric-data answer ({error!r}): {read[:300]}"
             raise DeployError(msg) from error

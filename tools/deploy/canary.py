@@ -46,6 +46,9 @@ class Split(Protocol):
     def read(self) -> Window:
         """The canary's numbers since ``open_window``."""
 
+    def settle(self) -> None:
+        """Wait until the numbers up to now can be read (a metrics service publishes them late)."""
+
 
 class Workloads(Protocol):
     def start_canary(self) -> None:
@@ -126,6 +129,8 @@ class StepEngine:
         ends = time.monotonic() + self.traffic.step_seconds
         while True:
             step_over = time.monotonic() >= ends
+            if step_over:  # the step's end is judged too, not only what had been published by then
+                self.split.settle()
             window = self.split.read()
             if (problem := breach(window, self.traffic, step_over=step_over)) is not None:
                 msg = f"canary analysis failed at step {index} ({percent}%): {problem}"
