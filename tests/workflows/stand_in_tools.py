@@ -190,7 +190,7 @@ def _rollout_status(argv: list[str], scenario: dict, state: _State) -> int:
 
 def _kubectl_patch(argv: list[str], scenario: dict, state: _State) -> int:
     del state
-    replicas = json.loads(argv[argv.index("--patch") + 1])["spec"]["replicas"]
+    replicas = json.loads(argv[argv.index("--patch") + 1])["spec"].get("replicas")
     if scenario.get("scale_down_fails") and replicas == 0:
         return _fail("Error from server (ServiceUnavailable): the server is currently unable to handle it")
     return _out(f"deployment.apps/{argv[1].split('/')[-1]} patched")

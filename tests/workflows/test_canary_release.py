@@ -50,27 +50,37 @@ def _canary_weights(sandbox: Sandbox) -> list[int]:
     return weights
 
 
-def _applied_deployments(sandbox: Sandbox) -> list[list[str]]:
-    """For each kubectl apply, the Deployments it applied."""
-    return [
+def _applied(sandbox: Sandbox, kind: str) -> list[list[str]]:
+    """For each kubectl apply that applied objects of ``kind``, their names."""
+    applied = [
         sorted(
             doc["metadata"]["name"]
             for text in call["applied"].values()
             for doc in yaml.safe_load_all(text)
-            if doc and doc["kind"] == "Deployment"
+            if doc and doc["kind"] == kind
         )
         for call in sandbox.calls("kubectl")
         if call["argv"][0] == "apply"
+    ]
+    return [names for names in applied if names]
+
+
+def _applied_deployments(sandbox: Sandbox) -> list[list[str]]:
+    return _applied(sandbox, "Deployment")
+
+
+def _patches(sandbox: Sandbox) -> list[tuple[str, dict]]:
+    """(what was patched, its spec patch) for each kubectl patch, in order."""
+    return [
+        (call["argv"][1], json.loads(call["argv"][call["argv"].index("--patch") + 1])["spec"])
+        for call in sandbox.calls("kubectl")
+        if call["argv"][0] == "patch"
     ]
 
 
 def _scaled(sandbox: Sandbox) -> list[tuple[str, int]]:
     """(Deployment, replicas) for each change of a Deployment's replica count, in order."""
-    return [
-        (call["argv"][1], json.loads(call["argv"][call["argv"].index("--patch") + 1])["spec"]["replicas"])
-        for call in sandbox.calls("kubectl")
-        if call["argv"][0] == "patch"
-    ]
+    return [(target, spec["replicas"]) for target, spec in _patches(sandbox) if "replicas" in spec]
 
 
 def _assert_rolled_back(sandbox: Sandbox) -> None:
@@ -80,6 +90,9 @@ def _assert_rolled_back(sandbox: Sandbox) -> None:
     assert _scaled(sandbox)[-1] == ("deployment/predictor-canary", 0)
     assert _canary_weights(sandbox)[-1] == 0
     assert weights_back < scaled_down, "the weights go back before the canary is scaled down"
+    restored = max(i for i, c in enumerate(commands) if c.startswith("kubectl apply"))
+    assert scaled_down < restored, "the autoscaler gets its own minimum back"
+    assert _applied(sandbox, "HorizontalPodAutoscaler")[-1] == ["predictor"]
     assert _applied_deployments(sandbox) == [["predictor-canary"]], "the stable Deployment was never touched"
     assert not sandbox.calls("curl")
 
@@ -102,6 +115,12 @@ def test_a_healthy_canary_is_promoted_step_by_step(sandbox):
     weights_back = max(i for i, c in enumerate(commands) if "modify-listener" in c)
     scaled_down = max(i for i, c in enumerate(commands) if c.startswith("kubectl patch"))
     assert promoted < weights_back < scaled_down < index_of(commands, "curl")
+    # the stable keeps its size while the canary takes a share, and gets its autoscaler's minimum back after
+    assert _patches(sandbox)[0] == ("--filename", {"minReplicas": 3})
+    assert commands.index(next(c for c in commands if "minReplicas" in c)) < scale_up
+    assert _applied(sandbox, "HorizontalPodAutoscaler") == [["predictor"], ["predictor"]]
+    restored = max(i for i, c in enumerate(commands) if c.startswith("kubectl apply"))
+    assert scaled_down < restored < index_of(commands, "curl")
     # CloudWatch was read for the canary target group of the listener's load balancer
     read = next(c for c in sandbox.calls("aws") if c["argv"][:2] == ["cloudwatch", "get-metric-data"])
     queries = json.loads(read["argv"][read["argv"].index("--metric-data-queries") + 1])
@@ -248,6 +267,7 @@ def test_abort_is_idempotent_and_needs_no_image(sandbox):
     assert first.returncode == 0, first.stderr
     assert _canary_weights(sandbox) == [0]
     assert _scaled(sandbox) == [("deployment/predictor-canary", 0)]
+    assert _applied(sandbox, "HorizontalPodAutoscaler") == [["predictor"]], "its own minimum back"
 
     sandbox.scenario(replicas={"predictor-canary": "0 0"})
     again = sandbox.run("abort")

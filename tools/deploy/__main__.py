@@ -156,8 +156,15 @@ class _Deployments:
     stable: Workload
     canary: Workload
     replicas: int  # the canary's while it runs
+    stable_replicas: int  # the stable's when the release began
+    autoscaler: Path | None  # the stable's HorizontalPodAutoscaler, from the manifests being released
 
     def start_canary(self) -> None:
+        if self.autoscaler is not None:
+            # While the canary takes a share, the stable's CPU falls and its autoscaler would shrink it;
+            # when the traffic returns (promotion or rollback) it would be short. Argo Rollouts keeps the
+            # stable at full scale the same way.
+            self.cluster.hold_min_replicas(self.autoscaler, self.stable.namespace, self.stable_replicas)
         self.cluster.scale(self.canary, self.replicas)
         if not self.cluster.wait(self.canary):
             msg = f"the canary {self.canary} was not ready within {self.cluster.rollout_timeout} s"
@@ -171,6 +178,8 @@ class _Deployments:
 
     def stop_canary(self) -> None:
         self.cluster.scale(self.canary, 0)
+        if self.autoscaler is not None:
+            self.cluster.apply((self.autoscaler,), self.stable.namespace)  # its own minimum again
 
 
 def _canary_release(inputs: Inputs, manifests: Manifests, cluster: Cluster) -> bool:
@@ -189,7 +198,7 @@ def _canary_release(inputs: Inputs, manifests: Manifests, cluster: Cluster) -> b
     StepEngine(
         traffic=traffic,
         split=WeightedListener(inputs.target.outputs),
-        workloads=_Deployments(cluster, stable, canary, replicas),
+        workloads=_Deployments(cluster, stable, canary, replicas, desired, manifests.autoscaler),
         say=say,
         poll_seconds=min(15.0, traffic.step_seconds / 4),
     ).run()
@@ -198,18 +207,22 @@ def _canary_release(inputs: Inputs, manifests: Manifests, cluster: Cluster) -> b
 
 
 def abort(inputs: Inputs) -> None:
-    """Weights back to the stable group, canary to zero: what a rollback does, from any state."""
+    """Weights back to the stable group, canary to zero, the autoscaler's own minimum: what a rollback
+    does, from any state."""
     assert inputs.target.outputs is not None  # noqa: S101 -- resolve_inputs requires the listener for abort
     WeightedListener(inputs.target.outputs).shift(0)
-    # The canary is the committed manifests' (the names do not change with the image).
-    canary = read_manifests(REPO_ROOT / "dist" / inputs.target.environment).track(CANARY)
+    # The committed manifests' canary and autoscaler (neither changes with the image).
+    manifests = read_manifests(REPO_ROOT / "dist" / inputs.target.environment)
+    canary = manifests.track(CANARY)
     with tempfile.TemporaryDirectory(prefix="deploy-") as scratch:
         cluster = _cluster(inputs, Path(scratch))
         if canary is None or cluster.replicas(canary)[0] == 0:
             say(f"{canary} has no replicas (or does not exist): nothing to scale down")
         else:
             cluster.scale(canary, 0)
-    say("aborted: all traffic on the stable target group, canary at zero")
+        if manifests.autoscaler is not None:
+            cluster.apply((manifests.autoscaler,), manifests.namespace)
+    say("aborted: all traffic on the stable target group, canary at zero, the autoscaler's minimum restored")
 
 
 PHASES: dict[str, Callable[[Inputs], object]] = {

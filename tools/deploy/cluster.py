@@ -33,6 +33,7 @@ class Manifests:
     files: tuple[Path, ...]
     skipped: tuple[str, ...]
     workloads: tuple[Workload, ...]
+    autoscaler: Path | None = None  # the file holding the stable Deployment's HorizontalPodAutoscaler
 
     def track(self, track: str) -> Workload | None:
         return next((workload for workload in self.workloads if workload.track == track), None)
@@ -44,6 +45,7 @@ def read_manifests(folder: Path) -> Manifests:
     skipped: list[str] = []
     namespaces: set[str] = set()
     workloads: list[Workload] = []
+    autoscaler = None
     for path in sorted(folder.glob("*.yaml")):
         documents = [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
         scoped = [doc.get("metadata", {}).get("namespace") for doc in documents]
@@ -56,6 +58,8 @@ def read_manifests(folder: Path) -> Manifests:
             msg = f"{path.name} mixes namespaced and cluster-scoped objects; cannot apply it"
             raise DeployError(msg)
         workloads.extend(workload for doc in documents if (workload := _workload(doc, path)))
+        if any(doc.get("kind") == "HorizontalPodAutoscaler" for doc in documents):
+            autoscaler = path
     if len(namespaces) != 1:
         msg = (
             f"the manifests in {folder} must target exactly one namespace, not {sorted(namespaces) or 'none'}"
@@ -65,7 +69,11 @@ def read_manifests(folder: Path) -> Manifests:
         msg = f"no Deployment in {folder}: nothing to roll out"
         raise DeployError(msg)
     return Manifests(
-        namespace=namespaces.pop(), files=tuple(files), skipped=tuple(skipped), workloads=tuple(workloads)
+        namespace=namespaces.pop(),
+        files=tuple(files),
+        skipped=tuple(skipped),
+        workloads=tuple(workloads),
+        autoscaler=autoscaler,
     )
 
 
@@ -116,6 +124,16 @@ class Cluster:
         patch = json.dumps({"spec": {"replicas": replicas}})
         what = f"scaling {workload} to {replicas}"
         self.kubectl("patch", workload, "--type", "merge", "--patch", patch, what=what)
+
+    def hold_min_replicas(self, autoscaler: Path, namespace: str, replicas: int) -> None:
+        """Keep the autoscaler from going below ``replicas`` until its file is applied again."""
+        patch = ["--type", "merge", "--patch", json.dumps({"spec": {"minReplicas": replicas}})]
+        what = f"holding the autoscaler at {replicas} replicas or more"
+        sh(
+            ["kubectl", "patch", "--filename", str(autoscaler), "--namespace", namespace, *patch],
+            what=what,
+            env=self.env,
+        )
 
     def apply(self, files: tuple[Path, ...], namespace: str) -> None:
         arguments = [argument for path in files for argument in ("--filename", str(path))]
