@@ -161,6 +161,7 @@ def _metric_data(argv: list[str], scenario: dict, state: _State) -> int:
     values = {
         "requests": [answer["requests"]],
         "errors": [answer["errors"]],
+        "connection_errors": [answer.get("connection_errors", 0)],
         "p99": [answer["p99_seconds"]] if answer["requests"] else [],
     }
     results = [

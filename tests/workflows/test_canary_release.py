@@ -135,6 +135,7 @@ def test_a_healthy_canary_is_promoted_step_by_step(sandbox):
     assert {q["MetricStat"]["Metric"]["MetricName"] for q in queries} == {
         "RequestCount",
         "HTTPCode_Target_5XX_Count",
+        "TargetConnectionErrorCount",
         "TargetResponseTime",
     }
 
@@ -144,6 +145,11 @@ def test_a_healthy_canary_is_promoted_step_by_step(sandbox):
     [
         ({"requests": 200, "errors": 10, "p99_seconds": 0.05}, "error rate 5.0% (10 of 200 canary requests"),
         ({"requests": 200, "errors": 0, "p99_seconds": 0.8}, "p99 latency 800 ms is over max_p99_ms 250 ms"),
+        # a canary that answers nothing: the load balancer's 502s are its connection errors
+        (
+            {"requests": 200, "errors": 2, "connection_errors": 8, "p99_seconds": 0.05},
+            "error rate 5.0% (10 of 200 canary requests",
+        ),
     ],
 )
 def test_a_broken_limit_rolls_back_at_once_and_fails_naming_it(sandbox, metrics, message):

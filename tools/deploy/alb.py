@@ -21,6 +21,9 @@ _SETTLE_POLL_SECONDS = 15
 _METRICS = (
     ("requests", "RequestCount", "Sum"),
     ("errors", "HTTPCode_Target_5XX_Count", "Sum"),
+    # A canary that crashes or refuses connections answers nothing: the load balancer answers 502/503 for
+    # it, counted per target group only as connection errors.
+    ("connection_errors", "TargetConnectionErrorCount", "Sum"),
     ("p99", "TargetResponseTime", "p99"),
 )
 
@@ -82,7 +85,7 @@ class WeightedListener:
         p99 = results["p99"].values
         return Window(
             requests=round(sum(results["requests"].values)),
-            errors=round(sum(results["errors"].values)),
+            errors=round(sum(results["errors"].values) + sum(results["connection_errors"].values)),
             p99_ms=max(p99) * 1000 if p99 else None,
         )
 

@@ -30,7 +30,7 @@ class Window:
     """The canary's own numbers since its step began (one target group, one HAProxy backend)."""
 
     requests: int
-    errors: int  # answered 5xx
+    errors: int  # answered 5xx, or not at all
     p99_ms: float | None  # None: no latency known yet
 
 
@@ -80,7 +80,7 @@ def breach(window: Window, traffic: Traffic, *, step_over: bool) -> str | None:
     if window.errors > traffic.max_error_rate * max(window.requests, traffic.min_requests):
         rate = window.errors / max(window.requests, 1)
         return (
-            f"error rate {rate:.1%} ({window.errors} of {window.requests} canary requests answered 5xx) "
+            f"error rate {rate:.1%} ({window.errors} of {window.requests} canary requests answered 5xx or not at all) "
             f"is over max_error_rate {traffic.max_error_rate:.1%}"
         )
     enough = window.requests >= traffic.min_requests
