@@ -80,8 +80,8 @@ def breach(window: Window, traffic: Traffic, *, step_over: bool) -> str | None:
     if window.errors > traffic.max_error_rate * max(window.requests, traffic.min_requests):
         rate = window.errors / max(window.requests, 1)
         return (
-            f"error rate {rate:.1%} ({window.errors} of {window.requests} canary requests answered 5xx or not at all) "
-            f"is over max_error_rate {traffic.max_error_rate:.1%}"
+            f"error rate {rate:.1%} ({window.errors} of {window.requests} canary requests answered 5xx or "
+            f"not at all) is over max_error_rate {traffic.max_error_rate:.1%}"
         )
     enough = window.requests >= traffic.min_requests
     if enough and window.p99_ms is not None and window.p99_ms > traffic.max_p99_ms:
