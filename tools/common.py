@@ -5,6 +5,7 @@ One copy of each, so a timeout, a colour escape or a half-written report is hand
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -90,7 +91,8 @@ def run(
             output = tail(strip_ansi(f"{stdout}\n{stderr}"))
             raise CommandError(f"{msg}\n{output}" if output else msg) from error
         except BaseException:  # a signal cancelling the caller: the command must not outlive it
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # it may have ended on its own meanwhile
+                os.killpg(process.pid, signal.SIGKILL)
             raise
     return subprocess.CompletedProcess(argv, process.returncode, strip_ansi(stdout), strip_ansi(stderr))
 

@@ -45,7 +45,8 @@ def check_tracks(folder: Path, expected: ServiceProps) -> None:
 def released(environment: str, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, str], str]:
     """The target group the deploy weighs for each track, and the TargetGroup dimension it reads."""
     commands: list[list[str]] = []
-    answer = {"MetricDataResults": [{"Id": key, "Values": []} for key, _, _ in alb._METRICS]}  # noqa: SLF001
+    metrics = alb._METRICS  # noqa: SLF001
+    answer = {"MetricDataResults": [{"Id": key, "Values": [], "Timestamps": []} for key, _, _ in metrics]}
 
     def record(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
         commands.append(command)

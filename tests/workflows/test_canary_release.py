@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -22,7 +23,7 @@ from manifests_py.props import Traffic
 from tests.workflows.conftest import COMMIT, Sandbox, index_of, load_workflow
 from tests.workflows.test_deploy_script import PROD, _inputs
 from tools.deploy import alb
-from tools.deploy.canary import StepEngine, Window
+from tools.deploy.canary import AnalysisFailed, StepEngine, Window
 
 pytestmark = pytest.mark.slow
 
@@ -303,57 +304,95 @@ def test_a_canary_left_up_after_a_promotion_warns_instead_of_undoing_the_release
     assert result.returncode == 0, result.stderr
     assert "promoted, but the canary was not scaled to zero (run the abort command)" in result.stdout
     assert _canary_weights(sandbox) == [*STEPS, 0]
+    commands = sandbox.commands()
+    failed_scale_down = max(i for i, c in enumerate(commands) if c.startswith("kubectl patch deployment/"))
+    restored = max(i for i, c in enumerate(commands) if c.startswith("kubectl apply"))
+    assert failed_scale_down < restored, "the autoscaler's own minimum is back all the same"
+    assert _applied(sandbox, "HorizontalPodAutoscaler")[-1] == ["predictor"]
     assert not any("rollout undo" in command for command in sandbox.commands())
     assert sandbox.calls("curl"), "the release went on to its smoke test"
 
 
+def _minute() -> datetime:
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
 def test_a_step_is_judged_once_cloudwatch_has_its_last_full_minute(sandbox, monkeypatch, capsys):
-    sandbox.scenario(cloudwatch_lag=[3, 2, 0])
-    for name, value in sandbox.env.items():
+    sandbox.scenario(cloudwatch_lag=[3, 2, 1])
+    for name, value in sandbox.env.items():  # the adapter runs here, its aws the stand-in
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(alb, "_SETTLE_POLL_SECONDS", 0.01)
     outputs = load_environment("prod").terraform_outputs
     five_minutes_in = datetime.now(UTC) - timedelta(minutes=5)
-
-    alb.WeightedListener(outputs, start=five_minutes_in).settle()
-    assert len(sandbox.calls("aws")) == 3, "polled until the last full minute was published"
+    # Lag 1 is the boundary: the minute before the step's end is published. A minute turning between the
+    # adapter's clock and the stand-in's would shift the lags by one: then the run is made again.
+    for _attempt in range(2):
+        minute = _minute()
+        sandbox.scenario(cloudwatch_lag=[3, 2, 1])
+        Path(sandbox.env["STAND_IN_STATE"]).unlink(missing_ok=True)
+        listener = alb.WeightedListener(outputs, start=five_minutes_in)
+        answers = [listener.settled() for _ in range(3)]
+        if _minute() == minute:
+            break
+    assert answers == [False, False, True]
+    argv = sandbox.calls("aws")[-1]["argv"]
+    query = json.loads(argv[argv.index("--metric-data-queries") + 1])
+    dimensions = query[0]["MetricStat"]["Metric"]["Dimensions"]
+    assert [d["Name"] for d in dimensions] == ["LoadBalancer"], "the load balancer's count, always published"
 
     sandbox.scenario(cloudwatch_lag=[3])  # never catches up: bounded, then judged on what there is
-    monkeypatch.setattr(alb, "SETTLE_TIMEOUT_SECONDS", 0.05)
-    alb.WeightedListener(outputs, start=five_minutes_in).settle()
+    monkeypatch.setattr(alb, "SETTLE_TIMEOUT_SECONDS", 0)
+    assert alb.WeightedListener(outputs, start=five_minutes_in).settled()
     assert "judging what it has" in capsys.readouterr().out
 
 
-def test_the_engine_judges_a_step_after_its_numbers_settled():
-    calls: list[str] = []
+class _Recording:
+    """A split and workloads that record the engine's calls; settled after ``settle_after`` asks."""
 
-    class Recording:
-        def shift(self, percent: int) -> None:
-            calls.append(f"shift {percent}")
+    def __init__(self, settle_after: int, window_after_time: Window) -> None:
+        self.calls: list[str] = []
+        self.settle_after, self.window_after_time = settle_after, window_after_time
 
-        def open_window(self) -> None:
-            calls.append("open")
+    def shift(self, percent: int) -> None:
+        self.calls.append(f"shift {percent}")
 
-        def settle(self) -> None:
-            calls.append("settle")
+    def open_window(self) -> None:
+        self.calls.append("open")
 
-        def read(self) -> Window:
-            calls.append("read")
-            return Window(requests=1000, errors=0, p99_ms=10)
+    def settled(self) -> bool:
+        self.calls.append("settled?")
+        return self.calls.count("settled?") > self.settle_after
 
-        def start_canary(self) -> None:
-            calls.append("start")
+    def read(self) -> Window:
+        self.calls.append("read")
+        asked = "settled?" in self.calls
+        return self.window_after_time if asked else Window(requests=1000, errors=0, p99_ms=10)
 
-        def promote(self) -> None:
-            calls.append("promote")
+    def start_canary(self) -> None:
+        self.calls.append("start")
 
-        def stop_canary(self) -> None:
-            calls.append("stop")
+    def promote(self) -> None:
+        self.calls.append("promote")
 
+    def stop_canary(self) -> None:
+        self.calls.append("stop")
+
+
+def _engine(recording: _Recording) -> StepEngine:
     traffic = Traffic(steps=(10,), step_seconds=1, max_error_rate=0.01, max_p99_ms=100, min_requests=10)
-    recording = Recording()
-    engine = StepEngine(traffic=traffic, split=recording, workloads=recording, say=print, poll_seconds=0.3)
-    engine.run()
-    step = calls[calls.index("shift 10") : calls.index("promote")]
-    assert step[-2:] == ["settle", "read"], step
-    assert step.count("settle") == 1, "only the step's end waits on the metrics"
+    return StepEngine(traffic=traffic, split=recording, workloads=recording, say=print, poll_seconds=0.3)
+
+
+def test_past_its_time_a_step_is_judged_until_its_end_is_published():
+    healthy = _Recording(settle_after=2, window_after_time=Window(requests=1000, errors=0, p99_ms=10))
+    _engine(healthy).run()
+    step = healthy.calls[healthy.calls.index("shift 10") : healthy.calls.index("promote")]
+    assert step[-2:] == ["settled?", "read"], step
+    assert step.count("settled?") == 3
+    assert step.count("read") > 3, "the limits were judged while waiting"
+
+    # an error spike published while waiting rolls back at once, without waiting for the end
+    erring = _Recording(settle_after=100, window_after_time=Window(requests=1000, errors=50, p99_ms=10))
+    with pytest.raises(AnalysisFailed, match=r"error rate 5\.0%"):
+        _engine(erring).run()
+    assert erring.calls.count("settled?") == 1
+    assert "promote" not in erring.calls

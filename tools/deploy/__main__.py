@@ -12,7 +12,8 @@
             broken limit, a failure or SIGTERM/SIGINT puts the weights back and the canary to zero, and
             the job fails naming why
   all       publish, scan and release
-  abort     put the listener's weights back on the stable target group and scale the canary to zero
+  abort     put the listener's weights back on the stable target group, scale the canary to zero and
+            re-apply the autoscaler (its own minimum)
             (safe to run any time, any number of times)
 
 Each input is a flag or an environment variable (the flag wins); AWS_REGION, when set, must agree with the
@@ -38,7 +39,7 @@ from tools.common import REPO_ROOT
 from tools.deploy import DeployError, say, sh
 from tools.deploy.alb import WeightedListener
 from tools.deploy.canary import AnalysisFailed, Cancelled, StepEngine, cancellable
-from tools.deploy.cluster import Cluster, Manifests, Workload, hold_back, read_manifests
+from tools.deploy.cluster import Cluster, Manifests, Workload, hold_back, max_replicas, read_manifests
 from tools.deploy.ecr import Registry
 from tools.deploy.inputs import (
     DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
@@ -126,7 +127,9 @@ def release(inputs: Inputs) -> None:
                 + ", ".join([*manifests.skipped, *others])
             )
         cluster = _cluster(inputs, work)
-        serving = {workload: cluster.revision(workload) for workload in manifests.workloads}
+        # The stable first: on a cancel, its undo must be issued before the runner kills the job.
+        ordered = sorted(manifests.workloads, key=lambda workload: workload.track != STABLE)
+        serving = {workload: cluster.revision(workload) for workload in ordered}
         try:
             if not _canary_release(inputs, manifests, cluster):
                 cluster.roll_out(manifests)
@@ -177,9 +180,11 @@ class _Deployments:
             raise DeployError(msg)
 
     def stop_canary(self) -> None:
-        self.cluster.scale(self.canary, 0)
-        if self.autoscaler is not None:
-            self.cluster.apply((self.autoscaler,), self.stable.namespace)  # its own minimum again
+        try:
+            self.cluster.scale(self.canary, 0)
+        finally:
+            if self.autoscaler is not None:  # its own minimum again, whatever the scale-down did
+                self.cluster.apply((self.autoscaler,), self.stable.namespace)
 
 
 def _canary_release(inputs: Inputs, manifests: Manifests, cluster: Cluster) -> bool:
@@ -195,10 +200,12 @@ def _canary_release(inputs: Inputs, manifests: Manifests, cluster: Cluster) -> b
         return False
     cluster.roll_out(hold_back(manifests, stable))  # all but the stable Deployment; the canary rests at zero
     replicas = max(1, math.ceil(desired * max(traffic.steps) / 100))
+    # No higher than the released autoscaler's maximum: the API refuses minReplicas above it.
+    held = min(desired, max_replicas(manifests.autoscaler)) if manifests.autoscaler else desired
     StepEngine(
         traffic=traffic,
         split=WeightedListener(inputs.target.outputs),
-        workloads=_Deployments(cluster, stable, canary, replicas, desired, manifests.autoscaler),
+        workloads=_Deployments(cluster, stable, canary, replicas, held, manifests.autoscaler),
         say=say,
         poll_seconds=min(15.0, traffic.step_seconds / 4),
     ).run()

@@ -17,7 +17,6 @@ from tools.deploy.canary import Window
 
 # CloudWatch publishes the load balancer's minutes one to three minutes late; past this, judge what is there.
 SETTLE_TIMEOUT_SECONDS = 240
-_SETTLE_POLL_SECONDS = 15
 _METRICS = (
     ("requests", "RequestCount", "Sum"),
     ("errors", "HTTPCode_Target_5XX_Count", "Sum"),
@@ -41,6 +40,8 @@ class WeightedListener:
 
     outputs: TerraformOutputs  # a binding exposure's: the model requires the listener and both groups
     start: datetime = field(default_factory=lambda: datetime.now(UTC))
+    _awaited: datetime | None = field(default=None, init=False)  # the minute a step's end waits for
+    _settle_by: float = field(default=0.0, init=False)
 
     def _aws(self, *arguments: str, what: str) -> str:
         region = ["--region", self.outputs.region, "--output", "json"]
@@ -61,21 +62,27 @@ class WeightedListener:
 
     def open_window(self) -> None:
         self.start = datetime.now(UTC).replace(second=0, microsecond=0)
+        self._awaited = None
 
-    def settle(self) -> None:
-        """Wait until CloudWatch has the canary group's last full minute, so a step's end is judged too."""
-        last_full_minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
-        if last_full_minute < self.start:
-            return  # the window has no full minute yet
-        deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
-        while (latest := self._latest_minute()) is None or latest < last_full_minute:
-            if time.monotonic() > deadline:
-                say(f"no canary data for {last_full_minute:%H:%M} UTC in CloudWatch yet: judging what it has")
-                return
-            time.sleep(_SETTLE_POLL_SECONDS)
+    def settled(self) -> bool:
+        """Whether CloudWatch has published the minute before the step's time ran out (it does one to three
+        minutes late), or waiting for it has lasted SETTLE_TIMEOUT_SECONDS. The load balancer's own request
+        count tells: the stable's traffic keeps it published when the canary group's has no datapoint."""
+        if self._awaited is None:  # the step's time has just run out
+            self._awaited = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+            self._settle_by = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+        if self._awaited < self.start:
+            return True  # the window has no full minute to wait for
+        latest = self._latest_minute()
+        if latest is not None and latest >= self._awaited:
+            return True
+        if time.monotonic() > self._settle_by:
+            say(f"no load balancer data for {self._awaited:%H:%M} UTC in CloudWatch yet: judging what it has")
+            return True
+        return False
 
     def _latest_minute(self) -> datetime | None:
-        query = [self._query("minutes", "RequestCount", "Sum", period=60)]
+        query = [self._query("minutes", "RequestCount", "Sum", period=60, group=False)]
         return max(self._metric_data(query, datetime.now(UTC))["minutes"].timestamps, default=None)
 
     def read(self) -> Window:
@@ -89,11 +96,13 @@ class WeightedListener:
             p99_ms=max(p99) * 1000 if p99 else None,
         )
 
-    def _query(self, key: str, name: str, stat: str, *, period: int) -> dict[str, object]:
-        dimensions = [
-            {"Name": "TargetGroup", "Value": self.outputs.canary_target_group_arn_suffix},
-            {"Name": "LoadBalancer", "Value": self.outputs.alb_arn_suffix},
-        ]
+    def _query(self, key: str, name: str, stat: str, *, period: int, group: bool = True) -> dict[str, object]:
+        """A query of the canary group's metric (``group``), or of the whole load balancer's."""
+        dimensions = [{"Name": "LoadBalancer", "Value": self.outputs.alb_arn_suffix}]
+        if group:
+            dimensions.insert(
+                0, {"Name": "TargetGroup", "Value": self.outputs.canary_target_group_arn_suffix}
+            )
         metric = {"Namespace": "AWS/ApplicationELB", "MetricName": name, "Dimensions": dimensions}
         return {"Id": key, "MetricStat": {"Metric": metric, "Period": period, "Stat": stat}}
 

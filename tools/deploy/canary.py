@@ -46,8 +46,9 @@ class Split(Protocol):
     def read(self) -> Window:
         """The canary's numbers since ``open_window``."""
 
-    def settle(self) -> None:
-        """Wait until the numbers up to now can be read (a metrics service publishes them late)."""
+    def settled(self) -> bool:
+        """Whether the numbers up to the step's end can be read yet (a metrics service publishes them late);
+        called once the step's time is up, until it says so."""
 
 
 class Workloads(Protocol):
@@ -116,9 +117,8 @@ class StepEngine:
             self.roll_back()
             raise
         try:
-            with cancellable(signal.SIG_IGN):  # a cancel now would undo a release that is done
-                self.workloads.stop_canary()
-        except Exception as error:  # noqa: BLE001 -- the release is done; only an idle canary is left
+            self.workloads.stop_canary()
+        except Exception as error:  # noqa: BLE001 -- promoted: only an idle canary is left
             self.say(f"promoted, but the canary was not scaled to zero (run the abort command): {error}")
         return windows
 
@@ -128,9 +128,8 @@ class StepEngine:
         self.say(f"step {index}: {percent}% to the canary for {self.traffic.step_seconds:g} s")
         ends = time.monotonic() + self.traffic.step_seconds
         while True:
-            step_over = time.monotonic() >= ends
-            if step_over:  # the step's end is judged too, not only what had been published by then
-                self.split.settle()
+            # Past its time, a step goes on being judged until its end has been published too.
+            step_over = time.monotonic() >= ends and self.split.settled()
             window = self.split.read()
             if (problem := breach(window, self.traffic, step_over=step_over)) is not None:
                 msg = f"canary analysis failed at step {index} ({percent}%): {problem}"
@@ -138,7 +137,7 @@ class StepEngine:
             if step_over:
                 self.say(f"step {index} passed: {window}")
                 return window
-            time.sleep(max(0.0, min(self.poll_seconds, ends - time.monotonic())))
+            time.sleep(max(0.01, min(self.poll_seconds, ends - time.monotonic())))
 
     def roll_back(self) -> None:
         """Weights back to the stable version (tried again on failure), then the canary to zero, and only

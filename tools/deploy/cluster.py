@@ -77,6 +77,12 @@ def read_manifests(folder: Path) -> Manifests:
     )
 
 
+def max_replicas(autoscaler: Path) -> int:
+    """The ``maxReplicas`` of the HorizontalPodAutoscaler in ``autoscaler``."""
+    (document,) = [doc for doc in yaml.safe_load_all(autoscaler.read_text(encoding="utf-8")) if doc]
+    return int(document["spec"]["maxReplicas"])
+
+
 def hold_back(manifests: Manifests, workload: Workload) -> Manifests:
     """The manifests without ``workload``'s Deployment (its file, which holds it alone)."""
     workloads = tuple(w for w in manifests.workloads if w != workload)

@@ -77,8 +77,9 @@ class ProxySplit:
     def open_window(self) -> None:
         self.offset, self.answers = self.proxy.log_path.stat().st_size, []
 
-    def settle(self) -> None:
-        """Nothing to wait for: HAProxy logs each answer as it sends it."""
+    def settled(self) -> bool:
+        """Always: HAProxy logs each answer as it sends it."""
+        return True
 
     def read(self) -> Window:
         self.offset, found = self.proxy.group_requests(self.offset)
