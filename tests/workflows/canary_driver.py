@@ -1,40 +1,15 @@
 """``python -m tests.workflows.canary_driver STEP_SECONDS DEPLOY_ARGS...``: the deploy as the workflow runs
-it, on the real environment and manifests, but with each canary step held STEP_SECONDS, not minutes.
-
-With ``CANARY_SYNTHESIS_CACHE`` set, the release's synthesis runs once per distinct command and is copied
-after: the stand-in registry always answers the same digest, so the output is the same every time, and
-each run costs seconds of Node start-up (tests/workflows/test_deploy_script.py proves the synthesis).
-"""
+it, on the real environment and manifests, but with each canary step held STEP_SECONDS, not minutes (and
+the synthesis shared as deploy_driver shares it)."""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import os
-import shutil
-import subprocess
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import tools.deploy.__main__ as deploy
+from tests.workflows.deploy_driver import memoize_synthesis
 from tools.deploy import inputs
-
-
-def _memoized_synthesis(sh: Callable[..., subprocess.CompletedProcess[str]], cache: Path) -> Any:
-    def run(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
-        if command[1:3] != ["-m", "manifests_py"]:
-            return sh(command, **options)
-        at = command.index("--out") + 1
-        cached = cache / hashlib.sha256(json.dumps(command[:at] + command[at + 1 :]).encode()).hexdigest()
-        if not cached.exists():
-            sh([*command[:at], str(cached), *command[at + 1 :]], **options)
-        shutil.copytree(cached, command[at])
-        return subprocess.CompletedProcess(command, 0, "", "")
-
-    return run
 
 
 def main() -> int:
@@ -48,8 +23,7 @@ def main() -> int:
         )
 
     inputs._read_environment = quick  # noqa: SLF001
-    if cache := os.environ.get("CANARY_SYNTHESIS_CACHE"):
-        deploy.sh = _memoized_synthesis(deploy.sh, Path(cache))
+    memoize_synthesis()
     return deploy.main(sys.argv[2:])
 
 

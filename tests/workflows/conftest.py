@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.workflows import stand_in_tools
+from tests.workflows import deploy_driver, stand_in_tools
 from tools.common import REPO_ROOT
 
 GITHUB_DIR = REPO_ROOT / ".github"
 WORKFLOWS_DIR = GITHUB_DIR / "workflows"
 SCRIPTS_DIR = GITHUB_DIR / "scripts"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
+# The deploy (python -m tools.deploy), its release synthesis shared across a session's runs.
+DEPLOY = "tests.workflows.deploy_driver"
 
 
 def load_workflow(name: str) -> dict:
@@ -51,7 +53,7 @@ class Sandbox:
         """Each call as 'tool argv...' text, in order, for order assertions."""
         return [" ".join([call["tool"], *call["argv"]]) for call in self.calls()]
 
-    def run(self, *arguments: str, module: str = "tools.deploy") -> subprocess.CompletedProcess[str]:
+    def run(self, *arguments: str, module: str = DEPLOY) -> subprocess.CompletedProcess[str]:
         return self.execute(sys.executable, "-m", module, *arguments)
 
     def execute(self, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -67,8 +69,13 @@ class Sandbox:
         )
 
 
+@pytest.fixture(scope="session")
+def synthesis_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("synthesis")
+
+
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Sandbox:
+def sandbox(tmp_path: Path, synthesis_cache: Path) -> Sandbox:
     """Nothing of the machine leaks in: no AWS_* variables, and PATH is the stand-ins' directory alone
     (plus Node.js, which cdk8s runs on when release synthesizes), so a real kubectl or docker installed
     on the machine can never be reached."""
@@ -82,6 +89,7 @@ def sandbox(tmp_path: Path) -> Sandbox:
         "HOME": str(tmp_path / "home"),
         "LANG": "C.UTF-8",
         "PYTHONPATH": str(REPO_ROOT),  # the tools run as modules of this repository, from anywhere
+        deploy_driver.CACHE_VARIABLE: str(synthesis_cache),
     }
     return Sandbox(root=tmp_path, env=env)
 

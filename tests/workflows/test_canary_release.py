@@ -33,17 +33,6 @@ STEPS, MIN_REQUESTS = PROD["traffic"]["steps"], PROD["traffic"]["min_requests"]
 SERVING = {"predictor": "3 3"}  # desired, ready
 
 
-@pytest.fixture(scope="module")
-def synthesis_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("synthesis")
-
-
-@pytest.fixture(autouse=True)
-def _synthesize_once(sandbox: Sandbox, synthesis_cache: Path) -> None:
-    """The driver's releases share one synthesis (the same digest each time; see canary_driver)."""
-    sandbox.env["CANARY_SYNTHESIS_CACHE"] = str(synthesis_cache)
-
-
 def _release(sandbox: Sandbox, step_seconds: int = 1, **scenario: object) -> subprocess.CompletedProcess[str]:
     sandbox.scenario(image_exists=True, **scenario)
     sandbox.env.update(_inputs())
