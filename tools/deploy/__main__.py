@@ -39,7 +39,7 @@ from tools.common import REPO_ROOT
 from tools.deploy import DeployError, say, sh
 from tools.deploy.alb import WeightedListener
 from tools.deploy.canary import AnalysisFailed, Cancelled, StepEngine, cancellable
-from tools.deploy.cluster import Cluster, Manifests, Workload, hold_back, max_replicas, read_manifests
+from tools.deploy.cluster import Autoscaler, Cluster, Manifests, Workload, hold_back, read_manifests
 from tools.deploy.ecr import Registry
 from tools.deploy.inputs import (
     DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
@@ -160,7 +160,7 @@ class _Deployments:
     canary: Workload
     replicas: int  # the canary's while it runs
     stable_replicas: int  # the stable's when the release began
-    autoscaler: Path | None  # the stable's HorizontalPodAutoscaler, from the manifests being released
+    autoscaler: Autoscaler | None  # the stable's, from the manifests being released
 
     def start_canary(self) -> None:
         if self.autoscaler is not None:
@@ -184,7 +184,7 @@ class _Deployments:
             self.cluster.scale(self.canary, 0)
         finally:
             if self.autoscaler is not None:  # its own minimum again, whatever the scale-down did
-                self.cluster.apply((self.autoscaler,), self.stable.namespace)
+                self.cluster.apply((self.autoscaler.file,), self.stable.namespace)
 
 
 def _canary_release(inputs: Inputs, manifests: Manifests, cluster: Cluster) -> bool:
@@ -200,12 +200,10 @@ def _canary_release(inputs: Inputs, manifests: Manifests, cluster: Cluster) -> b
         return False
     cluster.roll_out(hold_back(manifests, stable))  # all but the stable Deployment; the canary rests at zero
     replicas = max(1, math.ceil(desired * max(traffic.steps) / 100))
-    # No higher than the released autoscaler's maximum: the API refuses minReplicas above it.
-    held = min(desired, max_replicas(manifests.autoscaler)) if manifests.autoscaler else desired
     StepEngine(
         traffic=traffic,
         split=WeightedListener(inputs.target.outputs),
-        workloads=_Deployments(cluster, stable, canary, replicas, held, manifests.autoscaler),
+        workloads=_Deployments(cluster, stable, canary, replicas, desired, manifests.autoscaler),
         say=say,
         poll_seconds=min(15.0, traffic.step_seconds / 4),
     ).run()
@@ -228,7 +226,7 @@ def abort(inputs: Inputs) -> None:
         else:
             cluster.scale(canary, 0)
         if manifests.autoscaler is not None:
-            cluster.apply((manifests.autoscaler,), manifests.namespace)
+            cluster.apply((manifests.autoscaler.file,), manifests.namespace)
     say("aborted: all traffic on the stable target group, canary at zero, the autoscaler's minimum restored")
 
 

@@ -27,13 +27,21 @@ class Workload:
         return f"deployment/{self.name} in namespace {self.namespace}"
 
 
+@dataclass(frozen=True)
+class Autoscaler:
+    """The stable Deployment's HorizontalPodAutoscaler: its file and the most replicas it allows."""
+
+    file: Path
+    max_replicas: int
+
+
 @dataclass(frozen=True, kw_only=True)
 class Manifests:
     namespace: str
     files: tuple[Path, ...]
     skipped: tuple[str, ...]
     workloads: tuple[Workload, ...]
-    autoscaler: Path | None = None  # the file holding the stable Deployment's HorizontalPodAutoscaler
+    autoscaler: Autoscaler | None = None
 
     def track(self, track: str) -> Workload | None:
         return next((workload for workload in self.workloads if workload.track == track), None)
@@ -45,7 +53,7 @@ def read_manifests(folder: Path) -> Manifests:
     skipped: list[str] = []
     namespaces: set[str] = set()
     workloads: list[Workload] = []
-    autoscaler = None
+    autoscaler: Autoscaler | None = None
     for path in sorted(folder.glob("*.yaml")):
         documents = [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
         scoped = [doc.get("metadata", {}).get("namespace") for doc in documents]
@@ -58,8 +66,9 @@ def read_manifests(folder: Path) -> Manifests:
             msg = f"{path.name} mixes namespaced and cluster-scoped objects; cannot apply it"
             raise DeployError(msg)
         workloads.extend(workload for doc in documents if (workload := _workload(doc, path)))
-        if any(doc.get("kind") == "HorizontalPodAutoscaler" for doc in documents):
-            autoscaler = path
+        for doc in documents:
+            if doc.get("kind") == "HorizontalPodAutoscaler":
+                autoscaler = Autoscaler(path, int(doc["spec"]["maxReplicas"]))
     if len(namespaces) != 1:
         msg = (
             f"the manifests in {folder} must target exactly one namespace, not {sorted(namespaces) or 'none'}"
@@ -75,12 +84,6 @@ def read_manifests(folder: Path) -> Manifests:
         workloads=tuple(workloads),
         autoscaler=autoscaler,
     )
-
-
-def max_replicas(autoscaler: Path) -> int:
-    """The ``maxReplicas`` of the HorizontalPodAutoscaler in ``autoscaler``."""
-    (document,) = [doc for doc in yaml.safe_load_all(autoscaler.read_text(encoding="utf-8")) if doc]
-    return int(document["spec"]["maxReplicas"])
 
 
 def hold_back(manifests: Manifests, workload: Workload) -> Manifests:
@@ -131,12 +134,14 @@ class Cluster:
         what = f"scaling {workload} to {replicas}"
         self.kubectl("patch", workload, "--type", "merge", "--patch", patch, what=what)
 
-    def hold_min_replicas(self, autoscaler: Path, namespace: str, replicas: int) -> None:
-        """Keep the autoscaler from going below ``replicas`` until its file is applied again."""
+    def hold_min_replicas(self, autoscaler: Autoscaler, namespace: str, replicas: int) -> None:
+        """Keep the autoscaler from going below ``replicas`` until its file is applied again; no higher than
+        its maximum, since the API refuses a minReplicas above it."""
+        replicas = min(replicas, autoscaler.max_replicas)
         patch = ["--type", "merge", "--patch", json.dumps({"spec": {"minReplicas": replicas}})]
         what = f"holding the autoscaler at {replicas} replicas or more"
         sh(
-            ["kubectl", "patch", "--filename", str(autoscaler), "--namespace", namespace, *patch],
+            ["kubectl", "patch", "--filename", str(autoscaler.file), "--namespace", namespace, *patch],
             what=what,
             env=self.env,
         )
