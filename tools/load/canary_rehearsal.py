@@ -30,7 +30,7 @@ from api.service_card import load_service_card
 from manifests_py.props import CANARY, STABLE, Traffic
 from tools.deploy.canary import AnalysisFailed, StepEngine, Window
 from tools.load.haproxy import HAProxy
-from tools.load.rehearsal import DEFAULT_MANIFESTS, Rollout, Timings
+from tools.load.rehearsal import DEFAULT_MANIFESTS, ReplicaTimeline, Rollout, Timings
 from tools.load.rollout_spec import load_rollout_spec
 
 DEFAULT_TIME_SCALE = 0.05
@@ -98,14 +98,12 @@ class ProcessWorkloads:
 
     stable: Rollout
     canary: Rollout
-    live_stable: list[Any]
-    live_canary: list[Any] = field(default_factory=list)
+    live_stable: list[ReplicaTimeline]
+    live_canary: list[ReplicaTimeline] = field(default_factory=list)
     stopping: list[Future[None]] = field(default_factory=list)
 
     def start_canary(self) -> None:
-        self.live_canary = [self.canary.start_replica()]
-        while not self.canary.is_available(self.live_canary[0]):
-            time.sleep(0.02)
+        self.live_canary = self.canary.start_initial()
 
     def promote(self) -> None:
         self.stable.command = self.canary.command
